@@ -1,0 +1,39 @@
+# The two commands of README: `make demo` (set up + run the demo) and `make test` (everything CI runs).
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+
+.PHONY: demo test lint bench services-up services-down clean
+
+$(BIN)/shipgauge: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.test-deps: $(BIN)/shipgauge
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+demo: $(BIN)/shipgauge
+	$(BIN)/shipgauge demo
+
+services-up:
+	bash scripts/services.sh up
+
+services-down:
+	bash scripts/services.sh down
+
+lint: $(VENV)/.test-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: $(VENV)/.test-deps services-up lint
+	$(BIN)/pytest
+
+bench: $(VENV)/.test-deps services-up
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .services *.duckdb

@@ -1,0 +1,54 @@
+"""Routes every deployment has: health and dead letters."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from shipgauge.api.auth import require_scope
+from shipgauge.errors import StoreError
+from shipgauge.pipelines.dead_letters import retry_dead_letters
+from shipgauge.store import Store
+from shipgauge.store.dead_letters import get_dead_letter, list_dead_letters
+from shipgauge.store.tokens import ApiToken
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1")
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+@router.get("/health", summary="Store reachable and migration level")
+def health(request: Request) -> dict[str, Any]:
+    store = _store(request)
+    try:
+        level = store.migration_level()
+    except Exception as exc:  # health must report, not crash
+        raise StoreError(f"store unreachable: {str(exc).splitlines()[0]}") from None
+    return {"status": "ok", "engine": store.engine.name, "migration_level": level}
+
+
+@router.get("/dead-letters", summary="Input that could not be parsed, newest first")
+def dead_letters(
+    request: Request,
+    _: Annotated[ApiToken, Depends(require_scope("admin"))],
+    source: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    return [d.summary() for d in list_dead_letters(_store(request), source=source, limit=limit)]
+
+
+@router.post("/dead-letters/{letter_id}/retry", summary="Replay one dead letter")
+def retry(
+    request: Request,
+    letter_id: int,
+    _: Annotated[ApiToken, Depends(require_scope("admin"))],
+) -> dict[str, Any]:
+    store = _store(request)
+    result = retry_dead_letters(store, [get_dead_letter(store, letter_id)])
+    return {"ingested": result.ingested, "failed": result.failed}

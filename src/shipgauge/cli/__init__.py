@@ -1,0 +1,62 @@
+"""The `shipgauge` command: one Typer app, one sub-app per capability, one error exit path."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import click
+import typer
+from rich.console import Console
+
+from shipgauge.cli import admin, data, server
+from shipgauge.cli._state import CliState
+from shipgauge.errors import ConfigError, ShipgaugeError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="shipgauge",
+    help="How your software ships: CI cost, review systems, builds and DORA metrics.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+err_console = Console(stderr=True, highlight=False)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None, typer.Option(help="Store: DuckDB file path or postgresql:// URL.")
+    ] = None,
+) -> None:
+    ctx.obj = CliState(overrides={"db": db} if db else {})
+
+
+for module in (data, admin, server):
+    module.register(app)
+
+
+def main() -> None:
+    """Console entry point: Typer handles usage errors (exit 2), this handles ours (1 or 2)."""
+    debug = "--traceback" in sys.argv or os.environ.get("SHIPGAUGE_DEBUG") == "1"
+    if "--traceback" in sys.argv:
+        sys.argv.remove("--traceback")
+    try:
+        app(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        raise SystemExit(1) from None
+    except click.ClickException as exc:
+        exc.show()
+        raise SystemExit(exc.exit_code) from None
+    except ShipgaugeError as exc:
+        if debug:
+            raise
+        err_console.print(f"[red]error:[/red] {exc.message}", soft_wrap=True)
+        raise SystemExit(2 if isinstance(exc, ConfigError) else 1) from None

@@ -1,0 +1,52 @@
+"""Rendering rows for people (Rich tables) and for scripts (JSON, CSV)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["console", "json_default", "print_json", "print_rows"]
+
+console = Console(highlight=False)
+
+
+def json_default(value: Any) -> Any:
+    """JSON for the values databases return: times as ISO 8601, bytes as text, decimals as float."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes | memoryview):
+        return bytes(value).decode("utf-8", errors="replace")
+    if isinstance(value, Decimal):
+        return float(value)
+    return str(value)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, default=json_default, indent=2) + "\n")
+
+
+def print_rows(
+    columns: Sequence[str], rows: Sequence[Sequence[Any]], *, fmt: str = "table", title: str = ""
+) -> None:
+    """Rows as a Rich table (`table`), a JSON array of objects (`json`) or CSV (`csv`)."""
+    if fmt == "json":
+        print_json([dict(zip(columns, r, strict=True)) for r in rows])
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows([[json_default(v) if v is not None else "" for v in r] for r in rows])
+    else:
+        table = Table(title=title or None)
+        for c in columns:
+            table.add_column(c)
+        for r in rows:
+            table.add_row(*("" if v is None else str(json_default(v)) for v in r))
+        console.print(table)

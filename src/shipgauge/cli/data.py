@@ -1,0 +1,122 @@
+"""Commands over the store itself: `query`, `export` and `dead-letters`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from shipgauge.cli._output import console, print_json, print_rows
+from shipgauge.cli._state import state
+from shipgauge.errors import BadRequest, StoreError
+from shipgauge.pipelines.dead_letters import retry_dead_letters
+from shipgauge.store.dead_letters import get_dead_letter, list_dead_letters, purge_dead_letters
+from shipgauge.store.export import export_tables
+
+__all__ = ["register"]
+
+dead_letters_app = typer.Typer(help="Input that could not be parsed: list, show, retry, purge.")
+
+
+def query(
+    ctx: typer.Context,
+    sql: Annotated[str, typer.Argument(help="SQL in DuckDB dialect over tables and models.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of objects.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV with a header row.")] = False,
+) -> None:
+    """Run SQL against the store and print the rows."""
+    if as_json and as_csv:
+        raise BadRequest("choose one of --json and --csv", field="--json")
+    store = state(ctx).store
+    try:
+        result = store.query(sql)
+    except Exception as exc:  # the engine's own error text is what the user needs
+        if isinstance(exc, StoreError):
+            raise
+        raise StoreError(f"query failed: {str(exc).strip().splitlines()[0]}") from None
+    print_rows(result.columns, result.rows, fmt="json" if as_json else "csv" if as_csv else "table")
+
+
+def export(
+    ctx: typer.Context,
+    folder: Annotated[Path, typer.Argument(help="Folder to write <table>/day=…/*.parquet into.")],
+    table: Annotated[list[str] | None, typer.Option(help="Only these tables.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Write every table as Parquet, Hive-partitioned by day where it has a time column."""
+    written = export_tables(state(ctx).store, folder, tables=table)
+    rows = [(e.table, e.rows, e.partitioned_by or "", str(e.path)) for e in written]
+    if as_json:
+        print_json(
+            [dict(zip(("table", "rows", "partitioned_by", "path"), r, strict=True)) for r in rows]
+        )
+    else:
+        print_rows(["table", "rows", "partitioned by", "path"], rows, title="exported")
+
+
+@dead_letters_app.command("list")
+def dead_letters_list(
+    ctx: typer.Context,
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 100,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List dead letters, newest first."""
+    letters = [d.summary() for d in list_dead_letters(state(ctx).store, source=source, limit=limit)]
+    if as_json:
+        print_json(letters)
+        return
+    columns = ["id", "source", "key", "received_at", "error", "bytes"]
+    print_rows(columns, [[d[c] for c in columns] for d in letters], title="dead letters")
+
+
+@dead_letters_app.command("show")
+def dead_letters_show(
+    ctx: typer.Context,
+    letter_id: Annotated[int, typer.Argument(help="The dead letter's id.")],
+    raw: Annotated[bool, typer.Option("--raw", help="Write only the payload bytes.")] = False,
+) -> None:
+    """Show one dead letter with its raw payload."""
+    letter = get_dead_letter(state(ctx).store, letter_id)
+    if raw:
+        typer.get_binary_stream("stdout").write(letter.payload)
+        return
+    print_json({**letter.summary(), "payload": letter.payload.decode("utf-8", errors="replace")})
+
+
+@dead_letters_app.command("retry")
+def dead_letters_retry(
+    ctx: typer.Context,
+    letter_id: Annotated[int | None, typer.Argument(help="One id; default: all.")] = None,
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+) -> None:
+    """Replay dead letters through their source's parser; those that now parse are stored."""
+    store = state(ctx).store
+    letters = [get_dead_letter(store, letter_id)] if letter_id is not None else None
+    result = retry_dead_letters(store, letters, source=source)
+    console.print(f"ingested {len(result.ingested)}, still failing {len(result.failed)}")
+    for failed_id, error in result.failed.items():
+        console.print(f"  {failed_id}: {error}")
+    if result.failed:
+        raise typer.Exit(1)
+
+
+@dead_letters_app.command("purge")
+def dead_letters_purge(
+    ctx: typer.Context,
+    letter_id: Annotated[int | None, typer.Argument(help="One id; default: all.")] = None,
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Really delete them.")] = False,
+) -> None:
+    """Delete dead letters (all, one source's, or one id)."""
+    if not yes:
+        raise BadRequest("purge deletes input for good: add --yes to confirm", field="--yes")
+    count = purge_dead_letters(state(ctx).store, source=source, letter_id=letter_id)
+    console.print(f"purged {count} dead letter(s)")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(query)
+    app.command()(export)
+    app.add_typer(dead_letters_app, name="dead-letters")

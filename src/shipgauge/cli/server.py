@@ -1,0 +1,45 @@
+"""Commands that run shipgauge: `serve` (the API) and `demo` (every capability's sample data)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from shipgauge.api import create_app
+from shipgauge.cli._output import console, print_json, print_rows
+from shipgauge.cli._state import state
+from shipgauge.pipelines.demo import run_demo
+
+__all__ = ["register"]
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind (default: setting host).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: setting port).")] = None,
+) -> None:
+    """Serve the REST API, OpenAPI docs at /docs and metrics at /metrics."""
+    cli = state(ctx)
+    settings = cli.settings
+    app = create_app(settings, store=cli.store)
+    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="warning")
+
+
+def demo(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Create the store and load the bundled sample data of every capability."""
+    cli = state(ctx)
+    loaded = run_demo(cli.store)
+    if as_json:
+        print_json({"db": cli.settings.db, "loaded": loaded})
+        return
+    print_rows(["table", "rows"], sorted(loaded.items()), title=f"demo store: {cli.settings.db}")
+    console.print('Try: shipgauge query "SELECT * FROM ingest_status"  ·  shipgauge serve')
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.command()(demo)

@@ -1,0 +1,1 @@
+"""Pipelines: one module per capability, wiring connector → source parser → store."""

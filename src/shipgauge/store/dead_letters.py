@@ -1,0 +1,84 @@
+"""Reading and clearing the dead-letter table (writing goes through `Transaction.dead_letter`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from shipgauge.errors import NotFound
+
+if TYPE_CHECKING:
+    from shipgauge.store.store import Store
+
+__all__ = ["DeadLetter", "get_dead_letter", "list_dead_letters", "purge_dead_letters"]
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """Input an ingest path could not read, kept raw with the reason."""
+
+    id: int
+    source: str
+    key: str | None
+    received_at: datetime
+    error: str
+    payload: bytes
+
+    def summary(self) -> dict[str, Any]:
+        """Everything but the payload, for listings."""
+        return {
+            "id": self.id,
+            "source": self.source,
+            "key": self.key,
+            "received_at": self.received_at.isoformat(),
+            "error": self.error,
+            "bytes": len(self.payload),
+        }
+
+
+_COLUMNS = "id, source, key, received_at, error, payload"
+
+
+def list_dead_letters(
+    store: Store, *, source: str | None = None, limit: int = 100
+) -> list[DeadLetter]:
+    """The newest dead letters first, optionally of one source."""
+    where, params = ("WHERE source = ?", [source]) if source else ("", [])
+    result = store.query(
+        f"SELECT {_COLUMNS} FROM dead_letters {where} ORDER BY received_at DESC, id LIMIT ?",
+        [*params, limit],
+    )
+    return [DeadLetter(*_bytes_last(row)) for row in result.rows]
+
+
+def get_dead_letter(store: Store, letter_id: int) -> DeadLetter:
+    """One dead letter by id; `NotFound` if there is none."""
+    result = store.query(f"SELECT {_COLUMNS} FROM dead_letters WHERE id = ?", [letter_id])
+    if not result.rows:
+        raise NotFound(f"no dead letter with id {letter_id}", field="id")
+    return DeadLetter(*_bytes_last(result.rows[0]))
+
+
+def purge_dead_letters(
+    store: Store, *, source: str | None = None, letter_id: int | None = None
+) -> int:
+    """Delete dead letters (all, one source's, or one id); returns how many went."""
+    clauses: list[str] = []
+    params: list[object] = []
+    if source:
+        clauses.append("source = ?")
+        params.append(source)
+    if letter_id is not None:
+        clauses.append("id = ?")
+        params.append(letter_id)
+    where = " AND ".join(clauses) or "TRUE"
+    count = int(store.query(f"SELECT count(*) FROM dead_letters WHERE {where}", params).scalar())
+    with store.transaction() as tx:
+        tx.delete("dead_letters", where, params)
+    return count
+
+
+def _bytes_last(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    # psycopg returns bytea as memoryview; DuckDB as bytes.
+    return (*row[:-1], bytes(row[-1]))

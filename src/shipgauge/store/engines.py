@@ -1,0 +1,308 @@
+"""The two engines behind the store: DuckDB (embedded default) and PostgreSQL (server option).
+
+Each engine knows how to connect, run a statement, and stage a batch of rows as a relation that
+an `INSERT … SELECT … ON CONFLICT` can read: DuckDB from an Arrow table, PostgreSQL through COPY.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import duckdb
+import psycopg
+import pyarrow as pa
+
+from shipgauge.errors import StoreError
+from shipgauge.store._sql import quote_ident, to_engine
+
+__all__ = ["Column", "DuckDBEngine", "Engine", "PostgresEngine", "TableInfo", "open_engine"]
+
+# Both engines' catalog type names, folded to one Arrow type each.
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "varchar": pa.string(),
+    "text": pa.string(),
+    "character varying": pa.string(),
+    "json": pa.string(),
+    "jsonb": pa.string(),
+    "bigint": pa.int64(),
+    "integer": pa.int32(),
+    "smallint": pa.int16(),
+    "double": pa.float64(),
+    "double precision": pa.float64(),
+    "real": pa.float32(),
+    "float": pa.float32(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us"),
+    "timestamp without time zone": pa.timestamp("us"),
+    "timestamp with time zone": pa.timestamp("us", tz="UTC"),
+    "blob": pa.binary(),
+    "bytea": pa.binary(),
+}
+_TIME_TYPES = ("timestamp with time zone", "timestamp", "timestamp without time zone", "date")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column as the catalog reports it (type name lower-cased)."""
+
+    name: str
+    type: str
+
+    @property
+    def arrow_type(self) -> pa.DataType:
+        return _ARROW_TYPES.get(self.type, pa.string())
+
+    @property
+    def is_json(self) -> bool:
+        return self.type in ("json", "jsonb")
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    """A base table: its columns in order and its natural (primary) key."""
+
+    name: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def time_column(self) -> str | None:
+        """The first timestamp or date column: what `export` partitions the table by."""
+        return next((c.name for c in self.columns if c.type in _TIME_TYPES), None)
+
+    def arrow_schema(self, names: Sequence[str]) -> pa.Schema:
+        by_name = {c.name: c for c in self.columns}
+        return pa.schema([(n, by_name[n].arrow_type) for n in names])
+
+
+_CATALOG_COLUMNS = """
+SELECT table_name, column_name, lower(data_type)
+FROM information_schema.columns
+WHERE table_schema = current_schema()
+ORDER BY table_name, ordinal_position
+"""
+_CATALOG_KEYS = """
+SELECT tc.table_name, kcu.column_name
+FROM information_schema.table_constraints AS tc
+JOIN information_schema.key_column_usage AS kcu
+  ON kcu.constraint_name = tc.constraint_name AND kcu.constraint_schema = tc.constraint_schema
+ AND kcu.table_name = tc.table_name
+WHERE tc.constraint_type = 'PRIMARY KEY' AND tc.table_schema = current_schema()
+ORDER BY tc.table_name, kcu.ordinal_position
+"""
+_CATALOG_TABLES = """
+SELECT table_name FROM information_schema.tables
+WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
+"""
+
+
+class Engine(Protocol):
+    """What the store needs from a database engine; one connection per thread."""
+
+    name: str
+
+    def connect(self) -> Any: ...
+
+    def execute(self, conn: Any, sql: str, params: Sequence[Any] = ()) -> Any: ...
+
+    def fetch(
+        self, conn: Any, sql: str, params: Sequence[Any] = ()
+    ) -> tuple[list[str], list[tuple[Any, ...]]]: ...
+
+    def iter_batches(self, conn: Any, sql: str, batch_rows: int) -> Iterator[pa.RecordBatch]: ...
+
+    @contextlib.contextmanager
+    def transaction(self, conn: Any) -> Iterator[None]:
+        yield  # pragma: no cover - protocol
+
+    def stage(self, conn: Any, info: TableInfo, names: Sequence[str], table: pa.Table) -> str: ...
+
+    def bulk_load(self, conn: Any, info: TableInfo, table: pa.Table) -> None: ...
+
+    def catalog(self, conn: Any) -> dict[str, TableInfo]: ...
+
+    def lock_schema(self, conn: Any) -> None: ...
+
+
+def _catalog(fetch: Any) -> dict[str, TableInfo]:
+    _, tables = fetch(_CATALOG_TABLES)
+    _, cols = fetch(_CATALOG_COLUMNS)
+    _, keys = fetch(_CATALOG_KEYS)
+    names = {t for (t,) in tables}
+    return {
+        name: TableInfo(
+            name=name,
+            columns=tuple(Column(c, ty) for t, c, ty in cols if t == name),
+            primary_key=tuple(c for t, c in keys if t == name),
+        )
+        for name in names
+    }
+
+
+class DuckDBEngine:
+    """An embedded DuckDB file (or `:memory:`); one process owns it for writing."""
+
+    name = "duckdb"
+
+    def __init__(self, path: str) -> None:
+        if path != ":memory:":
+            parent = Path(path).expanduser().resolve().parent
+            if not parent.is_dir():
+                raise StoreError(f"cannot open DuckDB file {path}: folder {parent} does not exist")
+        try:
+            self._root = duckdb.connect(path)
+        except (duckdb.Error, OSError) as exc:
+            first_line = str(exc).splitlines()[0]
+            raise StoreError(f"cannot open DuckDB file {path}: {first_line}") from None
+        self._root.execute("SET TimeZone = 'UTC'")
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        conn = self._root.cursor()
+        conn.execute("SET TimeZone = 'UTC'")
+        return conn
+
+    def execute(self, conn: Any, sql: str, params: Sequence[Any] = ()) -> Any:
+        return conn.execute(sql, list(params)) if params else conn.execute(sql)
+
+    def fetch(
+        self, conn: Any, sql: str, params: Sequence[Any] = ()
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        cur = self.execute(conn, sql, params)
+        columns = [d[0] for d in cur.description] if cur.description else []
+        return columns, cur.fetchall() if columns else []
+
+    def iter_batches(self, conn: Any, sql: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
+        reader = conn.sql(sql).to_arrow_reader(batch_rows)
+        yield from reader
+
+    @contextlib.contextmanager
+    def transaction(self, conn: Any) -> Iterator[None]:
+        conn.begin()
+        try:
+            yield
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+
+    def stage(self, conn: Any, info: TableInfo, names: Sequence[str], table: pa.Table) -> str:
+        view = f"_sg_stage_{info.name}"
+        conn.register(view, table)
+        return view
+
+    def bulk_load(self, conn: Any, info: TableInfo, table: pa.Table) -> None:
+        conn.register("_sg_bulk", table)
+        cols = ", ".join(quote_ident(n) for n in table.column_names)
+        conn.execute(f"INSERT INTO {quote_ident(info.name)} ({cols}) SELECT {cols} FROM _sg_bulk")
+        conn.unregister("_sg_bulk")
+
+    def catalog(self, conn: Any) -> dict[str, TableInfo]:
+        return _catalog(lambda sql: self.fetch(conn, sql))
+
+    def lock_schema(self, conn: Any) -> None:
+        """DuckDB files have one writer process; nothing to lock."""
+
+    def close(self) -> None:
+        self._root.close()
+
+
+class PostgresEngine:
+    """A PostgreSQL server: what several processes (API, consumers, cron) share."""
+
+    name = "postgres"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.connect().close()  # fail now, with one line, if the server refuses
+
+    def connect(self) -> psycopg.Connection[Any]:
+        try:
+            conn = psycopg.connect(
+                self.url, autocommit=True, cursor_factory=psycopg.RawCursor, connect_timeout=10
+            )
+        except psycopg.Error as exc:
+            first_line = (
+                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            )
+            raise StoreError(f"cannot connect to PostgreSQL: {first_line}") from None
+        conn.execute("SET TIME ZONE 'UTC'")
+        return conn
+
+    def execute(self, conn: Any, sql: str, params: Sequence[Any] = ()) -> Any:
+        return conn.execute(to_engine(sql, self.name), list(params) or None)
+
+    def fetch(
+        self, conn: Any, sql: str, params: Sequence[Any] = ()
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        cur = self.execute(conn, sql, params)
+        columns = [d.name for d in cur.description] if cur.description else []
+        return columns, cur.fetchall() if columns else []
+
+    def iter_batches(self, conn: Any, sql: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
+        # A named (server-side) cursor keeps memory flat however large the table.
+        with conn.transaction(), psycopg.ServerCursor(conn, "_sg_export") as cur:
+            cur.execute(to_engine(sql, self.name))
+            names = [d.name for d in cur.description or ()]
+            while rows := cur.fetchmany(batch_rows):
+                yield pa.RecordBatch.from_pylist([dict(zip(names, r, strict=True)) for r in rows])
+
+    @contextlib.contextmanager
+    def transaction(self, conn: Any) -> Iterator[None]:
+        with conn.transaction():
+            yield
+
+    def stage(self, conn: Any, info: TableInfo, names: Sequence[str], table: pa.Table) -> str:
+        stage = quote_ident(f"_sg_stage_{info.name}")
+        conn.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {quote_ident(info.name)})"
+            if not _has_temp(conn, f"_sg_stage_{info.name}")
+            else f"TRUNCATE {stage}"
+        )
+        self._copy(conn, stage, table)
+        return stage
+
+    def bulk_load(self, conn: Any, info: TableInfo, table: pa.Table) -> None:
+        self._copy(conn, quote_ident(info.name), table)
+
+    @staticmethod
+    def _copy(conn: Any, target: str, table: pa.Table) -> None:
+        cols = ", ".join(quote_ident(n) for n in table.column_names)
+        columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+        with conn.cursor().copy(f"COPY {target} ({cols}) FROM STDIN") as copy:
+            for row in zip(*columns, strict=True):
+                copy.write_row(row)
+
+    def catalog(self, conn: Any) -> dict[str, TableInfo]:
+        return _catalog(lambda sql: self.fetch(conn, sql))
+
+    def lock_schema(self, conn: Any) -> None:
+        # Several processes may open the store at once; one migrates, the others wait.
+        conn.execute("SELECT pg_advisory_xact_lock(7240611)")
+
+    def close(self) -> None:
+        """Connections are per thread and closed with them."""
+
+
+def _has_temp(conn: Any, name: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM pg_class WHERE relname = $1 AND relpersistence = 't'"
+        " AND pg_table_is_visible(oid)",
+        [name],
+    ).fetchone()
+    return row is not None
+
+
+def open_engine(url: str) -> DuckDBEngine | PostgresEngine:
+    """`postgresql://…` opens PostgreSQL; anything else is a DuckDB file path."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return PostgresEngine(url)
+    return DuckDBEngine(url)

@@ -1,0 +1,294 @@
+"""The store: one schema, applied by migrations on open, on DuckDB or PostgreSQL.
+
+Every write goes through a `Transaction`: batched upserts or insert-or-ignores on each table's
+natural (primary) key, checkpoints and dead letters, committed together or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+import pyarrow as pa
+
+from shipgauge.errors import NotFound, StoreError
+from shipgauge.store import views
+from shipgauge.store._sql import quote_ident, split_statements
+from shipgauge.store.engines import Engine, TableInfo, open_engine
+
+__all__ = ["QueryResult", "Row", "Store", "Transaction", "dead_letter_id"]
+
+Row = Mapping[str, Any]
+DEFAULT_BATCH_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """Rows of a query with their column names."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+    def dicts(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, r, strict=True)) for r in self.rows]
+
+    def scalar(self) -> Any:
+        return self.rows[0][0] if self.rows else None
+
+
+def dead_letter_id(source: str, payload: bytes) -> int:
+    """A stable id from the source and the raw payload: the same bad input is kept once."""
+    digest = hashlib.sha256(source.encode() + b"\0" + payload).digest()
+    return int.from_bytes(digest[:7], "big")  # 56 bits: fits BIGINT, short enough to type
+
+
+class Transaction:
+    """Writes that commit together: rows, checkpoints and dead letters."""
+
+    def __init__(self, store: Store, conn: Any) -> None:
+        self._store = store
+        self._conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> QueryResult:
+        """Run one statement (DuckDB dialect, `?` parameters) inside the transaction."""
+        return QueryResult(*self._store.engine.fetch(self._conn, sql, params))
+
+    def upsert(
+        self,
+        table: str,
+        rows: Sequence[Row],
+        *,
+        update: Sequence[str] | None = None,
+        update_where: str | None = None,
+    ) -> int:
+        """Insert rows, or update the existing row with the same natural key.
+
+        `update` limits which columns an existing row takes from the new one (default: every
+        column not in the key); `update_where` is a condition over `{table}.col` and
+        `excluded.col` that must hold for the update, e.g. to keep a final state final.
+        Returns the number of rows given after de-duplication on the key (last one wins).
+        """
+        info = self._store.table(table)
+        columns = (
+            update
+            if update is not None
+            else [c for c in info.column_names if c not in info.primary_key]
+        )
+        if not columns:
+            return self._write(info, rows, "DO NOTHING")
+        sets = ", ".join(f"{quote_ident(c)} = excluded.{quote_ident(c)}" for c in columns)
+        where = f" WHERE {update_where}" if update_where else ""
+        return self._write(info, rows, f"DO UPDATE SET {sets}{where}")
+
+    def insert_ignore(self, table: str, rows: Sequence[Row]) -> int:
+        """Insert rows whose natural key is new; existing rows are left as they are."""
+        return self._write(self._store.table(table), rows, "DO NOTHING")
+
+    def delete(self, table: str, where: str, params: Sequence[Any] = ()) -> None:
+        """Delete the rows matching `where`, e.g. the day a re-import replaces."""
+        self.execute(f"DELETE FROM {quote_ident(table)} WHERE {where}", params)
+
+    def set_checkpoint(self, source: str, position: str | int) -> None:
+        """Record how far `source` has been ingested, with the rows of this transaction."""
+        self.upsert(
+            "ingest_checkpoints",
+            [{"source": source, "position": str(position), "updated_at": datetime.now(UTC)}],
+        )
+
+    def dead_letter(self, source: str, key: str | None, error: str, payload: bytes | str) -> int:
+        """Keep input that could not be parsed, raw and byte-for-byte, with the reason."""
+        raw = payload.encode() if isinstance(payload, str) else bytes(payload)
+        letter_id = dead_letter_id(source, raw)
+        self.upsert(
+            "dead_letters",
+            [
+                {
+                    "id": letter_id,
+                    "source": source,
+                    "key": key,
+                    "received_at": datetime.now(UTC),
+                    "error": error,
+                    "payload": raw,
+                }
+            ],
+            update=["error"],
+        )
+        return letter_id
+
+    def _write(self, info: TableInfo, rows: Sequence[Row], action: str) -> int:
+        if not rows:
+            return 0
+        if not info.primary_key:
+            raise StoreError(f"table {info.name} has no primary key to write on")
+        table = _to_arrow(info, rows)
+        engine = self._store.engine
+        stage = engine.stage(self._conn, info, table.column_names, table)
+        cols = ", ".join(quote_ident(n) for n in table.column_names)
+        keys = ", ".join(quote_ident(k) for k in info.primary_key)
+        sql = (
+            f"INSERT INTO {quote_ident(info.name)} ({cols}) SELECT {cols} FROM {stage} "
+            f"ON CONFLICT ({keys}) {action}"
+        )
+        engine.execute(self._conn, sql)
+        return int(table.num_rows)
+
+
+def _to_arrow(info: TableInfo, rows: Sequence[Row]) -> pa.Table:
+    """Rows as an Arrow table typed by the catalog, de-duplicated on the key (last wins).
+
+    Both engines refuse to update one row twice in a statement, so duplicates go here.
+    """
+    key = info.primary_key
+    latest = {tuple(r[k] for k in key): r for r in rows} if len(rows) > 1 else {(): rows[0]}
+    unique = list(latest.values())
+    names = [n for n in info.column_names if n in unique[0]]
+    known = set(info.column_names)
+    extra = [n for n in unique[0] if n not in known]
+    if extra:
+        raise StoreError(f"table {info.name} has no column '{extra[0]}'")
+    by_name = {c.name: c for c in info.columns}
+    arrays: dict[str, list[Any]] = {}
+    for name in names:
+        values = [r.get(name) for r in unique]
+        if by_name[name].is_json:
+            values = [v if v is None or isinstance(v, str) else json.dumps(v) for v in values]
+        arrays[name] = values
+    return pa.table(arrays, schema=info.arrow_schema(names))
+
+
+class Store:
+    """The shipgauge store. Open with `Store.open(url)`; it migrates itself on open."""
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self.engine = engine
+        self.url = url
+        self._local = threading.local()
+        self._tables: dict[str, TableInfo] = {}
+
+    @classmethod
+    def open(cls, url: str, *, load_models: bool = True) -> Store:
+        """Open (creating if needed) the store at `url`, apply migrations, load the models."""
+        store = cls(open_engine(url), url)
+        store.migrate()
+        if load_models:
+            views.load_models(store)
+        return store
+
+    @property
+    def conn(self) -> Any:
+        """This thread's connection (DuckDB cursor or PostgreSQL connection)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self.engine.connect()
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+        close = getattr(self.engine, "close", None)
+        if close:
+            close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # reading -------------------------------------------------------------------------------
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> QueryResult:
+        """Run a read query written in DuckDB SQL with `?` parameters."""
+        return QueryResult(*self.engine.fetch(self.conn, sql, params))
+
+    def iter_batches(self, sql: str, batch_rows: int = 65_536) -> Iterator[pa.RecordBatch]:
+        """Stream a query's result as Arrow record batches (memory stays flat)."""
+        return self.engine.iter_batches(self.conn, sql, batch_rows)
+
+    def checkpoint(self, source: str) -> str | None:
+        """The last committed position of `source`, or None before its first run."""
+        position = self.query(
+            "SELECT position FROM ingest_checkpoints WHERE source = ?", [source]
+        ).scalar()
+        return None if position is None else str(position)
+
+    def table(self, name: str) -> TableInfo:
+        """The catalog entry of a base table."""
+        if name not in self._tables:
+            self._tables = self.engine.catalog(self.conn)
+        try:
+            return self._tables[name]
+        except KeyError:
+            raise NotFound(f"no table named '{name}'", field="table") from None
+
+    def tables(self) -> list[TableInfo]:
+        """Every base table, by name."""
+        self._tables = self.engine.catalog(self.conn)
+        return [self._tables[n] for n in sorted(self._tables)]
+
+    def count(self, table: str) -> int:
+        return int(self.query(f"SELECT count(*) FROM {quote_ident(table)}").scalar())
+
+    # writing -------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """A transaction: everything written inside commits together, or rolls back."""
+        with self.engine.transaction(self.conn):
+            yield Transaction(self, self.conn)
+
+    def bulk_load(self, table: str, data: pa.Table) -> None:
+        """The engine's own fastest load of an Arrow table (no conflict handling): benchmarks."""
+        with self.engine.transaction(self.conn):
+            self.engine.bulk_load(self.conn, self.table(table), data)
+
+    # schema --------------------------------------------------------------------------------
+
+    def migration_level(self) -> int:
+        return int(self.query("SELECT coalesce(max(version), 0) FROM schema_migrations").scalar())
+
+    def migrate(self) -> int:
+        """Apply the migrations not yet recorded in `schema_migrations`; return the level."""
+        conn, engine = self.conn, self.engine
+        with engine.transaction(conn):
+            engine.lock_schema(conn)
+            engine.execute(
+                conn,
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+                " name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)",
+            )
+            _, done = engine.fetch(conn, "SELECT version FROM schema_migrations")
+            applied = {v for (v,) in done}
+            for version, name, script in _migrations():
+                if version in applied:
+                    continue
+                # DuckDB runs a whole script; PostgreSQL gets each statement transpiled.
+                scripts = [script] if engine.name == "duckdb" else split_statements(script)
+                for statement in scripts:
+                    engine.execute(conn, statement)
+                engine.execute(
+                    conn,
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                    [version, name, datetime.now(UTC)],
+                )
+        self._tables = {}
+        return self.migration_level()
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    folder = resources.files("shipgauge.store") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            version, _, name = entry.name.removesuffix(".sql").partition("_")
+            found.append((int(version), name, entry.read_text(encoding="utf-8")))
+    return sorted(found)

@@ -1,0 +1,82 @@
+"""Loads the SQL models (`shipgauge/models/*.sql`) as views, in dependency order.
+
+Each file holds one SELECT in DuckDB dialect; its name is the view's name. A model that
+reads another model is created after it; PostgreSQL gets each body transpiled by sqlglot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
+from importlib import resources
+from typing import TYPE_CHECKING
+
+import sqlglot
+from sqlglot import exp
+
+from shipgauge.errors import StoreError
+from shipgauge.store._sql import quote_ident
+
+if TYPE_CHECKING:
+    from shipgauge.store.store import Store
+
+__all__ = ["Model", "discover_models", "load_models", "model_order"]
+
+
+@dataclass(frozen=True)
+class Model:
+    """One SQL model: a view named after its file."""
+
+    name: str
+    sql: str
+
+    def references(self) -> set[str]:
+        """Names of the tables and views the body reads (CTE names excluded)."""
+        tree = sqlglot.parse_one(self.sql, read="duckdb")
+        ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+        return {t.name for t in tree.find_all(exp.Table)} - ctes
+
+
+def discover_models() -> list[Model]:
+    """Every model shipped in the package."""
+    folder = resources.files("shipgauge") / "models"
+    return sorted(
+        (
+            Model(entry.name.removesuffix(".sql"), entry.read_text(encoding="utf-8").strip())
+            for entry in folder.iterdir()
+            if entry.name.endswith(".sql")
+        ),
+        key=lambda m: m.name,
+    )
+
+
+def model_order(models: list[Model]) -> list[Model]:
+    """Models sorted so that each comes after the models it reads."""
+    by_name = {m.name: m for m in models}
+    graph = {m.name: m.references() & by_name.keys() for m in models}
+    try:
+        return [by_name[n] for n in TopologicalSorter(graph).static_order()]
+    except CycleError as exc:
+        raise StoreError(f"models read each other in a cycle: {exc.args[1]}") from None
+
+
+def load_models(store: Store) -> int:
+    """(Re)create every model view; skipped when the models are unchanged since last time."""
+    ordered = model_order(discover_models())
+    digest = hashlib.sha256("\n".join(m.name + m.sql for m in ordered).encode()).hexdigest()
+    if store.query("SELECT value FROM store_meta WHERE key = 'models'").scalar() == digest:
+        return len(ordered)
+    with store.transaction() as tx:
+        tx.execute("SELECT 1")  # opens the transaction on this connection
+        store.engine.lock_schema(store.conn)
+        for model in reversed(ordered):
+            tx.execute(f"DROP VIEW IF EXISTS {quote_ident(model.name)} CASCADE")
+        for model in ordered:
+            body = model.sql.rstrip().rstrip(";")
+            try:
+                tx.execute(f"CREATE VIEW {quote_ident(model.name)} AS {body}")
+            except Exception as exc:  # a broken model must say which file it is
+                raise StoreError(f"model {model.name}.sql: {str(exc).splitlines()[0]}") from exc
+        tx.upsert("store_meta", [{"key": "models", "value": digest}])
+    return len(ordered)
