@@ -7,21 +7,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from shipgauge.errors import BadRequest, ShipgaugeError
+from shipgauge.pipelines import capability_modules
 from shipgauge.store import Store, Transaction
 from shipgauge.store.dead_letters import DeadLetter, list_dead_letters
 
-__all__ = ["RETRY_HANDLERS", "RetryResult", "register_retry_handler", "retry_dead_letters"]
+__all__ = ["RetryHandler", "RetryResult", "retry_dead_letters", "retry_handlers"]
 
+# Re-ingests one letter inside the given transaction; raises ShipgaugeError (usually
+# SourceError) when it still cannot be read.
 RetryHandler = Callable[[Transaction, DeadLetter], None]
 
-# source name → function that re-ingests one payload inside the given transaction, raising
-# ShipgaugeError (usually SourceError) when it still cannot be read. Capabilities register here.
-RETRY_HANDLERS: dict[str, RetryHandler] = {}
 
-
-def register_retry_handler(source: str, handler: RetryHandler) -> None:
-    """Let `dead-letters retry` replay letters of `source` through `handler`."""
-    RETRY_HANDLERS[source] = handler
+def retry_handlers() -> dict[str, RetryHandler]:
+    """source name → handler, gathered from every capability's `RETRY_HANDLERS`."""
+    handlers: dict[str, RetryHandler] = {}
+    for module in capability_modules():
+        handlers.update(getattr(module, "RETRY_HANDLERS", {}))
+    return handlers
 
 
 @dataclass(frozen=True)
@@ -32,10 +34,10 @@ class RetryResult:
     failed: dict[int, str]
 
 
-def _handler_for(source: str) -> RetryHandler:
-    if source in RETRY_HANDLERS:
-        return RETRY_HANDLERS[source]
-    close = difflib.get_close_matches(source, RETRY_HANDLERS, n=1)
+def _handler_for(source: str, handlers: dict[str, RetryHandler]) -> RetryHandler:
+    if source in handlers:
+        return handlers[source]
+    close = difflib.get_close_matches(source, handlers, n=1)
     hint = f" Did you mean {close[0]}?" if close else ""
     raise BadRequest(f"no retry handler for source '{source}'.{hint}", field="source")
 
@@ -47,8 +49,9 @@ def retry_dead_letters(
     todo = letters if letters is not None else list_dead_letters(store, source=source, limit=10**9)
     ingested: list[int] = []
     failed: dict[int, str] = {}
+    handlers = retry_handlers()
     for letter in todo:
-        handler = _handler_for(letter.source)
+        handler = _handler_for(letter.source, handlers)
         try:
             with store.transaction() as tx:
                 handler(tx, letter)

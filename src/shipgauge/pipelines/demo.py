@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
+from shipgauge.pipelines import capability_modules
 from shipgauge.store import Store
 
-__all__ = ["DEMO_LOADERS", "run_demo"]
-
-# Each capability adds a loader that ingests its bundled sample (src/shipgauge/demo_data/) through
-# its real pipeline. Loaders are idempotent, so running the demo twice changes nothing.
-DEMO_LOADERS: list[Callable[[Store], None]] = []
+__all__ = ["run_demo"]
 
 
 def run_demo(store: Store) -> dict[str, int]:
-    """Run every demo loader; return the row count of every table afterwards."""
-    for loader in DEMO_LOADERS:
-        loader(store)
+    """Run every capability's `load_demo` (each idempotent); return every table's row count.
+
+    The samples live in `shipgauge/demo_data/<capability>/` and go through the real pipelines.
+    """
+    for module in capability_modules():
+        load_demo = getattr(module, "load_demo", None)
+        if load_demo is not None:
+            load_demo(store)
     return {t.name: store.count(t.name) for t in store.tables()}

@@ -9,8 +9,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import operator
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -125,8 +126,6 @@ class Transaction:
     def _write(self, info: TableInfo, rows: Sequence[Row], action: str) -> int:
         if not rows:
             return 0
-        if not info.primary_key:
-            raise StoreError(f"table {info.name} has no primary key to write on")
         table = _to_arrow(info, rows)
         engine = self._store.engine
         stage = engine.stage(self._conn, info, table.column_names, table)
@@ -145,22 +144,32 @@ def _to_arrow(info: TableInfo, rows: Sequence[Row]) -> pa.Table:
 
     Both engines refuse to update one row twice in a statement, so duplicates go here.
     """
-    key = info.primary_key
-    latest = {tuple(r[k] for k in key): r for r in rows} if len(rows) > 1 else {(): rows[0]}
-    unique = list(latest.values())
-    names = [n for n in info.column_names if n in unique[0]]
+    key = _key_of(info)
+    try:
+        unique = list({key(r): r for r in rows}.values())
+    except KeyError as exc:
+        raise StoreError(f"a row for {info.name} lacks key column {exc}") from None
     known = set(info.column_names)
     extra = [n for n in unique[0] if n not in known]
     if extra:
         raise StoreError(f"table {info.name} has no column '{extra[0]}'")
-    by_name = {c.name: c for c in info.columns}
-    arrays: dict[str, list[Any]] = {}
-    for name in names:
-        values = [r.get(name) for r in unique]
-        if by_name[name].is_json:
+    names = [c.name for c in info.columns if c.name in unique[0]]
+    arrays = []
+    for column in info.columns:
+        if column.name not in unique[0]:
+            continue
+        values = [r.get(column.name) for r in unique]
+        if column.is_json:
             values = [v if v is None or isinstance(v, str) else json.dumps(v) for v in values]
-        arrays[name] = values
-    return pa.table(arrays, schema=info.arrow_schema(names))
+        arrays.append(pa.array(values, type=column.arrow_type))
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def _key_of(info: TableInfo) -> Callable[[Row], Any]:
+    try:
+        return operator.itemgetter(*info.primary_key)
+    except TypeError:
+        raise StoreError(f"table {info.name} has no primary key to write on") from None
 
 
 class Store:
