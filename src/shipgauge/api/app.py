@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Counter, Histogram, make_asgi_app
 
 import shipgauge
-from shipgauge.api import core
+from shipgauge.api import core, models
 from shipgauge.api.errors import install_error_handlers
 from shipgauge.config import Settings
 from shipgauge.store import Store
 
 __all__ = ["create_app"]
+
+WEB_DIR = Path(__file__).parent / "web"
 
 
 def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
@@ -40,6 +45,8 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     install_error_handlers(app)
     _install_metrics(app)
     app.include_router(core.router)
+    app.include_router(models.router)
+    _install_dashboard(app)
     return app
 
 
@@ -65,3 +72,12 @@ def _install_metrics(app: FastAPI) -> None:
         return response
 
     app.mount("/metrics", make_asgi_app(registry=registry))
+
+
+def _install_dashboard(app: FastAPI) -> None:
+    # The dashboard is static files shipped in the package: no CDN, no build step.
+    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def dashboard() -> FileResponse:
+        return FileResponse(WEB_DIR / "index.html")

@@ -6,7 +6,6 @@ import os
 import sys
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 
@@ -41,20 +40,12 @@ for module in (data, admin, server):
 
 
 def main() -> None:
-    """Console entry point: Typer handles usage errors (exit 2), this handles ours (1 or 2)."""
+    """Console entry point: Typer answers bad usage (exit 2); this answers ours (1, or 2)."""
     debug = "--traceback" in sys.argv or os.environ.get("SHIPGAUGE_DEBUG") == "1"
     if "--traceback" in sys.argv:
         sys.argv.remove("--traceback")
     try:
-        app(standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        raise SystemExit(exc.exit_code) from None
-    except click.exceptions.Abort:
-        err_console.print("aborted")
-        raise SystemExit(1) from None
-    except click.ClickException as exc:
-        exc.show()
-        raise SystemExit(exc.exit_code) from None
+        app()
     except ShipgaugeError as exc:
         if debug:
             raise

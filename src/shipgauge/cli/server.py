@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from shipgauge.api import create_app
 from shipgauge.cli._output import console, print_json, print_rows
 from shipgauge.cli._state import state
 from shipgauge.pipelines.demo import run_demo
@@ -23,6 +21,11 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default: setting port).")] = None,
 ) -> None:
     """Serve the REST API, OpenAPI docs at /docs and metrics at /metrics."""
+    # Imported here: FastAPI and uvicorn add a fifth to every other command's start-up time.
+    import uvicorn
+
+    from shipgauge.api import create_app
+
     cli = state(ctx)
     settings = cli.settings
     app = create_app(settings, store=cli.store)

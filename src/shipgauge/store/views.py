@@ -31,6 +31,12 @@ class Model:
     name: str
     sql: str
 
+    @property
+    def description(self) -> str:
+        """The first line of the header comment: what the model measures."""
+        first = self.sql.splitlines()[0] if self.sql else ""
+        return first.removeprefix("--").strip().removeprefix(f"{self.name}:").strip()
+
     def references(self) -> set[str]:
         """Names of the tables and views the body reads (CTE names excluded)."""
         tree = sqlglot.parse_one(self.sql, read="duckdb")

@@ -1,0 +1,86 @@
+"""The API skeleton over a real `shipgauge serve`: health, docs, metrics, auth, error shape."""
+
+from __future__ import annotations
+
+import httpx
+
+from shipgauge.store import Store
+from shipgauge.store.tokens import create_token
+from tests.conftest import run_cli
+
+
+def test_serve_answers_health_docs_and_metrics(start_server: object, duckdb_url: str) -> None:
+    base = start_server(duckdb_url)  # type: ignore[operator]
+    health = httpx.get(f"{base}/api/v1/health").json()
+    assert health["status"] == "ok"
+    assert health["engine"] == "duckdb"
+    assert health["migration_level"] >= 1
+    docs = httpx.get(f"{base}/docs")
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    spec = httpx.get(f"{base}/openapi.json").json()
+    assert "/api/v1/health" in spec["paths"]
+    metrics = httpx.get(f"{base}/metrics/", follow_redirects=True).text
+    assert (
+        'shipgauge_http_requests_total{method="GET",route="/api/v1/health",status="200"}' in metrics
+    )
+
+
+def test_unauthenticated_and_revoked_writes_get_401(
+    start_server: object, pg_schema_url: str
+) -> None:
+    # PostgreSQL: the CLI revokes while the server runs, from another process.
+    Store.open(pg_schema_url).close()
+    created = run_cli("tokens", "create", "--service", "*", "--scope", "admin", db=pg_schema_url)
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip()
+    base = start_server(pg_schema_url)  # type: ignore[operator]
+    url = f"{base}/api/v1/dead-letters/1/retry"
+
+    missing = httpx.post(url)
+    assert missing.status_code == 401
+    assert missing.json() == {
+        "error": {
+            "field": "Authorization",
+            "message": "missing bearer token (Authorization: Bearer …)",
+        }
+    }
+    assert missing.headers["www-authenticate"] == "Bearer"
+    wrong = httpx.post(url, headers={"Authorization": "Bearer sg_nope_nope"})
+    assert wrong.status_code == 401
+
+    allowed = httpx.post(url, headers={"Authorization": f"Bearer {token}"})
+    assert allowed.status_code == 404  # authenticated; there is no dead letter 1
+    assert allowed.json()["error"]["field"] == "id"
+
+    token_id = token.split("_")[1]
+    assert run_cli("tokens", "revoke", token_id, db=pg_schema_url).returncode == 0
+    revoked = httpx.post(url, headers={"Authorization": f"Bearer {token}"})
+    assert revoked.status_code == 401
+    assert revoked.json()["error"]["message"] == "invalid or revoked token"
+
+
+def test_token_without_scope_gets_403(start_server: object, duckdb_url: str) -> None:
+    with Store.open(duckdb_url) as store:
+        token = create_token(store, service="*", scopes=["events:write"])
+    base = start_server(duckdb_url)  # type: ignore[operator]
+    response = httpx.get(
+        f"{base}/api/v1/dead-letters", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 403
+    assert response.json()["error"] == {"field": "scope", "message": "token lacks scope 'admin'"}
+
+
+def test_validation_errors_name_the_field(start_server: object, duckdb_url: str) -> None:
+    with Store.open(duckdb_url) as store:
+        token = create_token(store, service="*", scopes=["admin"])
+    base = start_server(duckdb_url)  # type: ignore[operator]
+    headers = {"Authorization": f"Bearer {token}"}
+    bad_limit = httpx.get(f"{base}/api/v1/dead-letters?limit=0", headers=headers)
+    assert bad_limit.status_code == 422
+    assert bad_limit.json()["error"]["field"] == "limit"
+    bad_id = httpx.post(f"{base}/api/v1/dead-letters/abc/retry", headers=headers)
+    assert bad_id.status_code == 422
+    assert bad_id.json()["error"]["field"] == "letter_id"
+    unknown = httpx.get(f"{base}/api/v1/nope")
+    assert unknown.status_code == 404
+    assert unknown.json() == {"error": {"field": None, "message": "Not Found"}}

@@ -1,0 +1,140 @@
+"""The real `shipgauge` console script: query, export, config, dead letters, tokens, demo."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from shipgauge.store import Store
+from tests.conftest import run_cli
+
+
+def _seed(db: str) -> int:
+    with Store.open(db) as store, store.transaction() as tx:
+        tx.set_checkpoint("hg:integration/autoland", 42)
+        return tx.dead_letter("pulse:tasks", "msg-7", "not JSON: line 1", b"\x00{broken")
+
+
+def test_query_prints_json_csv_and_table(duckdb_url: str) -> None:
+    _seed(duckdb_url)
+    sql = "SELECT source, position FROM ingest_checkpoints"
+    as_json = run_cli("query", sql, "--json", db=duckdb_url)
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout) == [{"source": "hg:integration/autoland", "position": "42"}]
+    as_csv = run_cli("query", sql, "--csv", db=duckdb_url)
+    assert list(csv.reader(io.StringIO(as_csv.stdout))) == [
+        ["source", "position"],
+        ["hg:integration/autoland", "42"],
+    ]
+    table = run_cli("query", sql, db=duckdb_url)
+    assert "hg:integration/autoland" in table.stdout
+
+
+def test_query_bad_sql_is_one_line_exit_1(duckdb_url: str) -> None:
+    result = run_cli("query", "SELEC nonsense", db=duckdb_url)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: query failed:")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_unopenable_db_is_exit_1(tmp_path: Path) -> None:
+    result = run_cli("query", "SELECT 1", db=str(tmp_path / "missing" / "x.duckdb"))
+    assert result.returncode == 1
+    assert "cannot open DuckDB file" in result.stderr
+    refused = run_cli("query", "SELECT 1", db="postgresql://nobody@127.0.0.1:1/none")
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("error: cannot connect to PostgreSQL")
+
+
+def test_dead_letters_list_show_retry_purge(duckdb_url: str) -> None:
+    letter_id = _seed(duckdb_url)
+    listed = json.loads(run_cli("dead-letters", "list", "--json", db=duckdb_url).stdout)
+    assert [(d["id"], d["source"], d["key"], d["bytes"]) for d in listed] == [
+        (letter_id, "pulse:tasks", "msg-7", 8)
+    ]
+    raw = run_cli("dead-letters", "show", str(letter_id), "--raw", db=duckdb_url)
+    assert raw.stdout == "\x00{broken"
+    missing = run_cli("dead-letters", "show", "123", db=duckdb_url)
+    assert (missing.returncode, missing.stderr.strip()) == (1, "error: no dead letter with id 123")
+    refused = run_cli("dead-letters", "purge", db=duckdb_url)
+    assert refused.returncode == 1 and "--yes" in refused.stderr
+    purged = run_cli("dead-letters", "purge", "--yes", db=duckdb_url)
+    assert purged.stdout.strip() == "purged 1 dead letter(s)"
+
+
+def test_dead_letters_retry_unknown_source_suggests(duckdb_url: str) -> None:
+    with Store.open(duckdb_url) as store, store.transaction() as tx:
+        tx.dead_letter("no-such-source", None, "bad", b"x")
+    result = run_cli("dead-letters", "retry", db=duckdb_url)
+    assert result.returncode == 1
+    assert "no retry handler for source 'no-such-source'" in result.stderr
+
+
+def test_export_writes_parquet(duckdb_url: str, tmp_path: Path) -> None:
+    _seed(duckdb_url)
+    result = run_cli("export", str(tmp_path / "lake"), "--json", db=duckdb_url)
+    assert result.returncode == 0, result.stderr
+    written = {e["table"]: e for e in json.loads(result.stdout)}
+    assert written["dead_letters"]["rows"] == 1
+    assert written["dead_letters"]["partitioned_by"] == "received_at"
+    assert list((tmp_path / "lake" / "dead_letters").glob("day=*/part-0.parquet"))
+
+
+def test_tokens_create_list_revoke(duckdb_url: str) -> None:
+    created = run_cli(
+        "tokens", "create", "--service", "gecko", "--scope", "events:write", db=duckdb_url
+    )
+    token = created.stdout.strip()
+    assert token.startswith("sg_")
+    listed = json.loads(run_cli("tokens", "list", "--json", db=duckdb_url).stdout)
+    assert [(t["service"], t["scopes"], t["revoked_at"]) for t in listed] == [
+        ("gecko", "events:write", None)
+    ]
+    with Store.open(duckdb_url) as store:  # only the hash is stored
+        assert token.split("_", 2)[2] not in str(store.query("SELECT * FROM api_tokens").rows)
+    assert run_cli("tokens", "revoke", listed[0]["token_id"], db=duckdb_url).returncode == 0
+    bad_scope = run_cli("tokens", "create", "--service", "g", "--scope", "root", db=duckdb_url)
+    assert bad_scope.returncode == 1 and "unknown scope 'root'" in bad_scope.stderr
+
+
+def test_demo_twice_is_idempotent(duckdb_url: str) -> None:
+    first = run_cli("demo", "--json", db=duckdb_url)
+    assert first.returncode == 0, first.stderr
+    second = run_cli("demo", "--json", db=duckdb_url)
+    assert second.returncode == 0, second.stderr
+    assert json.loads(first.stdout)["loaded"] == json.loads(second.stdout)["loaded"]
+
+
+def test_config_masks_secrets_and_rejects_unknown_keys(tmp_path: Path) -> None:
+    db = str(tmp_path / "x.duckdb")
+    env = {
+        "SHIPGAUGE_AMQP_URL": "amqp://pulse-user:s3cret@pulse.example:5671/",
+        "SHIPGAUGE_BMO_API_KEY": "bmo-key",
+    }
+    shown = json.loads(run_cli("config", "--json", db=db, env=env).stdout)
+    assert shown["amqp_url"] == "amqp://pulse-user:***@pulse.example:5671/"
+    assert shown["bmo_api_key"] == "***"
+    assert shown["db"] == db
+
+    config = tmp_path / "shipgauge.toml"
+    config.write_text('hg_url = "http://127.0.0.1:9"\nhg_ulr = "typo"\n')
+    unknown = run_cli("config", db=db, env={"SHIPGAUGE_CONFIG": str(config)})
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip() == f"error: {config}: unknown setting 'hg_ulr'"
+
+    config.write_text('[shipgauge]\nhg_url = "http://127.0.0.1:9"\n')
+    from_file = run_cli("config", "--json", db=db, env={"SHIPGAUGE_CONFIG": str(config)})
+    assert json.loads(from_file.stdout)["hg_url"] == "http://127.0.0.1:9"
+
+    malformed = run_cli("config", db=db, env={"SHIPGAUGE_PORT": "eighty"})
+    assert malformed.returncode == 2
+    assert malformed.stderr.startswith("error: setting 'port' (env SHIPGAUGE_PORT):")
+
+
+def test_bad_usage_is_exit_2(duckdb_url: str) -> None:
+    result = run_cli("query", db=duckdb_url)
+    assert result.returncode == 2
+    assert "Missing argument" in result.stderr
