@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
@@ -24,7 +25,7 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    if not os.path.exists(CHROMIUM):
+    if not Path(CHROMIUM).exists():
         message = f"Chromium not found at {CHROMIUM}: run `bash scripts/services.sh up`"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
