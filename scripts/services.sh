@@ -84,10 +84,10 @@ install_rabbit() {
         log "apt-get update..."
         apt-get update -q -o DPkg::Lock::Timeout=300 >&2
     fi
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install "${apt_opts[@]}" rabbitmq-server >&2; then
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install "${apt_opts[@]}" rabbitmq-server >&2 9>&-; then
         log "install failed; refreshing package lists and retrying..."
         apt-get update -q -o DPkg::Lock::Timeout=300 >&2
-        DEBIAN_FRONTEND=noninteractive apt-get install "${apt_opts[@]}" rabbitmq-server >&2 \
+        DEBIAN_FRONTEND=noninteractive apt-get install "${apt_opts[@]}" rabbitmq-server >&2 9>&- \
             || die "apt-get install rabbitmq-server failed"
     fi
 
@@ -121,7 +121,7 @@ rabbit_start() {
         log "rabbitmq: node process exists but AMQP not answering yet; waiting for it"
     else
         log "rabbitmq: starting $RABBIT_NODE on 127.0.0.1:$AMQP_PORT..."
-        rabbitmq-server -detached >&2 || die "rabbitmq-server -detached failed"
+        rabbitmq-server -detached >&2 9>&- || die "rabbitmq-server -detached failed"
     fi
     RABBIT_T0=$SECONDS
 }
@@ -154,7 +154,7 @@ rabbit_down() {
         return 0
     fi
     log "stopping rabbitmq..."
-    rabbitmqctl -q -n "$RABBIT_NODE" stop >&2 2>/dev/null || true
+    rabbitmqctl -q -n "$RABBIT_NODE" stop >&2 2>/dev/null 9>&- || true
     local deadline=$((SECONDS + 30))
     while amqp_answers || [[ -n "$(rabbit_beam_pids)" ]]; do
         if ((SECONDS >= deadline)); then
@@ -222,13 +222,15 @@ pg_prepare_dirs() {
     chmod 700 "$PG_DATA"
     # postgres must be able to traverse every parent of $PG_BASE (e.g. a mktemp -d clone dir).
     if ! as_pg test -x "$PG_BASE"; then
-        local d="$SERVICES_DIR"
-        while [[ "$d" != "/" ]]; do
+        local d="" part
+        local -a parts
+        IFS=/ read -r -a parts <<<"${SERVICES_DIR#/}"
+        for part in "${parts[@]}"; do   # top-down, so each test sees reachable parents
+            d="$d/$part"
             if ! as_pg test -x "$d" 2>/dev/null; then
                 log "chmod o+x $d (so the postgres user can reach $PG_BASE)"
                 chmod o+x "$d"
             fi
-            d="$(dirname -- "$d")"
         done
         as_pg test -x "$PG_BASE" || die "user postgres cannot access $PG_BASE"
     fi
@@ -257,7 +259,7 @@ pg_up() {
         log "postgres: starting on 127.0.0.1:$PG_PORT..."
         if ! as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t "$TIMEOUT" \
             -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories='$sock'" \
-            start >/dev/null; then
+            start >/dev/null 9>&-; then
             tail -n 30 "$PG_LOG" >&2 || true
             die "postgres did not start (log: $PG_LOG)"
         fi
@@ -283,10 +285,12 @@ pg_down() {
 
 # ----------------------------------------------------------------------------------------------
 
+# Serialises concurrent up/down runs. Daemons we start must not inherit fd 9 (they would hold
+# the lock forever), hence the "9>&-" on every command that may leave a process behind.
 with_lock() {
     mkdir -p "$SERVICES_DIR"
-    exec 9>"$SERVICES_DIR/.lock"
-    flock -w 600 9 || die "could not get the lock $SERVICES_DIR/.lock"
+    exec 9>"$SERVICES_DIR/services.lock"
+    flock -w 600 9 || die "could not get the lock $SERVICES_DIR/services.lock (another up/down still running?)"
 }
 
 cmd="${1:-}"
