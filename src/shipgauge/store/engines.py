@@ -126,6 +126,18 @@ class Engine(Protocol):
 
     def stage(self, conn: Any, info: TableInfo, names: Sequence[str], table: pa.Table) -> str: ...
 
+    def merge(
+        self,
+        conn: Any,
+        info: TableInfo,
+        stage: str,
+        columns: Sequence[str],
+        update: Sequence[str],
+        update_where: str | None,
+    ) -> None:
+        """Insert the staged rows whose key is new; update `update` columns of the others
+        where `update_where` (over `<table>.col` and `excluded.col`) holds."""
+
     def bulk_load(self, conn: Any, info: TableInfo, table: pa.Table) -> None: ...
 
     def catalog(self, conn: Any) -> dict[str, TableInfo]: ...
@@ -199,6 +211,33 @@ class DuckDBEngine:
         conn.register(view, table)
         return view
 
+    def merge(
+        self,
+        conn: Any,
+        info: TableInfo,
+        stage: str,
+        columns: Sequence[str],
+        update: Sequence[str],
+        update_where: str | None,
+    ) -> None:
+        # An UPDATE join then an anti-join INSERT: DuckDB runs both as vectorised hash joins,
+        # about 1.5x faster than INSERT … ON CONFLICT, which probes the index row by row.
+        # Safe here because a DuckDB file has one writing process.
+        target = quote_ident(info.name)
+        on = " AND ".join(
+            f"{target}.{quote_ident(k)} = excluded.{quote_ident(k)}" for k in info.primary_key
+        )
+        if update:
+            sets = ", ".join(f"{quote_ident(c)} = excluded.{quote_ident(c)}" for c in update)
+            where = f" AND ({update_where})" if update_where else ""
+            conn.execute(f"UPDATE {target} SET {sets} FROM {stage} AS excluded WHERE {on}{where}")
+        cols = ", ".join(f"excluded.{quote_ident(c)}" for c in columns)
+        keys = ", ".join(quote_ident(k) for k in info.primary_key)
+        conn.execute(
+            f"INSERT INTO {target} ({', '.join(quote_ident(c) for c in columns)}) "
+            f"SELECT {cols} FROM {stage} AS excluded ANTI JOIN {target} USING ({keys})"
+        )
+
     def bulk_load(self, conn: Any, info: TableInfo, table: pa.Table) -> None:
         conn.register("_sg_bulk", table)
         cols = ", ".join(quote_ident(n) for n in table.column_names)
@@ -269,6 +308,28 @@ class PostgresEngine:
         )
         self._copy(conn, stage, table)
         return stage
+
+    def merge(
+        self,
+        conn: Any,
+        info: TableInfo,
+        stage: str,
+        columns: Sequence[str],
+        update: Sequence[str],
+        update_where: str | None,
+    ) -> None:
+        # ON CONFLICT is what keeps concurrent writers from different processes correct.
+        cols = ", ".join(quote_ident(c) for c in columns)
+        keys = ", ".join(quote_ident(k) for k in info.primary_key)
+        action = "DO NOTHING"
+        if update:
+            sets = ", ".join(f"{quote_ident(c)} = excluded.{quote_ident(c)}" for c in update)
+            action = f"DO UPDATE SET {sets}" + (f" WHERE {update_where}" if update_where else "")
+        self.execute(
+            conn,
+            f"INSERT INTO {quote_ident(info.name)} ({cols}) SELECT {cols} FROM {stage} "
+            f"ON CONFLICT ({keys}) {action}",
+        )
 
     def bulk_load(self, conn: Any, info: TableInfo, table: pa.Table) -> None:
         self._copy(conn, quote_ident(info.name), table)

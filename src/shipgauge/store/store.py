@@ -27,7 +27,6 @@ from shipgauge.store.engines import Engine, TableInfo, open_engine
 __all__ = ["QueryResult", "Row", "Store", "Transaction", "dead_letter_id"]
 
 Row = Mapping[str, Any]
-DEFAULT_BATCH_ROWS = 100_000
 
 
 @dataclass(frozen=True)
@@ -82,15 +81,11 @@ class Transaction:
             if update is not None
             else [c for c in info.column_names if c not in info.primary_key]
         )
-        if not columns:
-            return self._write(info, rows, "DO NOTHING")
-        sets = ", ".join(f"{quote_ident(c)} = excluded.{quote_ident(c)}" for c in columns)
-        where = f" WHERE {update_where}" if update_where else ""
-        return self._write(info, rows, f"DO UPDATE SET {sets}{where}")
+        return self._write(info, rows, columns, update_where)
 
     def insert_ignore(self, table: str, rows: Sequence[Row]) -> int:
         """Insert rows whose natural key is new; existing rows are left as they are."""
-        return self._write(self._store.table(table), rows, "DO NOTHING")
+        return self._write(self._store.table(table), rows, (), None)
 
     def delete(self, table: str, where: str, params: Sequence[Any] = ()) -> None:
         """Delete the rows matching `where`, e.g. the day a re-import replaces."""
@@ -123,46 +118,49 @@ class Transaction:
         )
         return letter_id
 
-    def _write(self, info: TableInfo, rows: Sequence[Row], action: str) -> int:
+    def _write(
+        self,
+        info: TableInfo,
+        rows: Sequence[Row],
+        update: Sequence[str],
+        update_where: str | None,
+    ) -> int:
         if not rows:
             return 0
-        table = _to_arrow(info, rows)
+        table = _to_arrow(info, _unique_on_key(info, rows))
         engine = self._store.engine
         stage = engine.stage(self._conn, info, table.column_names, table)
-        cols = ", ".join(quote_ident(n) for n in table.column_names)
-        keys = ", ".join(quote_ident(k) for k in info.primary_key)
-        sql = (
-            f"INSERT INTO {quote_ident(info.name)} ({cols}) SELECT {cols} FROM {stage} "
-            f"ON CONFLICT ({keys}) {action}"
-        )
-        engine.execute(self._conn, sql)
+        engine.merge(self._conn, info, stage, table.column_names, update, update_where)
         return int(table.num_rows)
 
 
-def _to_arrow(info: TableInfo, rows: Sequence[Row]) -> pa.Table:
-    """Rows as an Arrow table typed by the catalog, de-duplicated on the key (last wins).
+def _unique_on_key(info: TableInfo, rows: Sequence[Row]) -> list[Row]:
+    """Rows de-duplicated on the natural key, the last one winning.
 
     Both engines refuse to update one row twice in a statement, so duplicates go here.
     """
     key = _key_of(info)
     try:
-        unique = list({key(r): r for r in rows}.values())
+        return list({key(r): r for r in rows}.values())
     except KeyError as exc:
         raise StoreError(f"a row for {info.name} lacks key column {exc}") from None
+
+
+def _to_arrow(info: TableInfo, unique: Sequence[Row]) -> pa.Table:
+    """Rows (of one shape, unique on the key) as an Arrow table typed by the catalog."""
     known = set(info.column_names)
     extra = [n for n in unique[0] if n not in known]
     if extra:
         raise StoreError(f"table {info.name} has no column '{extra[0]}'")
     names = [c.name for c in info.columns if c.name in unique[0]]
-    arrays = []
-    for column in info.columns:
-        if column.name not in unique[0]:
-            continue
-        values = [r.get(column.name) for r in unique]
-        if column.is_json:
-            values = [v if v is None or isinstance(v, str) else json.dumps(v) for v in values]
-        arrays.append(pa.array(values, type=column.arrow_type))
-    return pa.Table.from_arrays(arrays, names=names)
+    json_columns = [c.name for c in info.columns if c.is_json and c.name in unique[0]]
+    if json_columns:
+        unique = [{**r, **{c: _json_text(r.get(c)) for c in json_columns}} for r in unique]
+    return pa.Table.from_pylist(list(unique), schema=info.arrow_schema(names))
+
+
+def _json_text(value: Any) -> str | None:
+    return value if value is None or isinstance(value, str) else json.dumps(value)
 
 
 def _key_of(info: TableInfo) -> Callable[[Row], Any]:
