@@ -65,6 +65,29 @@ rabbit_installed() { [[ -x /usr/sbin/rabbitmq-server ]] && dpkg-query -W -f='${S
 
 rabbit_beam_pids() { pgrep -u rabbitmq -f 'beam' 2>/dev/null || true; }
 
+# apt-get install PKG, refreshing the package lists first when apt does not know it (new machine).
+apt_install() {
+    local pkg="$1"
+    local apt_opts=(-y -q -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+    if ! apt-cache policy "$pkg" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+        log "apt-get update..."
+        apt-get update -q -o DPkg::Lock::Timeout=300 >&2
+    fi
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install "${apt_opts[@]}" "$pkg" >&2 9>&-; then
+        log "install failed; refreshing package lists and retrying..."
+        apt-get update -q -o DPkg::Lock::Timeout=300 >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install "${apt_opts[@]}" "$pkg" >&2 9>&- \
+            || die "apt-get install $pkg failed"
+    fi
+}
+
+# Headless Chromium for the dashboard tests: a package, not a service, installed once.
+install_chromium() {
+    command -v chromium >/dev/null 2>&1 && return 0
+    log "installing chromium (apt)..."
+    apt_install chromium
+}
+
 install_rabbit() {
     rabbit_installed && return 0
     log "installing rabbitmq-server (apt)..."
@@ -79,17 +102,7 @@ install_rabbit() {
     printf '#!/bin/sh\nexit 101\n' >"$policy"
     chmod 755 "$policy"
 
-    local apt_opts=(-y -q -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
-    if ! apt-cache policy rabbitmq-server 2>/dev/null | grep -q 'Candidate: [0-9]'; then
-        log "apt-get update..."
-        apt-get update -q -o DPkg::Lock::Timeout=300 >&2
-    fi
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install "${apt_opts[@]}" rabbitmq-server >&2 9>&-; then
-        log "install failed; refreshing package lists and retrying..."
-        apt-get update -q -o DPkg::Lock::Timeout=300 >&2
-        DEBIAN_FRONTEND=noninteractive apt-get install "${apt_opts[@]}" rabbitmq-server >&2 9>&- \
-            || die "apt-get install rabbitmq-server failed"
-    fi
+    apt_install rabbitmq-server
 
     if [[ -n "$backup" ]]; then mv -f "$backup" "$policy"; else rm -f "$policy"; fi
     trap - EXIT
@@ -298,6 +311,7 @@ case "$cmd" in
     up)
         with_lock
         t_start=$SECONDS
+        install_chromium
         rabbit_start
         pg_up
         rabbit_wait
