@@ -50,6 +50,93 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = None
     s3_bucket: str = "net-mozaws-prod-delivery-archive"
     s3_unsigned: bool = True
+    # telemetry (commit telemetry: Pulse hgpushes → review system → hgpush pings; hg pushlog)
+    telemetry_pulse_user: str = "shipgauge"
+    telemetry_exchange: str = "exchange/hgpushes/v2"
+    telemetry_queue_name: str = "commit-telemetry"
+    telemetry_routing_key: str = "#"
+    telemetry_declare_exchange: bool = False
+    telemetry_batch_size: int = 200
+    telemetry_ping_namespace: str = "eng-workflow"
+    telemetry_ping_doctype: str = "hgpush"
+    telemetry_ping_version: int = 1
+    telemetry_ingestion_layout: str = "current"
+    telemetry_concurrency: int = 32
+    telemetry_bmo_cache_ttl_s: float = 3600.0
+    telemetry_serve_consumer: bool = False
+    pushlog_page_size: int = 200
+    # buildhub (build catalog: S3 inventories, S3 events, archive metadata, Buildhub search API)
+    buildhub_s3_region: str = "us-east-1"
+    buildhub_s3_access_key_id: str | None = None
+    buildhub_s3_secret_access_key: SecretStr | None = None
+    buildhub_inventory_bucket: str = "net-mozaws-prod-delivery-inventory-us-east-1"
+    buildhub_products: str = "firefox thunderbird mobile devedition"
+    buildhub_max_age_hours: float = 0.0
+    buildhub_retries: int = 9
+    buildhub_timeout_s: float = 300.0
+    buildhub_concurrency: int = 32
+    buildhub_cache_dir: str = "./.shipgauge-cache/buildhub"
+    buildhub_sqs_queue_url: str | None = None
+    buildhub_amqp_exchange: str = "buildhub.s3-events"
+    buildhub_amqp_routing_key: str = "#"
+    buildhub_amqp_queue: str = "shipgauge.buildhub.s3-events"
+    buildhub_max_search_size: int = 1000
+    # taskcluster (Taskcluster ETL: Pulse task messages, worker uptime and costs)
+    taskcluster_pulse_user: str = "shipgauge"
+    taskcluster_queue_name: str = "taskcluster-tasks"
+    taskcluster_exchange_prefix: str = "exchange/taskcluster-queue/v1/"
+    taskcluster_exchanges: list[str] = [
+        "task-completed",
+        "task-failed",
+        "task-exception",
+        "task-defined",
+    ]
+    taskcluster_routing_key: str = "#"
+    taskcluster_declare_exchanges: bool = False
+    taskcluster_prefetch: int = 2000
+    taskcluster_batch_size: int = 1000
+    taskcluster_drain_threshold: int = 100
+    taskcluster_listen: bool = False
+    taskcluster_fetch_definitions: bool = False
+    taskcluster_monitoring_url: str = "https://monitoring.googleapis.com"
+    taskcluster_monitoring_token: SecretStr | None = None
+    taskcluster_gcp_projects: list[str] = [
+        "fxci-production-level1-workers",
+        "fxci-production-level3-workers",
+    ]
+    # delivery (delivery events API, reporters, DORA metrics)
+    delivery_max_body_bytes: int = 1_048_576
+    """Largest event request body the API reads, in bytes; a larger one gets 413."""
+    delivery_max_batch: int = 1000
+    """Most events one request may carry."""
+    delivery_max_future_s: float = 300.0
+    """How far ahead of the server clock an event time may be (clock skew), in seconds."""
+    delivery_group_rows: int = 5000
+    """Most events the API commits in one transaction (group commit)."""
+    delivery_benchmark: str = "2023"
+    """DORA report whose tiers the report shows by default: 2021, 2023 or 2024."""
+    # ci_cost (CI cost: pushlog → decision task → task group → priced runs)
+    ci_cost_repos: list[str] = ["integration/autoland", "mozilla-central"]
+    """Repositories `ci-cost scan` walks by default, as hg paths (`integration/autoland`)."""
+    ci_cost_decision_route: str = "gecko.v2.{project}.revision.{revision}.taskgraph.decision"
+    """Index path of a push's decision task; {project} is the repo's last path part."""
+    ci_cost_nightly_route: str = (
+        "gecko.v2.{project}.nightly.revision.{revision}.{product}.linux64-opt"
+    )
+    """Index path used by `--mode nightly`: a nightly build task, whose group is costed."""
+    ci_cost_product: str = "firefox"
+    """The {product} of the route templates."""
+    ci_cost_concurrency: int = 16
+    """Pushes whose decision task and task group are fetched at the same time."""
+    ci_cost_first_scan_pushes: int = 100
+    """On a repository's first scan (no checkpoint, no --since), start this many pushes back."""
+    ci_cost_lookup_give_up_hours: float = 24.0
+    """A push whose decision task is not indexed yet is retried until it is this old, then
+    recorded as `never`."""
+    ci_cost_group_final_after_hours: float = 168.0
+    """A task group with unfinished tasks is re-listed on every scan until its push is this old."""
+    ci_cost_group_page_size: int = 1000
+    """Tasks per `listTaskGroup` page (the Queue's maximum is 1000)."""
 
     @classmethod
     def settings_customise_sources(

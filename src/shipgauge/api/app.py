@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Counter, Histogram, make_asgi_app
 
 import shipgauge
-from shipgauge.api import core, models
+from shipgauge.api import buildhub, ci_cost, core, delivery, models, taskcluster, telemetry
 from shipgauge.api.errors import install_error_handlers
 from shipgauge.config import Settings
 from shipgauge.store import Store
@@ -45,7 +45,13 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     install_error_handlers(app)
     _install_metrics(app)
     app.include_router(core.router)
+    app.include_router(delivery.router)
+    app.include_router(delivery.seed_router)
     app.include_router(models.router)
+    app.include_router(telemetry.router)
+    app.include_router(buildhub.router)
+    app.include_router(taskcluster.router)
+    app.include_router(ci_cost.router)
     _install_dashboard(app)
     return app
 

@@ -9,7 +9,16 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from shipgauge.cli import admin, data, server
+from shipgauge.cli import (
+    admin,
+    buildhub,
+    ci_cost,
+    data,
+    delivery,
+    server,
+    taskcluster,
+    telemetry,
+)
 from shipgauge.cli._state import CliState
 from shipgauge.errors import ConfigError, ShipgaugeError
 
@@ -35,7 +44,7 @@ def _root(
     ctx.obj = CliState(overrides={"db": db} if db else {})
 
 
-for module in (data, admin, server):
+for module in (data, admin, server, telemetry, buildhub, delivery, taskcluster, ci_cost):
     module.register(app)
 
 

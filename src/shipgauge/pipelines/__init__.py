@@ -10,7 +10,14 @@ from types import ModuleType
 __all__ = ["CAPABILITIES", "capability_modules"]
 
 # Module names under shipgauge.pipelines, in the order the demo loads them.
-CAPABILITIES: tuple[str, ...] = ()
+CAPABILITIES: tuple[str, ...] = (
+    "pushlog",
+    "telemetry",
+    "buildhub",
+    "delivery",
+    "taskcluster",
+    "ci_cost",
+)
 
 
 def capability_modules() -> list[ModuleType]:

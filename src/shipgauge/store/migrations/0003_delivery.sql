@@ -16,9 +16,9 @@ CREATE TABLE delivery_events (
     incident_id VARCHAR,
     change_id VARCHAR,
     cause_commit VARCHAR,
-    rollback BOOLEAN NOT NULL,
-    hotfix BOOLEAN NOT NULL,
-    planned BOOLEAN,
+    is_rollback BOOLEAN NOT NULL,
+    is_hotfix BOOLEAN NOT NULL,
+    is_planned BOOLEAN,
     origin VARCHAR NOT NULL,
     metadata JSON NOT NULL,
     PRIMARY KEY (service, event_id)

@@ -1,0 +1,67 @@
+"""CI cost routes: pushes with their cost, and one push with its group, pools and tasks.
+
+Both read the CI cost models (`push_costs`, `push_task_runs`) through `pipelines/ci_cost/report`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from shipgauge.errors import BadRequest
+from shipgauge.pipelines.ci_cost import MODES, report
+from shipgauge.store import Store
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1/ci/costs", tags=["ci-cost"])
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def _mode(mode: str) -> str:
+    if mode not in MODES:
+        raise BadRequest(f"mode must be one of {', '.join(MODES)}", field="mode")
+    return mode
+
+
+def _time(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return report.parse_since(value)
+    except BadRequest:
+        raise BadRequest(f"{name}: '{value}' is not an ISO date or time", field=name) from None
+
+
+@router.get("/pushes", summary="CI cost of each push, newest first")
+def pushes(
+    request: Request,
+    repo: str | None = None,
+    start: Annotated[str | None, Query(description="ISO date/time: pushed at or after.")] = None,
+    end: Annotated[str | None, Query(description="ISO date/time: pushed before.")] = None,
+    mode: str = "push",
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> dict[str, Any]:
+    result = report.push_rows(
+        _store(request),
+        repo=repo,
+        mode=_mode(mode),
+        start=_time(start, "start"),
+        end=_time(end, "end"),
+        limit=limit,
+    )
+    return {"columns": result.columns, "pushes": result.dicts()}
+
+
+@router.get(
+    "/pushes/{repo:path}/{push_id}",
+    summary="One push: its cost, its task group's cost per worker pool, and its tasks",
+)
+def push(request: Request, repo: str, push_id: int, mode: str = "push") -> dict[str, Any]:
+    return report.push_detail(_store(request), repo.strip("/"), push_id, mode=_mode(mode))

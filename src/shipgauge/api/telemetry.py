@@ -1,0 +1,79 @@
+"""Commit-telemetry routes (`/api/v1/reviews`) and, when enabled, the background hgpush consumer."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Query, Request
+
+from shipgauge.config import Settings
+from shipgauge.errors import ShipgaugeError
+from shipgauge.pipelines import telemetry
+from shipgauge.pipelines.telemetry.reviews import INTERVALS, review_shares
+from shipgauge.store import Store
+
+__all__ = ["router"]
+
+log = logging.getLogger("shipgauge.telemetry")
+RESTART_AFTER_S = 10.0
+
+
+def _consume_forever(settings: Settings, store: Store, stop: threading.Event) -> None:
+    """The `serve` consumer: like `telemetry consume --forever`, restarted after a failure."""
+    while not stop.is_set():
+        try:
+            with telemetry.TelemetryServices.from_settings(settings) as services:
+                telemetry.consume(
+                    store=store,
+                    services=services,
+                    consumer=telemetry.amqp_consumer(settings),
+                    idle_timeout_s=None,
+                    should_stop=stop.is_set,
+                )
+        except ShipgaugeError as exc:
+            log.error("hgpush consumer stopped: %s; restarting in %.0f s", exc, RESTART_AFTER_S)
+            stop.wait(RESTART_AFTER_S)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    if not settings.telemetry_serve_consumer:
+        yield
+        return
+    stop = threading.Event()
+    worker = threading.Thread(
+        target=_consume_forever,
+        args=(settings, app.state.store, stop),
+        name="hgpush-consumer",
+        daemon=True,
+    )
+    worker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+
+
+router = APIRouter(prefix="/api/v1", lifespan=_lifespan)
+
+
+@router.get("/reviews", summary="Share of each review system per repository and period")
+def reviews(
+    request: Request,
+    repo: Annotated[str | None, Query(description="Repository path, e.g. mozilla-central")] = None,
+    start: Annotated[date | None, Query(description="First push day (inclusive)")] = None,
+    end: Annotated[date | None, Query(description="Last push day (exclusive)")] = None,
+    interval: Annotated[str, Query(description=f"One of {', '.join(INTERVALS)}")] = "week",
+) -> list[dict[str, Any]]:
+    """Rows of `{repo, period, review_system, changesets, share}` from `review_systems_by_day`."""
+    rows = review_shares(
+        request.app.state.store, repo=repo, start=start, end=end, interval=interval
+    )
+    return [{**r, "period": r["period"].isoformat()} for r in rows]

@@ -1,0 +1,193 @@
+"""Commands for delivery events and DORA: `events send|import` and `dora report`."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import typer
+from rich.table import Table
+
+from shipgauge.cli._output import console, print_json
+from shipgauge.cli._state import state
+from shipgauge.errors import BadRequest, SourceError
+from shipgauge.pipelines.delivery import IMPORT_SOURCE, import_events, ingest_events
+from shipgauge.pipelines.dora import (
+    HEADLINE_METRICS,
+    INTERVALS,
+    DoraWindow,
+    dora_report,
+    parse_report_time,
+)
+from shipgauge.sources.delivery import KINDS, parse_event
+
+__all__ = ["register"]
+
+events_app = typer.Typer(help="Delivery events: send one, import a file.", no_args_is_help=True)
+dora_app = typer.Typer(help="DORA metrics per service and environment.", no_args_is_help=True)
+_SINCE = re.compile(r"(\d+)([hdw])")
+_TIER_STYLE = {"elite": "green", "high": "cyan", "medium": "yellow", "low": "red"}
+_COLUMNS = {
+    "deployment_frequency": "deploys /week",
+    "change_lead_time": "lead time",
+    "change_fail_rate": "change fail",
+    "failed_deployment_recovery_time": "recovery",
+    "deployment_rework_rate": "rework",
+}
+
+
+@events_app.command("send")
+def events_send(
+    ctx: typer.Context,
+    service: Annotated[str, typer.Argument(help="The service (repository).")],
+    kind: Annotated[str, typer.Argument(help=f"One of {', '.join(KINDS)}.")],
+    time: Annotated[str | None, typer.Option(help="RFC 3339 time; default now.")] = None,
+    environment: Annotated[str | None, typer.Option(help="Default production.")] = None,
+    commit: Annotated[list[str] | None, typer.Option(help="A commit sha; repeatable.")] = None,
+    result: Annotated[str | None, typer.Option(help="success or failure.")] = None,
+    action: Annotated[str | None, typer.Option(help="incident: opened|resolved; change.")] = None,
+    event_id: Annotated[str | None, typer.Option(help="Default: a hash of the event.")] = None,
+    deployment_id: Annotated[str | None, typer.Option()] = None,
+    incident_id: Annotated[str | None, typer.Option()] = None,
+    change_id: Annotated[str | None, typer.Option()] = None,
+    cause_commit: Annotated[str | None, typer.Option()] = None,
+    rollback: Annotated[bool | None, typer.Option("--rollback", help="A rollback.")] = None,
+    hotfix: Annotated[bool | None, typer.Option("--hotfix", help="A hotfix.")] = None,
+    planned: Annotated[bool | None, typer.Option("--planned/--unplanned")] = None,
+    metadata: Annotated[str | None, typer.Option(help="A JSON object.")] = None,
+) -> None:
+    """Validate one event and store it (into --db; reporters/ post to a server instead)."""
+    fields: dict[str, Any] = {
+        "service": service,
+        "kind": kind,
+        "time": time,
+        "environment": environment,
+        "commits": commit or None,
+        "result": result,
+        "action": action,
+        "event_id": event_id,
+        "deployment_id": deployment_id,
+        "incident_id": incident_id,
+        "change_id": change_id,
+        "cause_commit": cause_commit,
+        "rollback": rollback,
+        "hotfix": hotfix,
+        "planned": planned,
+    }
+    if metadata is not None:
+        try:
+            fields["metadata"] = json.loads(metadata)
+        except ValueError:
+            raise SourceError("--metadata is not valid JSON", field="--metadata") from None
+    doc = {name: value for name, value in fields.items() if value is not None}
+    row = parse_event(doc, received_at=datetime.now(UTC), origin="cli")
+    ingest_events(state(ctx).store, [row])
+    console.print(f"stored {row.kind} event {row.event_id} for {row.service}")
+
+
+@events_app.command("import")
+def events_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A Time,Repo,Event,Metadata CSV or JSON lines.")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="auto (by header or extension), csv or jsonl.")
+    ] = "auto",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Import events; lines that fail validation are kept as dead letters."""
+    if fmt not in ("auto", "csv", "jsonl"):
+        raise BadRequest(f"--format '{fmt}' is not one of auto, csv, jsonl", field="--format")
+    chosen: Literal["auto", "csv", "jsonl"] = fmt  # type: ignore[assignment]
+    result = import_events(state(ctx).store, file, fmt=chosen)
+    rejects = [{"line": r.index, "field": r.field, "error": r.message} for r in result.rejects]
+    if as_json:
+        print_json({"stored": result.stored, "rejected": len(rejects), "rejects": rejects})
+        return
+    console.print(f"stored {result.stored} events, rejected {len(rejects)}")
+    for reject in rejects[:10]:
+        console.print(f"  line {reject['line']}: {reject['error']}")
+    if rejects:
+        console.print(f"rejects are dead letters: shipgauge dead-letters list --source {IMPORT_SOURCE}")
+
+
+@dora_app.command("report")
+def dora_report_command(
+    ctx: typer.Context,
+    service: Annotated[str | None, typer.Option(help="Only this service.")] = None,
+    environment: Annotated[str, typer.Option(help="An environment, or * for all.")] = "production",
+    since: Annotated[str, typer.Option(help="Window start: 90d, 12w, 48h or a date.")] = "90d",
+    until: Annotated[str | None, typer.Option(help="Window end (a date includes it).")] = None,
+    interval: Annotated[str, typer.Option(help=", ".join(INTERVALS))] = "week",
+    benchmark: Annotated[str | None, typer.Option(help="2021, 2023 or 2024 tiers.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The API's JSON, series included.")] = False,
+) -> None:
+    """The five DORA metrics per service, each with its benchmark tier and Quick Check score."""
+    cli = state(ctx)
+    end = parse_report_time(until, "--until", end=True) if until else datetime.now(UTC)
+    window = DoraWindow(
+        _since(since, end), end, interval, benchmark or cli.settings.delivery_benchmark
+    )
+    report = dora_report(
+        cli.store, window, service=service, environment=None if environment == "*" else environment
+    )
+    if as_json:
+        print_json(report)
+        return
+    one_environment = environment != "*"
+    table = Table(
+        title=f"DORA {window.start:%Y-%m-%d} - {window.end:%Y-%m-%d}"
+        + (f", {environment}" if one_environment else "")
+        + f" (tiers: {window.benchmark} report; score: Quick Check 0-10)"
+    )
+    table.add_column("service", no_wrap=True)
+    if not one_environment:
+        table.add_column("environment", no_wrap=True)
+    for heading in (*_COLUMNS.values(), "score"):
+        table.add_column(heading)
+    for group in report["services"]:
+        metrics = group["metrics"]
+        cells = [_cell(name, metrics.get(name)) for name in HEADLINE_METRICS]
+        overall = metrics.get("quick_check_overall", {}).get("value")
+        score = "" if overall is None else f"{overall:.1f}"
+        names = [group["service"]] + ([] if one_environment else [group["environment"]])
+        table.add_row(*names, *cells, score)
+    console.print(table)
+    if not report["services"]:
+        console.print("no deployments in this window; try --since 365d or --environment '*'")
+
+
+def _since(value: str, end: datetime) -> datetime:
+    match = _SINCE.fullmatch(value.strip())
+    if match:
+        unit = {"h": "hours", "d": "days", "w": "weeks"}[match.group(2)]
+        return end - timedelta(**{unit: int(match.group(1))})
+    return parse_report_time(value, "--since")
+
+
+def _cell(metric: str, data: dict[str, Any] | None) -> str:
+    if not data or data["value"] is None:
+        return "-"
+    value = data["value"]
+    if metric == "deployment_frequency":
+        text = f"{value * 7:.1f}"
+    elif data["unit"] == "ratio":
+        text = f"{value:.0%}"
+    else:
+        text = _duration(value)
+    tier = data.get("tier")
+    return f"{text}\n[{_TIER_STYLE.get(tier or '', 'white')}]{tier}[/]" if tier else text
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(events_app, name="events")
+    app.add_typer(dora_app, name="dora")

@@ -1,0 +1,120 @@
+-- dora_incidents: each incident, the deployment it is blamed on, and how that link was made.
+-- grain: one row per (service, incident_id).
+-- inputs: delivery_events (kind incident), dora_deployments, dora_deployment_commits.
+-- link_method, first that applies:
+--   explicit_id    the incident named a deployment_id of its service;
+--   commit_sha     its cause_commit was first deployed, successfully, by that deployment in the
+--                  incident's environment;
+--   time_heuristic the last successful deployment of its service and environment at or before
+--                  the incident was detected (DevLake's only rule; research/anchors.md §1.4);
+--   NULL           no deployment precedes it.
+-- detected_at is the opening time, or the resolution when only that was reported.
+WITH incidents AS (
+    SELECT
+        service,
+        incident_id,
+        min(occurred_at) FILTER (WHERE action = 'opened') AS opened_at,
+        max(occurred_at) FILTER (WHERE action = 'resolved') AS resolved_at,
+        min(environment) AS environment,
+        max(deployment_id) AS named_deployment_id,
+        max(cause_commit) AS cause_commit
+    FROM delivery_events
+    WHERE kind = 'incident'
+    GROUP BY service, incident_id
+),
+detected AS (
+    SELECT
+        *,
+        coalesce(opened_at, resolved_at) AS detected_at
+    FROM incidents
+),
+by_id AS (
+    SELECT
+        i.service,
+        i.incident_id,
+        d.deployment_id
+    FROM detected AS i
+    JOIN dora_deployments AS d
+        ON d.service = i.service AND d.deployment_id = i.named_deployment_id
+),
+commit_deployments AS (
+    SELECT
+        i.service,
+        i.incident_id,
+        c.deployment_id,
+        row_number() OVER (
+            PARTITION BY i.service, i.incident_id ORDER BY c.deployed_at, c.deployment_id
+        ) AS nth
+    FROM detected AS i
+    JOIN dora_deployment_commits AS c
+        ON
+            c.service = i.service
+            AND c.environment = i.environment
+            AND c.commit_sha = i.cause_commit
+            AND c.result = 'success'
+),
+timeline AS (
+    SELECT
+        service,
+        environment,
+        deployed_at AS event_at,
+        deployed_at,
+        CAST(NULL AS VARCHAR) AS incident_id
+    FROM dora_deployments
+    WHERE result = 'success'
+    UNION ALL
+    SELECT
+        service,
+        environment,
+        detected_at AS event_at,
+        NULL AS deployed_at,
+        incident_id
+    FROM detected
+),
+last_deployments AS (
+    SELECT
+        service,
+        environment,
+        incident_id,
+        max(deployed_at) OVER (
+            PARTITION BY service, environment
+            ORDER BY event_at, incident_id NULLS FIRST
+            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+        ) AS last_deployed_at
+    FROM timeline
+),
+by_time AS (
+    SELECT
+        l.service,
+        l.incident_id,
+        min(d.deployment_id) AS deployment_id
+    FROM last_deployments AS l
+    JOIN dora_deployments AS d
+        ON
+            d.service = l.service
+            AND d.environment = l.environment
+            AND d.deployed_at = l.last_deployed_at
+            AND d.result = 'success'
+    WHERE l.incident_id IS NOT NULL
+    GROUP BY l.service, l.incident_id
+)
+SELECT
+    i.service,
+    i.incident_id,
+    i.environment,
+    i.opened_at,
+    i.resolved_at,
+    i.detected_at,
+    i.named_deployment_id,
+    i.cause_commit,
+    coalesce(x.deployment_id, c.deployment_id, t.deployment_id) AS deployment_id,
+    CASE
+        WHEN x.deployment_id IS NOT NULL THEN 'explicit_id'
+        WHEN c.deployment_id IS NOT NULL THEN 'commit_sha'
+        WHEN t.deployment_id IS NOT NULL THEN 'time_heuristic'
+    END AS link_method
+FROM detected AS i
+LEFT JOIN by_id AS x ON x.service = i.service AND x.incident_id = i.incident_id
+LEFT JOIN commit_deployments AS c
+    ON c.service = i.service AND c.incident_id = i.incident_id AND c.nth = 1
+LEFT JOIN by_time AS t ON t.service = i.service AND t.incident_id = i.incident_id

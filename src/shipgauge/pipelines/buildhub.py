@@ -1,0 +1,421 @@
+"""Build catalog pipelines: S3 inventory load and bucket backfill (events: `buildhub_events`).
+
+`load_inventory` streams every data file of a manifest, keeps the build archives, completes
+them with archive metadata (bounded concurrency, one fetch per URL, ETag cache) and inserts
+them; `backfill` lists a bucket for `buildhub.json` keys new or changed since the last run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from shipgauge.config import Settings
+from shipgauge.connectors.archive import ArchiveConnector
+from shipgauge.connectors.http import HttpConnector
+from shipgauge.connectors.s3 import DEFAULT_PAGE_SIZE, S3Connector
+from shipgauge.errors import NotFound, SourceError
+from shipgauge.pipelines.buildhub_metadata import MetadataResolver
+from shipgauge.pipelines.buildhub_records import (
+    ArchiveCandidate,
+    complete_candidates,
+    derive_candidate,
+    insert_groups,
+)
+from shipgauge.sources.buildhub_json import build_row, parse_buildhub_json, records_to_store
+from shipgauge.sources.inventory import (
+    InventoryFile,
+    InventoryManifest,
+    data_file_key,
+    latest_manifest_key,
+    parse_manifest,
+    read_inventory,
+)
+from shipgauge.store import Store, Transaction
+from shipgauge.store.dead_letters import DeadLetter
+
+__all__ = [
+    "RETRY_HANDLERS",
+    "BackfillResult",
+    "BuildhubConnectors",
+    "InventoryResult",
+    "backfill",
+    "connectors_from_settings",
+    "load_inventory",
+]
+
+INVENTORY_SOURCE = "buildhub.inventory"
+BACKFILL_SOURCE = "buildhub.backfill"
+DEFAULT_CHUNK = 5000
+Progress = Callable[[int], None]
+
+
+@dataclass
+class BuildhubConnectors:
+    """What the build catalog talks to: S3 (or a folder) and the archive over HTTP."""
+
+    s3: S3Connector
+    archive: ArchiveConnector
+    bucket: str
+    inventory_bucket: str
+    products: tuple[str, ...]
+
+    def close(self) -> None:
+        self.archive.close()
+
+
+def connectors_from_settings(
+    settings: Settings,
+    *,
+    retries: int | None = None,
+    timeout_s: float | None = None,
+    cache_dir: Path | None = None,
+    local_root: Path | None = None,
+) -> BuildhubConnectors:
+    """Connectors built from the settings (CLI options override retries, timeout, cache)."""
+    secret = settings.buildhub_s3_secret_access_key
+    s3 = S3Connector(
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.buildhub_s3_region,
+        unsigned=settings.s3_unsigned,
+        access_key_id=settings.buildhub_s3_access_key_id,
+        secret_access_key=secret.get_secret_value() if secret else None,
+        local_root=local_root,
+        retries=settings.buildhub_retries if retries is None else retries,
+    )
+    http = HttpConnector(
+        settings.archive_url,
+        name="archive",
+        timeout_s=settings.buildhub_timeout_s if timeout_s is None else timeout_s,
+        retries=settings.buildhub_retries if retries is None else retries,
+        concurrency=settings.buildhub_concurrency,
+    )
+    folder = cache_dir if cache_dir is not None else Path(settings.buildhub_cache_dir)
+    return BuildhubConnectors(
+        s3=s3,
+        archive=ArchiveConnector(http, cache_dir=folder / "archive"),
+        bucket=settings.s3_bucket,
+        inventory_bucket=settings.buildhub_inventory_bucket,
+        products=tuple(settings.buildhub_products.split()),
+    )
+
+
+@dataclass
+class InventoryResult:
+    """What an inventory load did, row by row."""
+
+    manifest: str = ""
+    files: int = 0
+    rows: int = 0
+    candidates: int = 0
+    inserted: int = 0
+    no_metadata: int = 0
+    dead_letters: int = 0
+
+
+@dataclass
+class _Manifest:
+    name: str
+    manifest: InventoryManifest
+    data_files: list[tuple[InventoryFile, Callable[[Path], Path]]] = field(default_factory=list)
+
+
+def load_inventory(
+    *,
+    store: Store,
+    connectors: BuildhubConnectors,
+    location: str,
+    cache_dir: Path,
+    max_age_hours: float = 0.0,
+    now: datetime | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+    progress: Progress | None = None,
+) -> InventoryResult:
+    """Load an inventory (local manifest/folder, `s3://bucket/key`, or a key or prefix).
+
+    A data file whose MD5 differs from the manifest and a row that cannot be read become
+    dead letters; the run goes on. A record without metadata is left out, as v1's cron did.
+    """
+    found = _locate_manifest(connectors, location, cache_dir)
+    result = InventoryResult(manifest=found.name)
+    newer_than = None
+    if max_age_hours > 0:
+        start = (now or datetime.now(UTC)) - timedelta(hours=max_age_hours)
+        newer_than = start.strftime("%Y-%m-%dT%H:%M:%S")
+    resolver = MetadataResolver(connectors.archive)
+    for entry, fetch in found.data_files:
+        path = fetch(cache_dir)
+        if _md5(path) != entry.md5:
+            with store.transaction() as tx:
+                tx.dead_letter(
+                    INVENTORY_SOURCE,
+                    entry.key,
+                    "MD5 differs from manifest",
+                    json.dumps(entry.__dict__),
+                )
+            result.dead_letters += 1
+            continue
+        with path.open("rb") as stream:
+            chunks = _chunks(
+                read_inventory(
+                    stream,
+                    columns=found.manifest.columns,
+                    products=connectors.products,
+                    newer_than=newer_than,
+                ),
+                connectors,
+                chunk_size,
+            )
+            for rows, candidates, rejects in chunks:
+                _store_chunk(store, resolver, candidates, rejects, result)
+                result.rows += rows
+                if progress:
+                    progress(rows)
+        result.files += 1
+    with store.transaction() as tx:
+        tx.set_checkpoint(INVENTORY_SOURCE, found.name)
+    return result
+
+
+def _chunks(
+    batches: Iterable[Any], connectors: BuildhubConnectors, chunk_size: int
+) -> Iterator[tuple[int, list[ArchiveCandidate], list[str]]]:
+    rows, candidates, rejects = 0, [], []
+    for batch in batches:
+        rows += batch.total
+        rejects.extend(batch.rejects)
+        for row in batch.rows:
+            candidate = derive_candidate(
+                row.key,
+                archive_url=connectors.archive.base_url,
+                products=connectors.products,
+                size=row.size,
+                date=row.last_modified,
+            )
+            if candidate is not None:
+                candidates.append(candidate)
+        if len(candidates) >= chunk_size:
+            yield rows, candidates, rejects
+            rows, candidates, rejects = 0, [], []
+    yield rows, candidates, rejects
+
+
+def _store_chunk(
+    store: Store,
+    resolver: MetadataResolver,
+    candidates: list[ArchiveCandidate],
+    rejects: list[str],
+    result: InventoryResult,
+) -> None:
+    done = complete_candidates(resolver, candidates, origin="inventory")
+    with store.transaction() as tx:
+        result.inserted += insert_groups(tx, done.groups)
+        for line in rejects:
+            tx.dead_letter(INVENTORY_SOURCE, None, "inventory row cannot be read", line)
+        for candidate, error in done.rejects:
+            payload = json.dumps({"record_id": candidate.record_id, "record": candidate.record})
+            tx.dead_letter(INVENTORY_SOURCE, candidate.record_id, error, payload)
+    result.candidates += len(candidates)
+    result.no_metadata += len(done.waiting)
+    result.dead_letters += len(rejects) + len(done.rejects)
+
+
+def _locate_manifest(connectors: BuildhubConnectors, location: str, cache_dir: Path) -> _Manifest:
+    local = Path(location).expanduser()
+    if local.exists():
+        return _local_manifest(local)
+    bucket, key = connectors.inventory_bucket, location
+    if location.startswith("s3://"):
+        bucket, _, key = location.removeprefix("s3://").partition("/")
+    if not key.endswith(".json"):
+        prefix = key.rstrip("/") + "/" if key else ""
+        latest = latest_manifest_key(connectors.s3.list_prefixes(bucket, prefix))
+        if latest is None:
+            raise NotFound(
+                f"no inventory run folder (YYYY-MM-DDTHH-MMZ/) under s3://{bucket}/{prefix}"
+            )
+        key = latest
+    manifest = parse_manifest(connectors.s3.get_bytes(bucket, key), name=f"s3://{bucket}/{key}")
+
+    def fetcher(entry: InventoryFile) -> Callable[[Path], Path]:
+        def fetch(folder: Path) -> Path:
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / f"{entry.md5}.csv.gz"
+            if not target.is_file() or target.stat().st_size == 0 or _md5(target) != entry.md5:
+                connectors.s3.download(bucket, data_file_key(key, entry.key), target)
+            return target
+
+        return fetch
+
+    return _Manifest(f"s3://{bucket}/{key}", manifest, [(f, fetcher(f)) for f in manifest.files])
+
+
+def _local_manifest(path: Path) -> _Manifest:
+    if path.is_dir():
+        direct = path / "manifest.json"
+        if direct.is_file():
+            path = direct
+        else:
+            latest = latest_manifest_key(f"{p.name}/" for p in path.iterdir() if p.is_dir())
+            if latest is None:
+                raise NotFound(f"{path}: no manifest.json and no YYYY-MM-DDTHH-MMZ/ run folder")
+            path = path / latest
+    manifest = parse_manifest(path.read_bytes(), name=str(path))
+
+    # AWS writes data/ beside the run folders; the bundled samples keep it beside the manifest.
+    def fetcher(entry: InventoryFile) -> Callable[[Path], Path]:
+        name = entry.key.rsplit("/", 1)[-1]
+        options = [
+            path.parent.parent / "data" / name,
+            path.parent / "data" / name,
+            path.parent / name,
+        ]
+
+        def fetch(_: Path) -> Path:
+            found = next((o for o in options if o.is_file()), None)
+            if found is None:
+                raise NotFound(f"data file {name} of {path} not found beside it", field="key")
+            return found
+
+        return fetch
+
+    return _Manifest(str(path), manifest, [(f, fetcher(f)) for f in manifest.files])
+
+
+def _md5(path: Path) -> str:
+    digest = hashlib.md5()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class BackfillResult:
+    """What a backfill did: keys listed and matched, records inserted, ETags refreshed."""
+
+    listed: int = 0
+    matched: int = 0
+    downloaded: int = 0
+    inserted: int = 0
+    dead_letters: int = 0
+    pages: int = 0
+
+
+def backfill(
+    *,
+    store: Store,
+    s3: S3Connector,
+    bucket: str,
+    resume: bool = False,
+    prefix: str = "",
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> BackfillResult:
+    """List `bucket`, insert `buildhub.json` keys that are new or whose ETag changed.
+
+    After each page the last key is checkpointed with that page's rows; `resume` starts
+    after it (Buildhub2's `backfill --resume`, research §6.1).
+    """
+    source = f"{BACKFILL_SOURCE}:{bucket}"
+    start = store.checkpoint(source) if resume else None
+    known = dict(
+        store.query(
+            "SELECT s3_object_key, s3_object_etag FROM builds WHERE s3_object_key IS NOT NULL"
+        ).rows
+    )
+    result = BackfillResult()
+    for page in s3.list_objects(bucket, prefix, start_after=start or None, page_size=page_size):
+        result.pages += 1
+        result.listed += len(page)
+        with store.transaction() as tx:
+            for obj in page:
+                if not obj.key.rsplit("/", 1)[-1].endswith("buildhub.json"):
+                    continue
+                result.matched += 1
+                if known.get(obj.key) == obj.etag:
+                    continue
+                result.downloaded += 1
+                _backfill_key(tx, s3, bucket, obj.key, obj.etag, result)
+                known[obj.key] = obj.etag
+            if page:
+                tx.set_checkpoint(source, page[-1].key)
+    return result
+
+
+def _backfill_key(
+    tx: Transaction, s3: S3Connector, bucket: str, key: str, etag: str, result: BackfillResult
+) -> None:
+    try:
+        body = s3.get_bytes(bucket, key)
+    except NotFound:
+        return  # deleted between the listing and the download
+    try:
+        record = parse_buildhub_json(body, key=key)
+    except SourceError as exc:
+        tx.dead_letter(BACKFILL_SOURCE, f"{bucket}/{key}", exc.message, body)
+        result.dead_letters += 1
+        return
+    rows = [
+        build_row(r, origin="backfill", s3_object_key=key, s3_object_etag=etag)
+        for r in records_to_store(record)
+    ]
+    result.inserted += insert_groups(tx, [rows])
+    # Same content under a changed ETag is not a new record: remember the new ETag.
+    tx.execute("UPDATE builds SET s3_object_etag = ? WHERE s3_object_key = ?", [etag, key])
+
+
+def _retry_event(tx: Transaction, letter: DeadLetter) -> None:
+    from shipgauge.config import load_settings
+    from shipgauge.pipelines.buildhub_events import ingest_into
+
+    connectors = connectors_from_settings(load_settings())
+    try:
+        payload = json.loads(letter.payload)
+        if isinstance(payload, dict) and "record_id" in payload:
+            _retry_record(tx, connectors, payload)
+        else:
+            ingest_into(tx, connectors, [(letter.key or "retry", letter.payload)], on_error="raise")
+    except ValueError:
+        raise SourceError("dead letter payload is not JSON", field="payload") from None
+    finally:
+        connectors.close()
+
+
+def _retry_record(tx: Transaction, connectors: BuildhubConnectors, payload: dict[str, Any]) -> None:
+    candidate = ArchiveCandidate(str(payload["record_id"]), payload["record"])
+    done = complete_candidates(MetadataResolver(connectors.archive), [candidate], origin="retry")
+    if done.rejects or done.waiting:
+        raise SourceError(done.rejects[0][1] if done.rejects else "metadata still missing")
+    insert_groups(tx, done.groups)
+
+
+def _retry_inventory(tx: Transaction, letter: DeadLetter) -> None:
+    if not letter.payload.startswith(b'{"record_id"'):
+        raise SourceError("an unreadable inventory row or file: fix the inventory and load it again")
+    _retry_event(tx, letter)
+
+
+def _retry_backfill(tx: Transaction, letter: DeadLetter) -> None:
+    key = (letter.key or "").partition("/")[2]
+    record = parse_buildhub_json(letter.payload, key=key)
+    rows = [build_row(r, origin="backfill", s3_object_key=key) for r in records_to_store(record)]
+    insert_groups(tx, [rows])
+
+
+RETRY_HANDLERS: dict[str, Callable[[Transaction, DeadLetter], None]] = {
+    INVENTORY_SOURCE: _retry_inventory,
+    BACKFILL_SOURCE: _retry_backfill,
+    "buildhub.s3-event": _retry_event,
+}
+
+
+def load_demo(store: Store) -> None:
+    """`shipgauge demo`: the bundled inventory and buildhub.json samples (see buildhub_demo)."""
+    from shipgauge.pipelines.buildhub_demo import load_demo as load
+
+    load(store)

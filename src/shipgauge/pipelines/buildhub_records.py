@@ -1,0 +1,162 @@
+"""From an archive key to stored build rows: derive, complete with metadata, check, insert.
+
+Shared by the inventory loader and the S3-event ingest. Path-derived records keep v1's
+create-if-not-exists on their record id (first writer wins), so the same archive seen by an
+event and by an inventory is stored once; every record is also insert-or-ignore on its hash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shipgauge.errors import SourceError
+from shipgauge.pipelines.buildhub_metadata import MetadataResolver
+from shipgauge.sources.archive import is_build_url, key_to_archive_url, record_from_url
+from shipgauge.sources.archive_metadata import merge_metadata
+from shipgauge.sources.buildhub_json import (
+    build_row,
+    check_legacy_record,
+    records_to_store,
+    validate_record,
+)
+from shipgauge.store import Transaction
+
+__all__ = [
+    "ArchiveCandidate",
+    "Completion",
+    "RowGroup",
+    "complete_candidates",
+    "derive_candidate",
+    "format_download_date",
+    "insert_groups",
+]
+
+RowGroup = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ArchiveCandidate:
+    """A build archive with its path-derived record (v1 id popped out) and S3 facts."""
+
+    record_id: str
+    record: dict[str, Any]
+
+
+@dataclass
+class Completion:
+    """What completing candidates gave: row groups, archives still waiting, rejected ones."""
+
+    groups: list[RowGroup] = field(default_factory=list)
+    waiting: list[tuple[ArchiveCandidate, str]] = field(default_factory=list)
+    rejects: list[tuple[ArchiveCandidate, str]] = field(default_factory=list)
+
+
+def format_download_date(value: datetime | str) -> str:
+    """v1's `download.date`: whole seconds, `Z` (`2017-06-02T12:20:10.2Z` → `…10Z`)."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value[:19] + "Z"
+
+
+def derive_candidate(
+    key: str,
+    *,
+    archive_url: str,
+    products: Iterable[str],
+    size: int | None,
+    date: datetime | str | None,
+) -> ArchiveCandidate | None:
+    """The candidate record of an archive key, or None when the key is not a build archive."""
+    parts = key.split("/")
+    if len(parts) < 3 or parts[0] != "pub" or parts[1] not in set(products):
+        return None
+    url = key_to_archive_url(key, archive_url)
+    if not is_build_url(parts[1], url):
+        return None
+    try:
+        record = record_from_url(url)
+    except SourceError:
+        return None  # v1 logs and skips paths it cannot read
+    record_id = record.pop("id")
+    if size is not None:
+        record["download"]["size"] = size
+    if date is not None:
+        record["download"]["date"] = format_download_date(date)
+    return ArchiveCandidate(record_id, record)
+
+
+def complete_candidates(
+    resolver: MetadataResolver,
+    candidates: Sequence[ArchiveCandidate],
+    *,
+    origin: str,
+    retry_on_notfound: bool = False,
+    metadata: dict[str, Any] | None = None,
+) -> Completion:
+    """Merge each candidate with its metadata (fetched, or the one given) and check it."""
+    done = Completion()
+    if metadata is not None:
+        found: list[Any] = [(metadata, "")] * len(candidates)
+    else:
+        found = resolver.resolve_all(
+            [c.record for c in candidates], retry_on_notfound=retry_on_notfound
+        )
+    for candidate, outcome in zip(candidates, found, strict=True):
+        if isinstance(outcome, SourceError):
+            done.rejects.append((candidate, outcome.message))
+            continue
+        meta, waits_for = outcome
+        if meta is None:
+            done.waiting.append((candidate, waits_for))
+            continue
+        try:
+            group = rows_of(candidate.record_id, merge_metadata(candidate.record, meta), origin)
+        except SourceError as exc:
+            done.rejects.append((candidate, exc.message))
+            continue
+        done.groups.append(group)
+    return done
+
+
+def rows_of(record_id: str, record: dict[str, Any], origin: str) -> RowGroup:
+    """The rows of one completed path-derived record (and its beta copy); SourceError if bad."""
+    problem = check_legacy_record(record)
+    if problem:
+        raise SourceError(f"{record_id}: {problem}", field="record")
+    validate_record(record, what=record_id)
+    copies = records_to_store(record)
+    return [
+        build_row(r, origin=origin, record_id=record_id if i == 0 else None)
+        for i, r in enumerate(copies)
+    ]
+
+
+def insert_groups(tx: Transaction, groups: Sequence[RowGroup]) -> int:
+    """Insert row groups whose record id is new (create-if-not-exists); returns rows added."""
+    ids = [g[0]["record_id"] for g in groups if g and g[0]["record_id"]]
+    hashes = [row["build_hash"] for g in groups for row in g]
+    taken = _existing(tx, "record_id", ids)
+    known = _existing(tx, "build_hash", hashes)
+    fresh: list[dict[str, Any]] = []
+    for group in groups:
+        record_id = group[0]["record_id"] if group else None
+        if record_id and record_id in taken:
+            continue
+        if record_id:
+            taken.add(record_id)
+        for row in group:
+            if row["build_hash"] not in known:
+                known.add(row["build_hash"])
+                fresh.append(row)
+    tx.insert_ignore("builds", fresh)
+    return len(fresh)
+
+
+def _existing(tx: Transaction, column: str, values: list[str]) -> set[str]:
+    if not values:
+        return set()
+    sql = f"SELECT {column} FROM builds WHERE {column} IN (SELECT unnest(CAST(? AS VARCHAR[])))"
+    return {row[0] for row in tx.execute(sql, [values]).rows}

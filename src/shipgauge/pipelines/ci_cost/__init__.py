@@ -1,0 +1,57 @@
+"""CI cost: pushes → decision tasks → task groups → priced runs (measuring_ci as a capability).
+
+Modules: `scan` (the incremental scan and its checkpoints), `groups` (index lookup and group
+listing for one push), `prices` (cost tables), `report` (what the CLI and API read from the
+models), `export` (the models as Parquet), `demo`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from shipgauge.pipelines.ci_cost.scan import (
+    DEAD_LETTER_SOURCE,
+    MODES,
+    RepoScan,
+    ScanOptions,
+    checkpoint_name,
+    scan_ci_cost,
+    scan_repo,
+)
+from shipgauge.errors import SourceError
+from shipgauge.pipelines.ci_cost.demo import load_demo
+from shipgauge.pipelines.dead_letters import RetryHandler
+from shipgauge.pipelines.taskcluster.tasks import upsert_task_rows
+from shipgauge.sources import ci_cost as source
+from shipgauge.store import Transaction
+from shipgauge.store.dead_letters import DeadLetter
+
+__all__ = [
+    "DEAD_LETTER_SOURCE",
+    "MODES",
+    "RETRY_HANDLERS",
+    "RepoScan",
+    "ScanOptions",
+    "checkpoint_name",
+    "load_demo",
+    "retry_task_group_letter",
+    "scan_ci_cost",
+    "scan_repo",
+]
+
+
+def retry_task_group_letter(tx: Transaction, letter: DeadLetter) -> None:
+    """Re-read a dead-lettered `listTaskGroup` entry and store its task and runs."""
+    try:
+        entry = json.loads(letter.payload)
+    except ValueError:
+        raise SourceError(f"dead letter {letter.id} is not JSON") from None
+    listing = source.GroupListing((letter.key or "").partition("/")[0])
+    source.rows_from_entries(listing, [entry], submitted=datetime.now(UTC).date())
+    if listing.rejects:
+        raise SourceError(listing.rejects[0][1])
+    upsert_task_rows(tx, listing.tasks, listing.runs)
+
+
+RETRY_HANDLERS: dict[str, RetryHandler] = {DEAD_LETTER_SOURCE: retry_task_group_letter}

@@ -1,0 +1,161 @@
+"""What the `ci-cost` CLI and the `/api/v1/ci/costs` routes read: the CI cost models, filtered.
+
+Every query here reads models (push_costs, cost_by_repo_day, …), never raw tables.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Final
+
+from shipgauge.errors import BadRequest, NotFound
+from shipgauge.store import QueryResult, Store
+
+__all__ = [
+    "REPORT_GROUPINGS",
+    "cost_report",
+    "parse_since",
+    "push_detail",
+    "push_rows",
+    "unpriced_pools",
+]
+
+REPORT_GROUPINGS: Final = ("push", "day", "pool", "task")
+_WINDOW = re.compile(r"^(\d+)([hdw])$")
+_UNITS: Final = {"h": "hours", "d": "days", "w": "weeks"}
+_PUSH_COLUMNS: Final = (
+    "repo, push_id, mode, pushed_at, group_state, tasks, runs, compute_seconds, total_cost,"
+    " ideal_cost, failed_cost_share, retried_cost_share, unpriced_seconds, pricing_methods"
+)
+
+
+def parse_since(value: str | None, *, now: datetime | None = None) -> datetime | None:
+    """`30d`, `12h`, `2w` (back from now) or an ISO date/time, as an aware UTC time.
+
+    >>> parse_since("2d", now=datetime(2024, 1, 3, tzinfo=UTC)).isoformat()
+    '2024-01-01T00:00:00+00:00'
+    """
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if match := _WINDOW.match(text):
+        amount, unit = int(match.group(1)), _UNITS[match.group(2)]
+        return (now or datetime.now(UTC)) - timedelta(**{unit: amount})
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadRequest(
+            f"'{value}' is neither a window like 30d, 12h, 2w nor an ISO date", field="since"
+        ) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _where(filters: list[tuple[str, Any]]) -> tuple[str, list[Any]]:
+    kept = [(clause, value) for clause, value in filters if value is not None]
+    sql = " AND ".join(clause for clause, _ in kept) or "TRUE"
+    return sql, [value for _, value in kept]
+
+
+def push_rows(
+    store: Store,
+    *,
+    repo: str | None = None,
+    mode: str | None = "push",
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int = 1000,
+) -> QueryResult:
+    """push_costs rows, newest push first, pushed in [start, end)."""
+    where, params = _where(
+        [("repo = ?", repo), ("mode = ?", mode), ("pushed_at >= ?", start), ("pushed_at < ?", end)]
+    )
+    return store.query(
+        f"SELECT {_PUSH_COLUMNS} FROM push_costs WHERE {where}"
+        " ORDER BY pushed_at DESC, repo, push_id DESC LIMIT ?",
+        [*params, limit],
+    )
+
+
+def cost_report(
+    store: Store,
+    *,
+    by: str = "push",
+    repo: str | None = None,
+    mode: str = "push",
+    since: datetime | None = None,
+    limit: int = 50,
+) -> QueryResult:
+    """The report of `ci-cost report --by push|day|pool|task` (see docs/ci_cost.md)."""
+    if by == "push":
+        return push_rows(store, repo=repo, mode=mode, start=since, limit=limit)
+    day = None if since is None else since.date()
+    if by == "day":
+        where, params = _where([("repo = ?", repo), ("mode = ?", mode), ("push_day >= ?", day)])
+        return store.query(
+            "SELECT repo, push_day, pushes, pushes_with_group, tasks, runs, compute_seconds,"
+            " total_cost, ideal_cost, unpriced_seconds FROM cost_by_repo_day"
+            f" WHERE {where} ORDER BY push_day DESC, repo LIMIT ?",
+            [*params, limit],
+        )
+    if by == "pool":
+        month = None if day is None else date(day.year, day.month, 1)
+        where, params = _where([("repo = ?", repo), ("mode = ?", mode), ("month >= ?", month)])
+        return store.query(
+            "SELECT worker_pool, month, sum(runs) AS runs, sum(run_seconds) AS run_seconds,"
+            " sum(total_cost) AS total_cost, sum(rate_priced_runs) AS rate_priced_runs,"
+            " sum(instance_billed_runs) AS instance_billed_runs,"
+            " sum(unpriced_runs) AS unpriced_runs FROM cost_by_worker_pool_month"
+            f" WHERE {where} GROUP BY worker_pool, month"
+            " ORDER BY month DESC, total_cost DESC, worker_pool LIMIT ?",
+            [*params, limit],
+        )
+    if by == "task":
+        where, params = _where([("repo = ?", repo), ("mode = ?", mode), ("push_day >= ?", day)])
+        return store.query(
+            "SELECT label, sum(tasks) AS tasks, sum(runs) AS runs, sum(failed_runs) AS failed_runs,"
+            " sum(run_seconds) AS run_seconds, sum(total_cost) AS total_cost,"
+            " sum(ideal_cost) AS ideal_cost, sum(unpriced_seconds) AS unpriced_seconds"
+            f" FROM costliest_tasks WHERE {where} GROUP BY label"
+            " ORDER BY total_cost DESC, run_seconds DESC, label LIMIT ?",
+            [*params, limit],
+        )
+    raise BadRequest(f"--by must be one of {', '.join(REPORT_GROUPINGS)}, not '{by}'", field="by")
+
+
+def unpriced_pools(store: Store) -> QueryResult:
+    """Worker pools no cost source prices, the most run time first."""
+    return store.query(
+        "SELECT worker_pool, runs, run_seconds, pushes, first_run_started, last_run_started"
+        " FROM unpriced_worker_pools ORDER BY run_seconds DESC, worker_pool"
+    )
+
+
+def push_detail(store: Store, repo: str, push_id: int, *, mode: str = "push") -> dict[str, Any]:
+    """One push: its push_costs row, its cost per worker pool, and every task with its runs."""
+    push = store.query(
+        "SELECT * FROM push_costs WHERE repo = ? AND push_id = ? AND mode = ?",
+        [repo, push_id, mode],
+    ).dicts()
+    if not push:
+        raise NotFound(f"no scanned push {push_id} of {repo} (mode {mode})", field="push_id")
+    key = [repo, push_id, mode]
+    pools = store.query(
+        "SELECT worker_pool, count(run_id) AS runs, sum(run_seconds) AS run_seconds,"
+        " sum(CASE WHEN in_total THEN cost END) AS total_cost,"
+        " sum(CASE WHEN in_ideal THEN cost END) AS ideal_cost,"
+        " string_agg(DISTINCT pricing_method, ',' ORDER BY pricing_method) AS pricing_methods"
+        " FROM push_task_runs WHERE repo = ? AND push_id = ? AND mode = ?"
+        " GROUP BY worker_pool ORDER BY total_cost DESC NULLS LAST, worker_pool",
+        key,
+    ).dicts()
+    tasks = store.query(
+        "SELECT task_id, label, kind, worker_pool, coalesce(max(task_state), 'unscheduled') AS state,"
+        " count(run_id) AS runs, sum(run_seconds) AS run_seconds,"
+        " sum(CASE WHEN in_total THEN cost END) AS total_cost,"
+        " string_agg(DISTINCT pricing_method, ',' ORDER BY pricing_method) AS pricing_methods"
+        " FROM push_task_runs WHERE repo = ? AND push_id = ? AND mode = ?"
+        " GROUP BY task_id, label, kind, worker_pool ORDER BY total_cost DESC NULLS LAST, task_id",
+        key,
+    ).dicts()
+    return {"push": push[0], "pools": pools, "tasks": tasks}

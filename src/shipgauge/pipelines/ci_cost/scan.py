@@ -1,0 +1,331 @@
+"""`ci-cost scan`: pushlog increment → tip-most changeset → decision task → task group → rows.
+
+Per repository (its full hg path, e.g. `integration/autoland`):
+1. the pushlog is paged from where this scan (or the shared pushlog checkpoint) got to, with
+   integer ids, both bounds and `lastpushid` (`pipelines/pushlog.py`);
+2. the pushes after the checkpoint, plus every push whose decision task was not indexed yet or
+   whose group was still running, are resolved `concurrency` at a time (`groups.resolve_push`);
+3. results are written in push order, in batches: tasks, runs, dead letters, push_task_groups
+   and the checkpoint `ci_cost.<mode>:<repo>` commit in one transaction, so a killed scan
+   resumes from its last batch and a rerun changes nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, TypeVar
+
+from shipgauge.config import Settings
+from shipgauge.connectors.http import HttpConnector
+from shipgauge.errors import SourceError
+from shipgauge.pipelines import pushlog
+from shipgauge.pipelines.ci_cost.groups import GroupRoute, PushJob, PushOutcome, resolve_push
+from shipgauge.pipelines.taskcluster.tasks import upsert_task_rows
+from shipgauge.sources import ci_cost as source
+from shipgauge.sources import hg
+from shipgauge.store import Store
+
+__all__ = [
+    "DEAD_LETTER_SOURCE",
+    "MODES",
+    "ProgressFn",
+    "RepoScan",
+    "ScanOptions",
+    "checkpoint_name",
+    "scan_ci_cost",
+    "scan_repo",
+]
+
+DEAD_LETTER_SOURCE: Final = "ci_cost.task_group"
+MODES: Final = ("push", "nightly")
+# A batch is written once it holds this many pushes or task + run rows, whichever comes first:
+# big enough to amortise a transaction, small enough to keep memory flat and lose little on a kill.
+WRITE_BATCH_PUSHES: Final = 100
+WRITE_BATCH_ROWS: Final = 20_000
+# push_task_groups beyond its key; first_seen_at is kept from the first scan.
+_GROUP_FIELDS: Final = (
+    "revision",
+    "index_path",
+    "decision_task_id",
+    "task_group_id",
+    "state",
+    "reason",
+    "tasks",
+    "unfinished_tasks",
+    "lookups",
+    "listings",
+    "first_seen_at",
+    "checked_at",
+)
+_GROUP_UPDATE: Final = [c for c in _GROUP_FIELDS if c != "first_seen_at"]
+
+# (repo, phase, done, total): phase "pushlog" counts pages, "pushes" counts resolved pushes.
+ProgressFn = Callable[[str, str, int, int | None], None]
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def checkpoint_name(mode: str, repo: str) -> str:
+    """The checkpoint of a repository's scan in one mode, e.g. `ci_cost.push:mozilla-central`."""
+    return f"ci_cost.{mode}:{repo}"
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """Everything a scan needs besides the store and the connectors."""
+
+    route: GroupRoute
+    concurrency: int = 16
+    first_scan_pushes: int = 100
+    pushlog_page_size: int = pushlog.DEFAULT_PAGE_SIZE
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, mode: str = "push") -> ScanOptions:
+        templates = {"push": settings.ci_cost_decision_route, "nightly": settings.ci_cost_nightly_route}
+        route = GroupRoute(
+            mode=mode,
+            template=templates[mode],
+            product=settings.ci_cost_product,
+            give_up_after=timedelta(hours=settings.ci_cost_lookup_give_up_hours),
+            final_after=timedelta(hours=settings.ci_cost_group_final_after_hours),
+            page_size=settings.ci_cost_group_page_size,
+        )
+        return cls(
+            route=route,
+            concurrency=settings.ci_cost_concurrency,
+            first_scan_pushes=settings.ci_cost_first_scan_pushes,
+            pushlog_page_size=settings.pushlog_page_size,
+        )
+
+
+@dataclass
+class RepoScan:
+    """What one repository's scan did; `error` is set when its pushlog could not be read."""
+
+    repo: str
+    mode: str
+    pushlog_pages: int = 0
+    pushes_fetched: int = 0
+    pushes_checked: int = 0
+    groups_listed: int = 0
+    tasks: int = 0
+    runs: int = 0
+    dead_letters: int = 0
+    states: dict[str, int] = field(default_factory=dict)
+    checkpoint: int | None = None
+    error: str | None = None
+
+
+def _ordered(
+    pool: ThreadPoolExecutor, fn: Callable[[T], R], items: Iterable[T], window: int
+) -> Iterator[R]:
+    """`fn` over `items` on the pool, results in input order, at most `window` in flight
+    (the executor's own `map` submits everything at once, so memory would grow with the input)."""
+    todo = iter(items)
+    running: deque[Future[R]] = deque(pool.submit(fn, i) for i in itertools.islice(todo, window))
+    while running:
+        result = running.popleft().result()
+        for item in itertools.islice(todo, 1):
+            running.append(pool.submit(fn, item))
+        yield result
+
+
+def _last_push_id(store: Store, hg_http: HttpConnector, repo: str) -> int | None:
+    """`lastpushid` of a repository (an empty page), or None when the answer is unreadable
+    (then kept as a dead letter of the pushlog, like any bad page)."""
+    params = {"version": 2, "startID": 0, "endID": 0}
+    body = hg_http.request("GET", f"/{repo}/json-pushes", params=params).content
+    try:
+        return hg.parse_pushlog_bytes(body, repo=repo).last_push_id
+    except SourceError as exc:
+        with store.transaction() as tx:
+            tx.dead_letter(pushlog.DEAD_LETTER_SOURCE, f"{repo}:0-0", exc.message, body)
+        return None
+
+
+def _jobs(store: Store, repo: str, mode: str, low: int) -> list[PushJob]:
+    """New pushes above `low` without a row, and every push whose state is looked at again."""
+    retried = ", ".join(f"'{s}'" for s in source.RETRIED_STATES)
+    previous_columns = ", ".join(f"g.{c}" for c in _GROUP_FIELDS)
+    result = store.query(
+        f"SELECT p.push_id, p.pushed_at, p.tip_node, {previous_columns}"
+        " FROM pushes AS p LEFT JOIN push_task_groups AS g"
+        " ON g.repo = p.repo AND g.push_id = p.push_id AND g.mode = ?"
+        f" WHERE p.repo = ? AND ((g.state IS NULL AND p.push_id > ?) OR g.state IN ({retried}))"
+        " ORDER BY p.push_id",
+        [mode, repo, low],
+    )
+    jobs = []
+    for row in result.dicts():
+        previous = None if row["state"] is None else {k: row[k] for k in _GROUP_FIELDS}
+        jobs.append(PushJob(repo, row["push_id"], row["pushed_at"], row["tip_node"], previous))
+    return jobs
+
+
+def _write(store: Store, batch: list[PushOutcome], checkpoint: str, position: int | None) -> int:
+    """One transaction: the batch's tasks, runs, rejects, push_task_groups and checkpoint."""
+    listings = [o.listing for o in batch if o.listing is not None]
+    rejects = [r for listing in listings for r in listing.rejects]
+    with store.transaction() as tx:
+        upsert_task_rows(
+            tx,
+            [t for listing in listings for t in listing.tasks],
+            [r for listing in listings for r in listing.runs],
+        )
+        for key, error, payload in rejects:
+            tx.dead_letter(DEAD_LETTER_SOURCE, key, error, payload)
+        tx.upsert("push_task_groups", [o.row for o in batch], update=_GROUP_UPDATE)
+        if position is not None:
+            tx.set_checkpoint(checkpoint, position)
+    return len(rejects)
+
+
+def _start(
+    store: Store, hg_http: HttpConnector, repo: str, position: int | None, since: int | None,
+    first_scan_pushes: int,
+) -> int | None:
+    """The push id this scan starts after: --since, else the checkpoint, else the newest
+    pushes minus `first_scan_pushes` (None when even that could not be read)."""
+    if since is not None:
+        return since
+    if position is not None:
+        return position
+    last = _last_push_id(store, hg_http, repo)
+    return None if last is None else max(0, last - first_scan_pushes)
+
+
+def scan_repo(
+    *,
+    store: Store,
+    hg_http: HttpConnector,
+    tc: HttpConnector,
+    repo: str,
+    options: ScanOptions,
+    since: int | None = None,
+    backfill: int | None = None,
+    now: datetime | None = None,
+    on_progress: ProgressFn | None = None,
+) -> RepoScan:
+    """Scan one repository in one mode (see the module docstring); raises UpstreamError when hg
+    or Taskcluster stay unreachable, leaving every committed batch and its checkpoint."""
+    repo = hg.repo_path(repo)
+    now = now or datetime.now(UTC)
+    mode = options.route.mode
+    progress = on_progress or (lambda *_: None)
+    result = RepoScan(repo, mode)
+    checkpoint = checkpoint_name(mode, repo)
+    saved = store.checkpoint(checkpoint)
+    position = None if saved is None else int(saved)
+    low = _start(store, hg_http, repo, position, since, options.first_scan_pushes)
+    if low is None:
+        result.error = f"pushlog of {repo} is unreadable; kept as a dead letter"
+        return result
+    ranges: list[tuple[int, int | None]] = []
+    if backfill:
+        oldest = store.query(
+            "SELECT min(push_id) FROM push_task_groups WHERE repo = ? AND mode = ?", [repo, mode]
+        ).scalar()
+        top = low if oldest is None else int(oldest) - 1
+        ranges.append((max(0, top - backfill), top))
+    shared = int(store.checkpoint(pushlog.checkpoint_source(repo)) or 0)
+    ranges.append((max(low, shared), None))
+    covered: int | None = None
+    for start, end in ranges:
+        page = pushlog.scan_pushlog(
+            store=store, http=hg_http, repo=repo, start_id=start, end_id=end,
+            page_size=options.pushlog_page_size,
+        )
+        result.pushlog_pages += page.pages
+        result.pushes_fetched += page.pushes
+        progress(repo, "pushlog", result.pushlog_pages, None)
+        result.error = result.error or page.error
+        if end is None and page.error is None:
+            covered = page.last_push_id
+    jobs = _jobs(store, repo, mode, min(low, *(s for s, _ in ranges)))
+    progress(repo, "pushes", 0, len(jobs))
+    states: Counter[str] = Counter()
+
+    def resolve(job: PushJob) -> PushOutcome:
+        return resolve_push(job, tc=tc, route=options.route, now=now)
+
+    batch: list[PushOutcome] = []
+    rows = 0
+    with ThreadPoolExecutor(max_workers=max(options.concurrency, 1)) as pool:
+        try:
+            for outcome in _ordered(pool, resolve, jobs, 2 * max(options.concurrency, 1)):
+                batch.append(outcome)
+                if outcome.listing is not None:
+                    rows += len(outcome.listing.tasks) + len(outcome.listing.runs)
+                if len(batch) >= WRITE_BATCH_PUSHES or rows >= WRITE_BATCH_ROWS:
+                    position = _flush(store, batch, checkpoint, position, result, states)
+                    progress(repo, "pushes", result.pushes_checked, len(jobs))
+                    batch, rows = [], 0
+        finally:
+            pool.shutdown(cancel_futures=True)
+    if covered is not None:
+        position = max(position or 0, covered)
+    if batch or (covered is not None and saved != str(position)):
+        position = _flush(store, batch, checkpoint, position, result, states)
+    progress(repo, "pushes", result.pushes_checked, len(jobs))
+    result.states = dict(states)
+    result.checkpoint = position
+    return result
+
+
+def _flush(
+    store: Store,
+    batch: list[PushOutcome],
+    checkpoint: str,
+    position: int | None,
+    result: RepoScan,
+    states: Counter[str],
+) -> int | None:
+    # Results arrive in push order, so every push up to the batch's last is written.
+    if batch:
+        position = max(position or 0, max(o.row["push_id"] for o in batch))
+    result.dead_letters += _write(store, batch, checkpoint, position)
+    for outcome in batch:
+        states[outcome.row["state"]] += 1
+        if outcome.listing is not None:
+            result.groups_listed += 1
+            result.tasks += len(outcome.listing.tasks)
+            result.runs += len(outcome.listing.runs)
+    result.pushes_checked += len(batch)
+    return position
+
+
+def scan_ci_cost(
+    *,
+    store: Store,
+    settings: Settings,
+    repos: list[str] | None = None,
+    mode: str = "push",
+    since: int | None = None,
+    backfill: int | None = None,
+    now: datetime | None = None,
+    on_progress: ProgressFn | None = None,
+) -> list[RepoScan]:
+    """Scan each repository (default: `ci_cost_repos`) with connectors built from settings."""
+    options = ScanOptions.from_settings(settings, mode=mode)
+    common: dict[str, Any] = {"timeout_s": settings.http_timeout_s, "retries": settings.http_retries}
+    with (
+        HttpConnector(settings.hg_url, name="hg pushlog", concurrency=1, **common) as hg_http,
+        HttpConnector(
+            settings.taskcluster_root_url,
+            name="taskcluster",
+            concurrency=settings.ci_cost_concurrency,
+            **common,
+        ) as tc,
+    ):
+        return [
+            scan_repo(
+                store=store, hg_http=hg_http, tc=tc, repo=repo, options=options, since=since,
+                backfill=backfill, now=now, on_progress=on_progress,
+            )
+            for repo in (repos or settings.ci_cost_repos)
+        ]

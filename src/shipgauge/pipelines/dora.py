@@ -1,0 +1,215 @@
+"""The DORA report: the `dora_summary` model run over a chosen window, shaped per service.
+
+`dora_summary.sql` keeps its window in one CTE, `report_window`; the report swaps that CTE for
+parameters, so the view and the report are the same SELECT and cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+from shipgauge.errors import BadRequest
+from shipgauge.store import Store
+from shipgauge.store.views import discover_models
+
+__all__ = [
+    "BENCHMARKS",
+    "DEFAULT_BENCHMARK",
+    "DEFAULT_WINDOW",
+    "HEADLINE_METRICS",
+    "INTERVALS",
+    "UNITS",
+    "DoraWindow",
+    "dora_report",
+    "parse_report_time",
+    "summary_rows",
+]
+
+INTERVALS = {
+    "all": "all",
+    "day": "day",
+    "daily": "day",
+    "week": "week",
+    "weekly": "week",
+    "month": "month",
+    "monthly": "month",
+}
+BENCHMARKS = ("2021", "2023", "2024")
+DEFAULT_BENCHMARK = "2023"
+DEFAULT_WINDOW = timedelta(days=90)
+HEADLINE_METRICS = (
+    "deployment_frequency",
+    "change_lead_time",
+    "change_fail_rate",
+    "failed_deployment_recovery_time",
+    "deployment_rework_rate",
+)
+UNITS = {
+    "deployment_frequency": "deployments/day",
+    "deployment_days": "days",
+    "deploy_days_per_week_median": "days/week",
+    "change_lead_time": "seconds",
+    "coding_time": "seconds",
+    "review_time": "seconds",
+    "deploy_time": "seconds",
+    "change_fail_rate": "ratio",
+    "failed_deployment_recovery_time": "seconds",
+    "time_to_restore": "seconds",
+    "deployment_rework_rate": "ratio",
+    "quick_check_overall": "score",
+}
+_LINK_METHODS = ("explicit_id", "commit_sha", "time_heuristic")
+_EMPTY: dict[str, Any] = {
+    "value": None,
+    "samples": 0,
+    "p50": None,
+    "p75": None,
+    "p90": None,
+    "tier": None,
+    "tier_label": None,
+    "tier_report": None,
+    "score": None,
+    **{f"{m}_links": 0 for m in _LINK_METHODS},
+}
+_WINDOW_SQL = (
+    "SELECT CAST(? AS TIMESTAMPTZ) AS start_at, CAST(? AS TIMESTAMPTZ) AS end_at,"
+    " CAST(? AS VARCHAR) AS bucket, CAST(? AS VARCHAR) AS benchmark"
+)
+
+
+@dataclass(frozen=True)
+class DoraWindow:
+    """What a report covers: [start, end), bucketed by `interval`, tiered by `benchmark`."""
+
+    start: datetime
+    end: datetime
+    interval: str = "week"
+    benchmark: str = DEFAULT_BENCHMARK
+
+    def __post_init__(self) -> None:
+        if self.interval not in INTERVALS:
+            raise BadRequest(
+                f"interval '{self.interval}' is not one of {', '.join(INTERVALS)}",
+                field="interval",
+            )
+        if self.benchmark not in BENCHMARKS:
+            raise BadRequest(
+                f"benchmark '{self.benchmark}' is not one of {', '.join(BENCHMARKS)}",
+                field="benchmark",
+            )
+        if self.end <= self.start:
+            raise BadRequest("end must be after start", field="end")
+        if self.end - self.start > timedelta(days=3660):
+            raise BadRequest("a report covers at most 10 years", field="start")
+
+
+def parse_report_time(value: str, field: str, *, end: bool = False) -> datetime:
+    """A date (`2024-05-01`; as an end it includes that day) or an RFC 3339 time, in UTC."""
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return datetime.combine(day + timedelta(days=1 if end else 0), time(), tzinfo=UTC)
+        moment = datetime.fromisoformat(value)
+    except (ValueError, OverflowError):
+        raise BadRequest(
+            f"{field} '{value}' is not a date (2024-05-01) or an RFC 3339 time", field=field
+        ) from None
+    if moment.tzinfo is None:
+        raise BadRequest(f"{field} '{value}' needs an offset, such as Z", field=field)
+    return moment.astimezone(UTC)
+
+
+@lru_cache(maxsize=8)
+def _summary_sql(by_service: bool, by_environment: bool) -> str:
+    model = next(m for m in discover_models() if m.name == "dora_summary")
+    tree = sqlglot.parse_one(model.sql, read="duckdb")
+    window = next(cte for cte in tree.find_all(exp.CTE) if cte.alias == "report_window")
+    window.set("this", sqlglot.parse_one(_WINDOW_SQL, read="duckdb"))
+    filters = ["service = ?"] * by_service + ["environment = ?"] * by_environment
+    where = f" WHERE {' AND '.join(filters)}" if filters else ""
+    return f"SELECT * FROM ({tree.sql(dialect='duckdb')}) AS summary{where}"
+
+
+def summary_rows(
+    store: Store,
+    window: DoraWindow,
+    *,
+    bucket: str,
+    service: str | None = None,
+    environment: str | None = None,
+) -> list[dict[str, Any]]:
+    """`dora_summary` rows for `window`, cut into `bucket`s (all, day, week or month)."""
+    params: list[Any] = [window.start, window.end, INTERVALS[bucket], window.benchmark]
+    params += [v for v in (service, environment) if v is not None]
+    sql = _summary_sql(service is not None, environment is not None)
+    return store.query(sql, params).dicts()
+
+
+def dora_report(
+    store: Store,
+    window: DoraWindow,
+    *,
+    service: str | None = None,
+    environment: str | None = "production",
+) -> dict[str, Any]:
+    """The report: per service and environment, each metric's value, tier, score and series."""
+    totals = summary_rows(store, window, bucket="all", service=service, environment=environment)
+    series: list[dict[str, Any]] = []
+    if INTERVALS[window.interval] != "all":
+        series = summary_rows(
+            store, window, bucket=window.interval, service=service, environment=environment
+        )
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in totals:
+        group = groups.setdefault(
+            (row["service"], row["environment"]),
+            {"service": row["service"], "environment": row["environment"], "metrics": {}},
+        )
+        group["metrics"][row["metric"]] = _metric(row)
+    for group in groups.values():  # a headline metric with no sample is still reported
+        for metric in HEADLINE_METRICS:
+            group["metrics"].setdefault(metric, _metric(_EMPTY | {"metric": metric}))
+    for row in sorted(series, key=lambda r: r["bucket_start"]):
+        group = groups.get((row["service"], row["environment"]))
+        if group and row["metric"] in group["metrics"]:
+            group["metrics"][row["metric"]]["series"].append(
+                {"start": row["bucket_start"], "value": row["value"], "samples": row["samples"]}
+            )
+    return {
+        "start": window.start,
+        "end": window.end,
+        "interval": INTERVALS[window.interval],
+        "benchmark": window.benchmark,
+        "service": service,
+        "environment": environment,
+        "services": [groups[key] for key in sorted(groups)],
+    }
+
+
+def _metric(row: Mapping[str, Any]) -> dict[str, Any]:
+    metric = row["metric"]
+    out: dict[str, Any] = {
+        "value": row["value"],
+        "unit": UNITS.get(metric, ""),
+        "samples": row["samples"],
+    }
+    if UNITS.get(metric) == "seconds":
+        out.update(p50=row["p50"], p75=row["p75"], p90=row["p90"])
+    if metric in (*HEADLINE_METRICS, "time_to_restore", "quick_check_overall"):
+        out.update(
+            tier=row["tier"],
+            tier_label=row["tier_label"],
+            tier_report=row["tier_report"],
+            score=row["score"],
+        )
+    if metric in ("change_lead_time", *HEADLINE_METRICS[2:]):
+        out["link_methods"] = {m: row[f"{m}_links"] for m in _LINK_METHODS}
+    out["series"] = []
+    return out

@@ -1,0 +1,48 @@
+"""Taskcluster ETL: Pulse task messages → tasks/task_runs; worker uptime and costs; demo.
+
+Modules: `pulse` (drain/listen), `tasks` (the one write path of tasks and runs), `definitions`
+(full task definitions from the Queue), `workers` (uptime and billing imports), `demo`.
+"""
+
+from shipgauge.pipelines.dead_letters import RetryHandler
+from shipgauge.pipelines.taskcluster.definitions import DefinitionsResult, fetch_task_definitions
+from shipgauge.pipelines.taskcluster.demo import load_demo, recorded_messages
+from shipgauge.pipelines.taskcluster.pulse import (
+    PULSE_SOURCE,
+    PulseResult,
+    drain_pulse,
+    listen_pulse,
+    pulse_consumer,
+    retry_pulse_letter,
+    store_messages,
+)
+from shipgauge.pipelines.taskcluster.tasks import upsert_task_rows
+from shipgauge.pipelines.taskcluster.workers import (
+    CostsResult,
+    MetricsResult,
+    export_worker_metrics,
+    load_costs,
+    load_uptime_file,
+)
+
+__all__ = [
+    "PULSE_SOURCE",
+    "RETRY_HANDLERS",
+    "CostsResult",
+    "DefinitionsResult",
+    "MetricsResult",
+    "PulseResult",
+    "drain_pulse",
+    "export_worker_metrics",
+    "fetch_task_definitions",
+    "listen_pulse",
+    "load_costs",
+    "load_demo",
+    "load_uptime_file",
+    "pulse_consumer",
+    "recorded_messages",
+    "store_messages",
+    "upsert_task_rows",
+]
+
+RETRY_HANDLERS: dict[str, RetryHandler] = {PULSE_SOURCE: retry_pulse_letter}

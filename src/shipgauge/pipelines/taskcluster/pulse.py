@@ -1,0 +1,217 @@
+"""Pulse task messages → store: `drain` (cron) and `listen` (forever), acked after commit.
+
+One durable queue `queue/<user>/<name>` is bound to the configured Queue exchanges. Each batch
+of deliveries is parsed, and its rows, dead letters and checkpoint are committed in one
+transaction; the connector acks the batch only after that (research A.4 acks first; we don't).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from shipgauge.config import Settings
+from shipgauge.connectors.amqp import AmqpConsumer, Binding, Delivery, pulse_queue_name
+from shipgauge.errors import UpstreamError
+from shipgauge.pipelines.taskcluster.tasks import upsert_task_rows
+from shipgauge.sources.taskcluster import MessageRows, parse_message, parse_messages
+from shipgauge.store import Store, Transaction
+from shipgauge.store.dead_letters import DeadLetter
+
+__all__ = [
+    "PULSE_SOURCE",
+    "PulseResult",
+    "PulseWriter",
+    "drain_pulse",
+    "listen_pulse",
+    "pulse_consumer",
+    "retry_pulse_letter",
+    "store_messages",
+]
+
+PULSE_SOURCE = "taskcluster.pulse"
+DEFAULT_IDLE_TIMEOUT_S = 2.0
+DEPTH_CHECK_EVERY_S = 5.0
+MAX_BACKOFF_S = 30.0
+DRAIN_GIVE_UP_S = 120.0
+log = logging.getLogger(__name__)
+
+
+def pulse_consumer(settings: Settings) -> AmqpConsumer:
+    """The consumer of the configured queue, bound to every configured exchange."""
+    return AmqpConsumer(
+        settings.amqp_url,
+        queue=pulse_queue_name(settings.taskcluster_pulse_user, settings.taskcluster_queue_name),
+        bindings=[
+            Binding(settings.taskcluster_exchange_prefix + name, settings.taskcluster_routing_key)
+            for name in settings.taskcluster_exchanges
+        ],
+        prefetch=settings.taskcluster_prefetch,
+        batch_size=settings.taskcluster_batch_size,
+        declare_exchanges=settings.taskcluster_declare_exchanges,
+    )
+
+
+@dataclass
+class PulseResult:
+    """What a drain or listen did; `lacking_tags` only filled when asked to track it."""
+
+    messages: int = 0
+    tasks: int = 0
+    runs: int = 0
+    dead_letters: int = 0
+    batches: int = 0
+    reconnects: int = 0
+    lacking_tags: set[str] = field(default_factory=set)
+
+
+class PulseWriter:
+    """The batch handler: parse, then rows + dead letters + checkpoint in one transaction."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        checkpoint: str,
+        track_lacking_tags: bool = False,
+        on_batch: Callable[[PulseResult], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.checkpoint = checkpoint
+        self.track_lacking_tags = track_lacking_tags
+        self.on_batch = on_batch
+        self.result = PulseResult()
+        # Messages handled so far, redeliveries included: progress, not an offset.
+        self._handled = int(store.checkpoint(checkpoint) or 0)
+
+    def __call__(self, deliveries: list[Delivery]) -> None:
+        with self.store.transaction() as tx:
+            parsed, rejected = store_messages(tx, [(d.body, d.exchange) for d in deliveries])
+            tx.set_checkpoint(self.checkpoint, self._handled + len(deliveries))
+        self._handled += len(deliveries)
+        result = self.result
+        result.messages += len(deliveries)
+        result.tasks += len(parsed)
+        result.runs += sum(len(p.runs) for p in parsed)
+        result.dead_letters += rejected
+        result.batches += 1
+        if self.track_lacking_tags:
+            result.lacking_tags.update(p.task["task_id"] for p in parsed if p.lacks_tags)
+        if self.on_batch is not None:
+            self.on_batch(result)
+
+
+def store_messages(
+    tx: Transaction, messages: Sequence[tuple[bytes, str]]
+) -> tuple[list[MessageRows], int]:
+    """Parse `(body, exchange)` messages and write their rows and dead letters in `tx`.
+
+    Returns the parsed messages and how many became dead letters.
+    """
+    parsed, rejects = parse_messages(messages, submitted=datetime.now(UTC).date())
+    upsert_task_rows(tx, [p.task for p in parsed], [run for p in parsed for run in p.runs])
+    for reject in rejects:
+        tx.dead_letter(PULSE_SOURCE, reject.exchange, reject.error, reject.body)
+    return parsed, len(rejects)
+
+
+def _consume(
+    consumer: AmqpConsumer,
+    writer: PulseWriter,
+    *,
+    idle_timeout_s: float | None,
+    should_stop: Callable[[], bool],
+    stop: threading.Event,
+    give_up_after_s: float | None,
+) -> PulseResult:
+    """`consumer.run` until it returns; while the broker refuses connections (a restart that
+    outlasts the connector's own retries), try again with backoff for `give_up_after_s`."""
+    backoff, down_since = 1.0, 0.0
+    while not stop.is_set():
+        try:
+            stats = consumer.run(writer, idle_timeout_s=idle_timeout_s, should_stop=should_stop)
+        except UpstreamError as exc:
+            down_since = down_since or time.monotonic()
+            if give_up_after_s is not None and time.monotonic() - down_since > give_up_after_s:
+                raise
+            log.warning("taskcluster pulse: %s; retrying in %.0f s", exc.message, backoff)
+            writer.result.reconnects += 1
+            stop.wait(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_S)
+        else:
+            writer.result.reconnects += stats.reconnects
+            break
+    return writer.result
+
+
+def drain_pulse(
+    *,
+    store: Store,
+    consumer: AmqpConsumer,
+    threshold: int,
+    idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S,
+    track_lacking_tags: bool = False,
+    on_batch: Callable[[PulseResult], None] | None = None,
+) -> PulseResult:
+    """Consume until the queue is idle, or until fewer than `threshold` messages are ready.
+
+    The depth check (every few seconds) keeps a cron job from chasing a queue that never
+    empties, as fxci-etl's drain does with its threshold of 100 (research A.4). A broker that
+    stays away for more than DRAIN_GIVE_UP_S ends the drain with UpstreamError.
+    """
+    writer = PulseWriter(
+        store,
+        checkpoint=f"{PULSE_SOURCE}:{consumer.queue_name}",
+        track_lacking_tags=track_lacking_tags,
+        on_batch=on_batch,
+    )
+    last_check = time.monotonic()
+
+    def below_threshold() -> bool:
+        nonlocal last_check
+        if time.monotonic() - last_check < DEPTH_CHECK_EVERY_S:
+            return False
+        last_check = time.monotonic()
+        return consumer.queue_depth() < threshold
+
+    return _consume(
+        consumer,
+        writer,
+        idle_timeout_s=idle_timeout_s,
+        should_stop=below_threshold,
+        stop=threading.Event(),
+        give_up_after_s=DRAIN_GIVE_UP_S,
+    )
+
+
+def listen_pulse(
+    *,
+    store: Store,
+    consumer: AmqpConsumer,
+    stop: threading.Event,
+    on_batch: Callable[[PulseResult], None] | None = None,
+) -> PulseResult:
+    """Consume until `stop` is set, however long the broker stays away."""
+    writer = PulseWriter(
+        store, checkpoint=f"{PULSE_SOURCE}:{consumer.queue_name}", on_batch=on_batch
+    )
+    return _consume(
+        consumer,
+        writer,
+        idle_timeout_s=None,
+        should_stop=stop.is_set,
+        stop=stop,
+        give_up_after_s=None,
+    )
+
+
+def retry_pulse_letter(tx: Transaction, letter: DeadLetter) -> None:
+    """Re-read a dead-lettered message (its key is the exchange) and store its rows."""
+    rows = parse_message(
+        letter.payload, exchange=letter.key or "", submitted=datetime.now(UTC).date()
+    )
+    upsert_task_rows(tx, [rows.task], rows.runs)

@@ -1,0 +1,154 @@
+"""`telemetry backfill`, `dump` and `resend`: pings from the pushlog, one changeset, the store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from shipgauge.errors import NotFound, UpstreamError
+from shipgauge.pipelines.pushlog import (
+    DEAD_LETTER_SOURCE,
+    DEFAULT_PAGE_SIZE,
+    iter_pushlog,
+    store_pushlog,
+)
+from shipgauge.pipelines.telemetry.engine import (
+    ChangesetWork,
+    PingResult,
+    compute_ping,
+    run_pings,
+    send_ping,
+)
+from shipgauge.pipelines.telemetry.records import PingCounts, PingSink, sent_changesets
+from shipgauge.pipelines.telemetry.services import TelemetryServices
+from shipgauge.sources import hg
+from shipgauge.sources.diffstat import Diffstat
+from shipgauge.sources.review import Classification, ReviewSystem
+from shipgauge.store import Store
+
+__all__ = ["BackfillResult", "backfill", "dump_ping", "resend"]
+
+
+@dataclass
+class BackfillResult:
+    """Pushes and changesets read, changesets skipped as already sent, and how the pings went."""
+
+    pushes: int = 0
+    changesets: int = 0
+    already_sent: int = 0
+    pings: PingCounts = field(default_factory=PingCounts)
+    error: str | None = None
+
+
+def backfill(
+    *,
+    store: Store,
+    services: TelemetryServices,
+    repo_url: str,
+    start_id: int,
+    end_id: int,
+    send: bool = True,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    on_result: Callable[[PingResult], None] | None = None,
+    on_page: Callable[[BackfillResult], None] | None = None,
+) -> BackfillResult:
+    """Ping every changeset of pushes `start_id` (exclusive) … `end_id` (inclusive).
+
+    The range is read once, page by page, and pinged as `consume` would; a changeset whose ping
+    was already sent is not sent again. With `send=False` the pings go to `on_result` only:
+    nothing is sent or stored. A page that cannot be read is dead-lettered and ends the run.
+    """
+    repo = hg.repo_path(repo_url)
+    result = BackfillResult()
+    if send:
+        services.bugzilla.preload(store.query("SELECT * FROM bugzilla_bug_reviews").dicts())
+    sink = PingSink(
+        store=store if send else None,
+        bugzilla=services.bugzilla,
+        on_result=on_result,
+        counts=result.pings,
+    )
+
+    def works() -> Iterator[ChangesetWork]:
+        pages = iter_pushlog(
+            services.hg, repo=repo, start_id=start_id, end_id=end_id, page_size=page_size
+        )
+        for page in pages:
+            if page.pushlog is None:
+                key = f"{repo}:{page.start_id}-{page.end_id}"
+                result.error = f"pushlog {key}: {page.error}"
+                if send:
+                    with store.transaction() as tx:
+                        tx.dead_letter(DEAD_LETTER_SOURCE, key, result.error, page.body)
+                return
+            dates = {p.push_id: int(p.pushed_at.timestamp()) for p in page.pushlog.pushes}
+            todo = [
+                ChangesetWork(repo, repo_url, c.node, c.push_id, dates[c.push_id])
+                for c in page.pushlog.changesets
+            ]
+            if send:
+                with store.transaction() as tx:
+                    store_pushlog(tx, page.pushlog)
+                sent = sent_changesets(store, repo, [w.node for w in todo])
+                todo = [w for w in todo if w.node not in sent]
+                result.already_sent += len(sent)
+            result.pushes += len(page.pushlog.pushes)
+            result.changesets += len(page.pushlog.changesets)
+            if on_page is not None:
+                on_page(result)
+            yield from todo
+
+    run_pings(services, works(), sink, send=send)
+    sink.flush()
+    return result
+
+
+def dump_ping(services: TelemetryServices, node: str, *, repo_url: str) -> PingResult:
+    """The ping of one changeset, computed and not sent; NotFound if hg does not know it."""
+    result = compute_ping(services, ChangesetWork(hg.repo_path(repo_url), repo_url, node))
+    if result.status == "error":
+        kind = NotFound if (result.error or "").startswith("no changeset") else UpstreamError
+        raise kind(result.error or "lookup failed", field="changeset")
+    return result
+
+
+def resend(
+    *, store: Store, services: TelemetryServices, repo: str | None = None, batch: int = 1000
+) -> PingCounts:
+    """Send again every stored ping that is `failed` or `pending`, and record how it went."""
+    sink = PingSink(store=store)
+    where = "status IN ('failed', 'pending')" + (" AND repo = ?" if repo else "")
+    after = ("", "")
+    while True:
+        rows = store.query(
+            f"SELECT * FROM hgpush_pings WHERE {where} AND (repo > ? OR (repo = ? AND "
+            f"changeset > ?)) ORDER BY repo, changeset LIMIT {int(batch)}",
+            [*([repo] if repo else []), after[0], after[0], after[1]],
+        ).dicts()
+        if not rows:
+            return sink.counts
+        after = (rows[-1]["repo"], rows[-1]["changeset"])
+        for result in services.ingestion.map(lambda r: send_ping(services, _stored(r)), rows):
+            sink.add(result)
+        sink.flush()
+
+
+def _stored(row: dict[str, Any]) -> PingResult:
+    """A stored ping as a result ready to send again (JSON comes back as text from DuckDB)."""
+    payload = row["payload"]
+    ping = json.loads(payload) if isinstance(payload, str) else payload
+    return PingResult(
+        work=ChangesetWork(row["repo"], row["repository"], row["changeset"], row["push_id"]),
+        status="pending",
+        ping=ping,
+        classification=Classification(
+            ReviewSystem(row["review_system"]), row["rule"], row["bug_id"]
+        ),
+        diffstat=None
+        if row["changed_files"] is None
+        else Diffstat(row["changed_files"], row["additions"], row["deletions"]),
+        document_id=row["document_id"],
+        attempts=int(row["attempts"]),
+    )

@@ -1,0 +1,120 @@
+"""S3 event notifications in every envelope they travel in → one list of object events.
+
+Shapes read (research §4.4, §6.1): an SNS notification whose `Message` is a JSON string (S3 →
+SNS → SQS, or SNS → HTTP), the Lambda form `Records[].Sns.Message`, S3's own `{"Records": [...]}`
+(S3 → SQS directly, and the bucket notifications MinIO and Ceph publish to AMQP, which add
+`EventName`/`Key` at the top), and S3's `s3:TestEvent`, which carries no object.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote_plus
+
+from shipgauge.errors import SourceError
+
+__all__ = ["S3ObjectEvent", "parse_s3_event_message", "sns_subscribe_url"]
+
+
+@dataclass(frozen=True)
+class S3ObjectEvent:
+    """One object an event is about; `key` is decoded (events encode spaces as `+`)."""
+
+    bucket: str
+    key: str
+    size: int | None
+    etag: str | None
+    event_time: datetime | None
+    event_name: str
+
+    @property
+    def created(self) -> bool:
+        """Whether the object was created (events without a name are taken as creations)."""
+        return not self.event_name or "ObjectCreated" in self.event_name
+
+
+def _load(body: bytes | str | Mapping[str, Any]) -> Any:
+    if isinstance(body, Mapping):
+        return body
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SourceError(f"S3 event message is not JSON: {exc}", field="body") from None
+
+
+def sns_subscribe_url(body: bytes | str | Mapping[str, Any]) -> str | None:
+    """The SubscribeURL of an SNS SubscriptionConfirmation, else None."""
+    doc = _load(body)
+    if isinstance(doc, Mapping) and doc.get("Type") == "SubscriptionConfirmation":
+        url = doc.get("SubscribeURL")
+        if not isinstance(url, str) or not url.startswith("https://"):
+            raise SourceError("SNS SubscriptionConfirmation without an https SubscribeURL")
+        return url
+    return None
+
+
+def parse_s3_event_message(body: bytes | str | Mapping[str, Any]) -> list[S3ObjectEvent]:
+    """Every object event in a message, whatever its envelope; SourceError if none is known."""
+    doc = _load(body)
+    if not isinstance(doc, Mapping):
+        raise SourceError("S3 event message must be a JSON object", field="body")
+    if "Message" in doc:  # SNS notification
+        return parse_s3_event_message(_message_text(doc["Message"]))
+    if doc.get("Event") == "s3:TestEvent" or doc.get("Type") in (
+        "SubscriptionConfirmation",
+        "UnsubscribeConfirmation",
+    ):
+        return []
+    records = doc.get("Records")
+    if not isinstance(records, list):
+        raise SourceError(
+            "not an S3 event notification: no Message and no Records", field="Records"
+        )
+    events: list[S3ObjectEvent] = []
+    for record in records:
+        if not isinstance(record, Mapping):
+            continue
+        if record.get("EventSource") == "aws:sns" and isinstance(record.get("Sns"), Mapping):
+            events.extend(parse_s3_event_message(_message_text(record["Sns"].get("Message"))))
+        elif isinstance(record.get("s3"), Mapping):
+            events.append(_object_event(record))
+        # Records without `s3` are not about objects; Buildhub2 skips them too.
+    return events
+
+
+def _message_text(message: Any) -> str:
+    if not isinstance(message, str):
+        raise SourceError("SNS Message must be a JSON string", field="Message")
+    return message
+
+
+def _object_event(record: Mapping[str, Any]) -> S3ObjectEvent:
+    s3 = record["s3"]
+    obj = s3.get("object") if isinstance(s3.get("object"), Mapping) else {}
+    key = obj.get("key")
+    if not isinstance(key, str) or not key:
+        raise SourceError("S3 event record without s3.object.key", field="s3.object.key")
+    bucket = s3.get("bucket", {}).get("name", "") if isinstance(s3.get("bucket"), Mapping) else ""
+    size = obj.get("size")
+    etag = obj.get("eTag") or obj.get("etag")
+    return S3ObjectEvent(
+        bucket=str(bucket),
+        key=unquote_plus(key),
+        size=int(size) if isinstance(size, int | float | str) and str(size).isdigit() else None,
+        etag=str(etag).strip('"') if etag else None,
+        event_time=_event_time(record.get("eventTime")),
+        event_name=str(record.get("eventName", "")),
+    )
+
+
+def _event_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise SourceError(f"eventTime '{value}' is not ISO 8601", field="eventTime") from None

@@ -1,0 +1,126 @@
+"""No loss, no doubles: the consumer SIGKILLed mid-batch, and RabbitMQ restarted mid-run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shipgauge.pipelines.taskcluster import PulseResult, drain_pulse, pulse_consumer
+from shipgauge.store import Store
+from tests.conftest import run_cli
+from tests.integration.taskcluster.conftest import Pulse
+from tests.support.taskcluster_messages import final_state, synthetic_messages, task_id
+
+MESSAGES = 16_000  # 8,000 tasks: task-defined + the resolved run of each
+RABBIT_NODE = "rabbit@localhost"
+
+
+def _assert_complete(store: Store) -> None:
+    """Every task and run exactly once, each run in its final state (nothing lost)."""
+    tasks = MESSAGES // 2
+    assert store.count("tasks") == tasks
+    runs = dict(store.query("SELECT task_id, state FROM task_runs").rows)
+    assert len(runs) == tasks == store.count("task_runs")
+    assert runs == {task_id(i): final_state(i) for i in range(tasks)}
+    assert store.count("dead_letters") == 0
+
+
+def _start_drain(db: str, pulse: Pulse) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "shipgauge"), "--db", db, "taskcluster", "drain"],
+        env={**os.environ, **pulse.env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def test_drain_sigkill_mid_batch_then_restart_loses_and_doubles_nothing(
+    store_url: str, make_pulse: Any
+) -> None:
+    Store.open(store_url).close()  # migrate before the drain process opens it
+    pulse = make_pulse(store_url, taskcluster_batch_size=1000, taskcluster_prefetch=2000)
+    assert pulse.publish(synthetic_messages(MESSAGES)) == MESSAGES
+    drain = _start_drain(store_url, pulse)
+    # Once the queue is 3,000 below full, at least one batch was committed and acked (prefetch
+    # 2,000 + batch 1,000); the next one is being parsed or written when the kill lands.
+    deadline = time.monotonic() + 60
+    while pulse.depth() > MESSAGES - 3000 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    drain.send_signal(signal.SIGKILL)
+    assert drain.wait(10) == -signal.SIGKILL
+    with Store.open(store_url) as store:
+        partial = store.count("task_runs")
+    assert 0 < partial < MESSAGES // 2  # killed mid-run, with work committed
+    assert pulse.depth() > 0
+    again = run_cli("taskcluster", "drain", "--json", db=store_url, env=pulse.env)
+    assert again.returncode == 0, again.stderr
+    with Store.open(store_url) as store:
+        _assert_complete(store)
+        # The killed batch came back and was absorbed: more messages handled than published.
+        handled = int(store.checkpoint(f"taskcluster.pulse:{pulse_consumer(pulse.settings).queue_name}") or 0)
+        assert handled >= MESSAGES
+
+
+def _rabbitmqctl(command: str) -> None:
+    subprocess.run(
+        ["rabbitmqctl", "-n", RABBIT_NODE, command], check=True, capture_output=True, timeout=60
+    )
+
+
+@pytest.fixture
+def broker_back_up() -> Iterator[None]:
+    """Whatever the test does, RabbitMQ is running again when it ends."""
+    yield
+    _rabbitmqctl("start_app")  # a no-op when it already runs
+
+
+def test_drain_survives_broker_restart_mid_run(
+    duckdb_url: str, make_pulse: Any, broker_back_up: None
+) -> None:
+    pulse = make_pulse(duckdb_url, taskcluster_batch_size=500, taskcluster_prefetch=1000)
+    pulse.publish(synthetic_messages(MESSAGES))
+    first_batch = threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def on_batch(result: PulseResult) -> None:
+        first_batch.set()
+        time.sleep(0.01)  # slow enough that the restart lands mid-run
+
+    def run() -> None:
+        with Store.open(duckdb_url) as store:
+            try:
+                outcome["result"] = drain_pulse(
+                    store=store,
+                    consumer=pulse_consumer(pulse.settings),
+                    threshold=0,
+                    idle_timeout_s=3.0,
+                    on_batch=on_batch,
+                )
+            except Exception as exc:  # reported by the assertion below
+                outcome["error"] = exc
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    try:
+        assert first_batch.wait(60)
+        _rabbitmqctl("stop_app")
+        time.sleep(1.0)
+    finally:
+        _rabbitmqctl("start_app")
+    worker.join(180)
+    assert not worker.is_alive()
+    assert "error" not in outcome, outcome.get("error")
+    result: PulseResult = outcome["result"]
+    assert result.reconnects >= 1
+    assert pulse.depth() == 0
+    with Store.open(duckdb_url) as store:
+        _assert_complete(store)

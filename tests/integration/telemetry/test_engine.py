@@ -1,0 +1,175 @@
+"""compute_ping and the Bugzilla client over HTTP, against the recorded upstream answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from shipgauge.errors import UpstreamError
+from shipgauge.pipelines.telemetry import ChangesetWork, TelemetryServices
+from shipgauge.pipelines.telemetry.engine import compute_ping, send_ping
+from shipgauge.sources.review import BugReview
+from tests.integration.telemetry.fake_mozilla import FakeMozilla, recorded
+from tests.support.recorded_http import RecordedHttpServer, Response
+
+REPO = "integration/autoland"
+URL = "https://hg.mozilla.org/integration/autoland"
+NODE = "1234567812345678123456781234567812345678"
+OBSERVED = recorded("observed-classifier-behaviour.json")["determine_review_system"]
+
+
+def _serve_bug_state(
+    server: RecordedHttpServer, mozilla: FakeMozilla, bug: int, state: str
+) -> None:
+    """Answer Bugzilla the way an observed case describes it."""
+    if state.startswith("BMO answers 401"):
+        server.add("GET", f"/rest/bug/{bug}/attachment", status=401, body={"error": True})
+    elif state.startswith("BMO answers HTTP error"):
+        server.add("GET", f"/rest/bug/{bug}/attachment", status=403, body={"message": "no"})
+    elif state.startswith("bug has no attachments"):
+        mozilla.bug(bug, [])
+    elif state == "one active text/x-phabricator-request attachment":
+        mozilla.bug(bug, ["phabricator"])
+    elif state.startswith("one active is_patch=1 attachment + history"):
+        mozilla.bug(bug, ["raw patch"], history=True)
+    elif state == "one active is_patch=1 attachment, empty history":
+        mozilla.bug(bug, ["raw patch"])
+    elif state == "one active text/x-review-board-request attachment + review+ history":
+        mozilla.bug(bug, ["mozreview"], history=True)
+    else:
+        raise AssertionError(state)
+
+
+@pytest.mark.parametrize(
+    "case", OBSERVED, ids=[f"{i}-{c['desc'][:40]}" for i, c in enumerate(OBSERVED)]
+)
+def test_compute_ping_reproduces_observed_upstream_behaviour_over_http(
+    case: dict[str, Any],
+    recorded_http: RecordedHttpServer,
+    mozilla: FakeMozilla,
+    services: TelemetryServices,
+) -> None:
+    mozilla.json_rev(
+        REPO, NODE, desc=case["desc"], user=case["author"], parents=["b" * 40] * case["parents"]
+    )
+    mozilla.raw_rev(REPO, NODE)
+    if case["bug_looked_up"] is not None:
+        _serve_bug_state(recorded_http, mozilla, case["bug_looked_up"], case["bmo_state"])
+    result = compute_ping(services, ChangesetWork(REPO, URL, NODE))
+    assert result.status == "pending", result.error
+    assert result.ping is not None
+    assert result.ping["reviewSystemUsed"] == case["result"]
+    asked = {int(r.path.split("/")[3]) for r in recorded_http.requests if "/rest/bug/" in r.path}
+    assert asked == ({case["bug_looked_up"]} if case["bug_looked_up"] is not None else set())
+    has_diffstat = case["result"] in ("phabricator", "bmo")
+    assert result.ping["diffstat"] == ({"additions": 1, "changedFiles": 1, "deletions": 1}
+                                       if has_diffstat else None)  # fmt: skip
+    assert bool(recorded_http.requests_to(f"/{REPO}/raw-rev/{NODE}")) is has_diffstat
+
+
+def test_compute_ping_builds_the_upstream_ping_of_the_sample(
+    mozilla: FakeMozilla, services: TelemetryServices
+) -> None:
+    mozilla.json_rev(REPO, NODE)
+    mozilla.raw_rev(REPO, NODE)
+    mozilla.bug(1463962, ["phabricator", "raw patch"])
+    result = compute_ping(services, ChangesetWork(REPO, URL, NODE, 64752, 1))
+    assert result.ping == {
+        "changesetID": NODE,
+        "diffstat": {"additions": 1, "changedFiles": 1, "deletions": 1},
+        "landingSystem": None,
+        "pushDate": 1537966541,
+        "repository": URL,
+        "reviewSystemUsed": "phabricator",
+    }
+    assert result.document_id == "12345678-1234-5678-1234-567812345678"
+    assert result.classification is not None and result.classification.bug_id == 1463962
+
+
+def test_compute_ping_reports_an_unknown_changeset(
+    recorded_http: RecordedHttpServer, services: TelemetryServices
+) -> None:
+    recorded_http.add("GET", f"/{REPO}/json-rev/{NODE}", status=404, body={"error": "unknown"})
+    result = compute_ping(services, ChangesetWork(REPO, URL, NODE))
+    assert (result.status, result.error) == ("error", f"no changeset {NODE} in {REPO}")
+
+
+def test_compute_ping_marks_a_ping_that_breaks_the_schema_invalid(
+    mozilla: FakeMozilla, services: TelemetryServices
+) -> None:
+    mozilla.json_rev(REPO, NODE, desc="No bug - x", pushdate=[-5, 0])
+    result = compute_ping(services, ChangesetWork(REPO, URL, NODE))
+    assert result.status == "invalid"
+    assert (
+        result.error == "hgpush ping fails its schema at pushDate: -5 is less than the minimum of 0"
+    )
+
+
+def test_send_ping_puts_json_to_the_document_url(
+    mozilla: FakeMozilla, recorded_http: RecordedHttpServer, services: TelemetryServices
+) -> None:
+    mozilla.json_rev(REPO, NODE, desc="No bug - x")
+    path = mozilla.ingestion(NODE)
+    result = send_ping(services, compute_ping(services, ChangesetWork(REPO, URL, NODE)))
+    assert (result.status, result.http_status, result.attempts) == ("sent", 200, 1)
+    (put,) = mozilla.pings()
+    assert put.path == path == "/submit/eng-workflow/hgpush/1/12345678-1234-5678-1234-567812345678"
+    assert put.header("Content-Type") == "application/json"
+    assert put.json() == result.ping
+
+
+def test_send_ping_retries_then_keeps_the_failure(
+    mozilla: FakeMozilla, recorded_http: RecordedHttpServer, services: TelemetryServices
+) -> None:
+    mozilla.json_rev(REPO, NODE, desc="No bug - x")
+    mozilla.ingestion(NODE, status=503)
+    result = send_ping(services, compute_ping(services, ChangesetWork(REPO, URL, NODE)))
+    assert (result.status, result.attempts) == ("failed", 1)
+    assert "HTTP 503" in (result.error or "")
+    assert len(mozilla.pings()) == 2  # http_retries=1: one try and one retry
+
+
+def test_bugzilla_looks_each_bug_up_once_and_sends_the_api_key(
+    mozilla: FakeMozilla, recorded_http: RecordedHttpServer, settings: Any
+) -> None:
+    mozilla.bug(5, ["raw patch"], history=True)
+    keyed = settings.model_copy(update={"bmo_api_key": SecretStr("secret-key")})
+    with TelemetryServices.from_settings(keyed) as services:
+        results = list(services.bugzilla.http.map(services.bugzilla.review, [5] * 8))
+    assert set(results) == {BugReview("ok", raw_patch=True, review_granted=True)}
+    paths = [r.path for r in recorded_http.requests]
+    assert paths == ["/rest/bug/5/attachment", "/rest/bug/5/history"]
+    assert recorded_http.requests[0].header("X-BUGZILLA-API-KEY") == "secret-key"
+    assert recorded_http.requests[0].query == {"exclude_fields": "data"}
+    assert services.bugzilla.take_fetched()[0]["bug_id"] == 5
+
+
+def test_bugzilla_error_body_with_200_means_inaccessible(
+    recorded_http: RecordedHttpServer, services: TelemetryServices
+) -> None:
+    recorded_http.add("GET", "/rest/bug/7/attachment", body={"error": True, "code": 102})
+    assert services.bugzilla.review(7) == BugReview("inaccessible")
+
+
+def test_bugzilla_5xx_raises_and_is_not_cached(
+    recorded_http: RecordedHttpServer, services: TelemetryServices
+) -> None:
+    recorded_http.sequence(
+        "GET",
+        "/rest/bug/9/attachment",
+        [Response(status=502), Response(status=502), Response(body={"bugs": {"9": []}})],
+    )
+    with pytest.raises(UpstreamError, match="HTTP 502"):
+        services.bugzilla.review(9)
+    assert services.bugzilla.review(9) == BugReview("ok")  # asked again, now answered
+    assert services.bugzilla.take_fetched()[0]["status"] == "ok"
+
+
+def test_bugzilla_body_that_is_not_json_raises(
+    recorded_http: RecordedHttpServer, services: TelemetryServices
+) -> None:
+    recorded_http.add("GET", "/rest/bug/11/attachment", body="<html>maintenance</html>")
+    with pytest.raises(UpstreamError, match="not JSON"):
+        services.bugzilla.review(11)
