@@ -31,7 +31,7 @@ PUSHES = 10_000
 PER_PUSH = 5
 SEQUENTIAL_PUSHES = 40
 LATENCY_S = 0.030
-CONCURRENCY = 64
+CONCURRENCY = 24
 BUGS_PER_KIND = 5_000
 PATCH = "diff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -1,1 +1,2 @@\n-a\n+b\n+c\n"
 # One changeset in ten of each kind: 3 Phabricator, 2 BMO, 1 back-out, 1 uplift, 1 no-bug,

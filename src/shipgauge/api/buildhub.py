@@ -46,9 +46,7 @@ async def search(request: Request) -> JSONResponse:
     body = await request.body()
     max_size = request.app.state.settings.buildhub_max_search_size
     try:
-        result = await run_in_threadpool(
-            search_builds, _store(request), body, max_size=max_size
-        )
+        result = await run_in_threadpool(search_builds, _store(request), body, max_size=max_size)
     except SearchError as exc:  # Buildhub's own 400 bodies, which its clients parse
         return JSONResponse(exc.body, status_code=400, headers=_CORS)
     return JSONResponse(result, headers=_CORS)
@@ -57,7 +55,11 @@ async def search(request: Request) -> JSONResponse:
 @router.options("/api/search", include_in_schema=False)
 def search_preflight() -> Response:
     return Response(
-        headers={**_CORS, "Access-Control-Allow-Methods": "GET, POST", "Access-Control-Allow-Headers": "*"}
+        headers={
+            **_CORS,
+            "Access-Control-Allow-Methods": "GET, POST",
+            "Access-Control-Allow-Headers": "*",
+        }
     )
 
 
@@ -88,7 +90,9 @@ def _sns_or_bearer(request: Request) -> ApiToken:
         password = ""
     token = verify_token(_store(request), password)
     if token is None or not token.allows(_SCOPE):
-        raise Unauthorized(f"Basic auth password is not a token with scope '{_SCOPE}'", field="Authorization")
+        raise Unauthorized(
+            f"Basic auth password is not a token with scope '{_SCOPE}'", field="Authorization"
+        )
     return token
 
 

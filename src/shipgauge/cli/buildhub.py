@@ -47,18 +47,32 @@ def _report(result: Any, as_json: bool, title: str) -> None:
 @builds_app.command("inventory")
 def inventory(
     ctx: typer.Context,
-    location: Annotated[str, typer.Argument(help="manifest.json or folder, s3://bucket/key, or a key/prefix in the inventory bucket.")],
-    max_age_hours: Annotated[float | None, typer.Option(help="Skip rows last modified more than N hours ago (0: off).")] = None,
-    retries: Annotated[int | None, typer.Option(help="HTTP/S3 retries (default: setting buildhub_retries).")] = None,
+    location: Annotated[
+        str,
+        typer.Argument(
+            help="manifest.json or folder, s3://bucket/key, or a key or prefix in the inventory"
+            " bucket."
+        ),
+    ],
+    max_age_hours: Annotated[
+        float | None, typer.Option(help="Skip rows last modified more than N hours ago (0: off).")
+    ] = None,
+    retries: Annotated[
+        int | None, typer.Option(help="HTTP/S3 retries (default: setting buildhub_retries).")
+    ] = None,
     timeout: Annotated[float | None, typer.Option(help="Seconds per archive request.")] = None,
-    cache_dir: Annotated[Path | None, typer.Option(help="Folder for data files and the metadata ETag cache.")] = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="Folder for data files and the metadata ETag cache.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Load an S3 inventory: build archives → records completed with archive metadata."""
     cli = state(ctx)
     settings = cli.settings
     folder = cache_dir or Path(settings.buildhub_cache_dir)
-    connectors = connectors_from_settings(settings, retries=retries, timeout_s=timeout, cache_dir=folder)
+    connectors = connectors_from_settings(
+        settings, retries=retries, timeout_s=timeout, cache_dir=folder
+    )
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=console, disable=as_json, transient=True) as progress:
         task = progress.add_task("inventory rows: 0", total=None)
@@ -74,7 +88,9 @@ def inventory(
                 connectors=connectors,
                 location=location,
                 cache_dir=folder,
-                max_age_hours=settings.buildhub_max_age_hours if max_age_hours is None else max_age_hours,
+                max_age_hours=settings.buildhub_max_age_hours
+                if max_age_hours is None
+                else max_age_hours,
                 progress=advance,
             )
         finally:
@@ -85,8 +101,12 @@ def inventory(
 @builds_app.command("backfill")
 def backfill_command(
     ctx: typer.Context,
-    resume: Annotated[bool, typer.Option("--resume", help="Start after the last checkpointed key.")] = False,
-    bucket: Annotated[str | None, typer.Option(help="Bucket to list (default: setting s3_bucket).")] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Start after the last checkpointed key.")
+    ] = False,
+    bucket: Annotated[
+        str | None, typer.Option(help="Bucket to list (default: setting s3_bucket).")
+    ] = None,
     prefix: Annotated[str, typer.Option(help="Only keys under this prefix.")] = "",
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -110,12 +130,16 @@ def backfill_command(
 @builds_app.command("events")
 def events(
     ctx: typer.Context,
-    files: Annotated[list[Path] | None, typer.Argument(help="Event JSON files; none: read one from stdin.")] = None,
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="Event JSON files; none: read one from stdin.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Ingest S3 event notifications given as files (SNS, SQS or S3 shapes)."""
     cli = state(ctx)
-    messages = [(str(p), p.read_bytes()) for p in files] if files else [("stdin", sys.stdin.buffer.read())]
+    messages = (
+        [(str(p), p.read_bytes()) for p in files] if files else [("stdin", sys.stdin.buffer.read())]
+    )
     connectors = connectors_from_settings(cli.settings)
     try:
         result = ingest_event_messages(cli.store, connectors, messages)
@@ -127,8 +151,12 @@ def events(
 @builds_app.command("consume")
 def consume(
     ctx: typer.Context,
-    source: Annotated[str, typer.Option("--from", help="amqp (MinIO/Ceph bucket notifications) or sqs.")] = "amqp",
-    idle_timeout: Annotated[float, typer.Option(help="Stop after this many idle seconds (0: never).")] = 5.0,
+    source: Annotated[
+        str, typer.Option("--from", help="amqp (MinIO/Ceph bucket notifications) or sqs.")
+    ] = "amqp",
+    idle_timeout: Annotated[
+        float, typer.Option(help="Stop after this many idle seconds (0: never).")
+    ] = 5.0,
     max_messages: Annotated[int | None, typer.Option(help="Stop after this many messages.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -141,7 +169,9 @@ def consume(
             consumer = AmqpConsumer(
                 settings.amqp_url,
                 queue=settings.buildhub_amqp_queue,
-                bindings=[Binding(settings.buildhub_amqp_exchange, settings.buildhub_amqp_routing_key)],
+                bindings=[
+                    Binding(settings.buildhub_amqp_exchange, settings.buildhub_amqp_routing_key)
+                ],
             )
             result = consume_amqp(
                 cli.store, connectors, consumer,
@@ -149,7 +179,10 @@ def consume(
             )  # fmt: skip
         elif source == "sqs":
             if not settings.buildhub_sqs_queue_url:
-                raise ConfigError("set SHIPGAUGE_BUILDHUB_SQS_QUEUE_URL to consume SQS", field="buildhub_sqs_queue_url")
+                raise ConfigError(
+                    "set SHIPGAUGE_BUILDHUB_SQS_QUEUE_URL to consume SQS",
+                    field="buildhub_sqs_queue_url",
+                )
             secret = settings.buildhub_s3_secret_access_key
             queue = SqsQueue(
                 settings.buildhub_sqs_queue_url,
@@ -172,9 +205,14 @@ def consume(
 @builds_app.command("search")
 def search(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help="Query string, as in Buildhub's search box (e.g. 'firefox 57.0 fr').")],
+    query: Annotated[
+        str,
+        typer.Argument(help="Query string, as in Buildhub's search box (e.g. 'firefox 57.0 fr')."),
+    ],
     size: Annotated[int, typer.Option(help="How many hits.")] = 30,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the Elasticsearch-shaped response.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the Elasticsearch-shaped response.")
+    ] = False,
 ) -> None:
     """Search build records like Buildhub's web UI (query string, AND, newest first)."""
     request = {
@@ -182,7 +220,9 @@ def search(
         "query": {"query_string": {"query": query, "fields": UI_FIELDS, "default_operator": "AND"}},
         "sort": [{"download.date": "desc"}],
     }
-    result = search_builds(state(ctx).store, request, max_size=state(ctx).settings.buildhub_max_search_size)
+    result = search_builds(
+        state(ctx).store, request, max_size=state(ctx).settings.buildhub_max_search_size
+    )
     if as_json:
         print_json(result)
         return
@@ -198,7 +238,9 @@ def _pick(doc: dict[str, Any], path: str) -> Any:
 @builds_app.command("get")
 def get(
     ctx: typer.Context,
-    build: Annotated[str, typer.Argument(help="Build id (YYYYMMDDHHMMSS), v1 record id, or build hash.")],
+    build: Annotated[
+        str, typer.Argument(help="Build id (YYYYMMDDHHMMSS), v1 record id, or build hash.")
+    ],
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Show the build records of a build id, a v1 record id or a build hash."""

@@ -70,7 +70,8 @@ def scan(
     cli = state(ctx)
     err = Console(stderr=True, highlight=False)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, console=err, transient=True, disable=as_json) as progress:
+    quiet = as_json or not err.is_terminal
+    with Progress(*columns, console=err, transient=True, disable=quiet) as progress:
         results = ci_cost.scan_ci_cost(
             store=cli.store,
             settings=cli.settings,

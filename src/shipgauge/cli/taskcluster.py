@@ -239,14 +239,15 @@ def summary(ctx: typer.Context, as_json: Json = False) -> None:
     ).dicts()[0]
     pools = store.query(
         "SELECT worker_pool, sum(runs) AS runs, sum(priced_runs) AS priced_runs,"
-        " round(sum(cost), 4) AS cost, round(sum(fallback_cost), 4) AS fallback_cost"
+        " sum(cost) AS cost, sum(fallback_cost) AS fallback_cost"
         " FROM cost_by_worker_pool GROUP BY worker_pool ORDER BY cost DESC, worker_pool"
     )
     if as_json:
         print_json({**counts, "by_worker_pool": pools.dicts()})
         return
     console.print(f"{counts['tasks']} tasks, {counts['runs']} runs, cost {counts['cost']:.4f}")
-    print_rows(pools.columns, pools.rows, title="cost by worker pool")
+    rows = [[round(v, 4) if isinstance(v, float) else v for v in row] for row in pools.rows]
+    print_rows(pools.columns, rows, title="cost by worker pool")
 
 
 def register(app: typer.Typer) -> None:

@@ -396,7 +396,9 @@ def _retry_record(tx: Transaction, connectors: BuildhubConnectors, payload: dict
 
 def _retry_inventory(tx: Transaction, letter: DeadLetter) -> None:
     if not letter.payload.startswith(b'{"record_id"'):
-        raise SourceError("an unreadable inventory row or file: fix the inventory and load it again")
+        raise SourceError(
+            "an unreadable inventory row or file: fix the inventory and load it again"
+        )
     _retry_event(tx, letter)
 
 

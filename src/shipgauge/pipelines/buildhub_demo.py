@@ -41,7 +41,7 @@ def _handler(root: Path) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: object) -> None:
             """Quiet."""
 
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_GET(self) -> None:
             path = (root / unquote(urlsplit(self.path).path).lstrip("/")).resolve()
             if not path.is_relative_to(root) or not path.exists():
                 self._send(404, b'{"error": "not found"}')
@@ -87,40 +87,51 @@ def serve_archive_folder(root: Path) -> Iterator[str]:
 
 def load_demo(store: Store) -> None:
     """Load the bundled inventory sample and buildhub.json files; print one search (stderr)."""
-    with resources.as_file(resources.files("shipgauge") / "demo_data" / "buildhub") as data:
-        with serve_archive_folder(data / "archive") as url, tempfile.TemporaryDirectory() as tmp:
-            http = HttpConnector(url, name="demo archive", retries=1, backoff_s=0.0)
-            connectors = BuildhubConnectors(
-                s3=S3Connector(local_root=data / "s3"),
-                archive=ArchiveConnector(http, public_url=PUBLIC_ARCHIVE, notfound_retries=0),
-                bucket=DEMO_BUCKET,
-                inventory_bucket=DEMO_BUCKET,
-                products=_PRODUCTS,
+    bundled = resources.files("shipgauge") / "demo_data" / "buildhub"
+    with (
+        resources.as_file(bundled) as data,
+        serve_archive_folder(data / "archive") as url,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        http = HttpConnector(url, name="demo archive", retries=1, backoff_s=0.0)
+        connectors = BuildhubConnectors(
+            s3=S3Connector(local_root=data / "s3"),
+            archive=ArchiveConnector(http, public_url=PUBLIC_ARCHIVE, notfound_retries=0),
+            bucket=DEMO_BUCKET,
+            inventory_bucket=DEMO_BUCKET,
+            products=_PRODUCTS,
+        )
+        try:
+            load_inventory(
+                store=store,
+                connectors=connectors,
+                location=str(data / "inventory" / "manifest.json"),
+                cache_dir=Path(tmp),
             )
-            try:
-                load_inventory(
-                    store=store,
-                    connectors=connectors,
-                    location=str(data / "inventory" / "manifest.json"),
-                    cache_dir=Path(tmp),
-                )
-                keys = [
-                    p.relative_to(data / "s3" / DEMO_BUCKET).as_posix()
-                    for p in sorted((data / "s3" / DEMO_BUCKET).rglob("buildhub.json"))
-                ]
-                ingest_event_messages(store, connectors, [(k, _s3_event(k)) for k in keys])
-            finally:
-                connectors.close()
+            keys = [
+                p.relative_to(data / "s3" / DEMO_BUCKET).as_posix()
+                for p in sorted((data / "s3" / DEMO_BUCKET).rglob("buildhub.json"))
+            ]
+            ingest_event_messages(store, connectors, [(k, _s3_event(k)) for k in keys])
+        finally:
+            connectors.close()
     found = search_builds(store, {"size": 1, "query": {"term": {"build.id": DEMO_BUILD_ID}}})
     hits = found["hits"]["hits"]
     target = hits[0]["_source"]["target"] if hits else {}
     print(
         f"builds: search build.id {DEMO_BUILD_ID} → {found['hits']['total']} hit(s)"
-        + (f": {target['version']} {target['channel']} {target['platform']} {target['locale']}" if hits else ""),
+        + (
+            f": {target['version']} {target['channel']} {target['platform']} {target['locale']}"
+            if hits
+            else ""
+        ),
         file=sys.stderr,
     )
 
 
 def _s3_event(key: str) -> bytes:
-    record = {"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": DEMO_BUCKET}, "object": {"key": key}}}
+    record = {
+        "eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": DEMO_BUCKET}, "object": {"key": key}},
+    }
     return json.dumps({"Records": [record]}).encode()

@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 EVENT_SOURCE = "buildhub.s3-event"
+_WAITING = "waits_for IN (SELECT unnest(CAST(? AS VARCHAR[])))"
 
 
 @dataclass
@@ -246,15 +247,18 @@ def _listed_candidates(
 
 
 def _write(
-    tx: Transaction, resolver: MetadataResolver, outcome: _Outcome, result: EventResult, on_error: str
+    tx: Transaction,
+    resolver: MetadataResolver,
+    outcome: _Outcome,
+    result: EventResult,
+    on_error: str,
 ) -> None:
     done = outcome.completion
     if done.rejects and on_error == "raise":
         raise SourceError(done.rejects[0][1], field="record")
     for keys, metadata in outcome.satisfied:
         pending = tx.execute(
-            "SELECT record_id, record FROM builds_pending WHERE waits_for IN (SELECT unnest(CAST(? AS VARCHAR[])))",
-            [keys],
+            f"SELECT record_id, record FROM builds_pending WHERE {_WAITING}", [keys]
         ).rows
         waiting = [ArchiveCandidate(rid, _json(rec)) for rid, rec in pending]
         if waiting:
@@ -262,7 +266,10 @@ def _write(
             done.groups.extend(late.groups)
             done.rejects.extend(late.rejects)
             result.completed += len(late.groups)
-        tx.execute("DELETE FROM builds_pending WHERE waits_for IN (SELECT unnest(CAST(? AS VARCHAR[])))", [keys])
+        tx.execute(
+            f"DELETE FROM builds_pending WHERE {_WAITING}",
+            [keys],
+        )
     result.inserted += insert_groups(tx, done.groups)
     now = datetime.now(UTC)
     pending_rows = [
@@ -332,6 +339,8 @@ def consume_sqs(
             if stop_when_empty:
                 break
             continue
-        total.add(ingest_event_messages(store, connectors, [(m.message_id, m.body) for m in messages]))
+        total.add(
+            ingest_event_messages(store, connectors, [(m.message_id, m.body) for m in messages])
+        )
         queue.delete(messages)
     return total

@@ -82,46 +82,57 @@ class MetadataResolver:
         doc = self.get_json(url, retry_on_notfound=retry_on_notfound)
         return None if doc is None else parse_listing(doc, url=url)
 
+    def wait_key(self, record: dict[str, Any]) -> str:
+        """The metadata a record needs, named: records with the same key share metadata.
+
+        A nightly's `.json` URL, a candidate's `{p}-{v}.json` URL, or for a release the
+        en-US folder of its candidates with `*` for the build (what completes it later).
+        """
+        url = record["download"]["url"]
+        product = record["source"]["product"]
+        if "nightly" in url:
+            return nightly_metadata_urls(url)[0]
+        if "candidates" in url:
+            return rc_metadata_url(product, url)
+        target = record["target"]
+        base = self.archive.base_url
+        return release_candidates_folder(base, product, target["version"], target["platform"], "*")
+
     def metadata_for(
         self, record: dict[str, Any], *, retry_on_notfound: bool = False
     ) -> tuple[Metadata | None, str]:
         """(metadata or None, the key a later metadata event completes this record by)."""
         url = record["download"]["url"]
-        product = record["source"]["product"]
+        waits_for = self.wait_key(record)
         if "nightly" in url:
-            json_url, txt_url = nightly_metadata_urls(url)
-            metadata = self.get_json(json_url, retry_on_notfound=retry_on_notfound)
+            metadata = self.get_json(waits_for, retry_on_notfound=retry_on_notfound)
             if metadata is None:
-                text = self.get(txt_url)
+                text = self.get(nightly_metadata_urls(url)[1])
                 metadata = parse_metadata_txt(text.decode("utf-8", "replace")) if text else None
-            return metadata, json_url
+            return metadata, waits_for
         if "candidates" in url:
-            metadata_url = rc_metadata_url(product, url)
-            metadata = self.get_json(metadata_url, retry_on_notfound=retry_on_notfound)
-            return _numbered(metadata, url), metadata_url
-        return self._release_metadata(product, record["target"])
+            metadata = self.get_json(waits_for, retry_on_notfound=retry_on_notfound)
+            return _numbered(metadata, url), waits_for
+        return self._release_metadata(record["source"]["product"], record["target"]), waits_for
 
-    def _release_metadata(
-        self, product: str, target: dict[str, Any]
-    ) -> tuple[Metadata | None, str]:
+    def _release_metadata(self, product: str, target: dict[str, Any]) -> Metadata | None:
         version, platform = target["version"], target["platform"]
         base = self.archive.base_url
-        waits_for = release_candidates_folder(base, product, version, platform, "*")
         folder = "mobile" if product == "fennec" else product
         root = self.listing(f"{base}/pub/{folder}/candidates/")
         if root is None or f"{version}-candidates/" not in root[0]:
-            return None, waits_for
+            return None
         builds = self.listing(f"{base}/pub/{folder}/candidates/{version}-candidates/")
         build = latest_build_folder(builds[0]) if builds else None
         if build is None:
-            return None, waits_for
+            return None
         en_us = release_candidates_folder(base, product, version, platform, build)
         files = self.listing(en_us)
         names = [f["name"] for f in files[1]] if files else []
         name = next((n for n in names if is_release_build_metadata(product, version, n)), None)
         if name is None:
-            return None, waits_for
-        return _numbered(self.get_json(en_us + name), en_us), waits_for
+            return None
+        return _numbered(self.get_json(en_us + name), en_us)
 
     def resolve_all(
         self, records: Iterable[dict[str, Any]], *, retry_on_notfound: bool = False
@@ -138,9 +149,18 @@ class MetadataResolver:
                 return exc
 
         todo = list(records)
-        if len(todo) <= 1:
-            return [one(r) for r in todo]
-        return list(self.archive.http.map(one, todo))
+        # One lookup per distinct metadata (a build's hundreds of locales share one file).
+        firsts: dict[str, dict[str, Any]] = {}
+        keys = []
+        for record in todo:
+            try:
+                key = self.wait_key(record)
+            except SourceError:
+                key = record["download"]["url"]
+            firsts.setdefault(key, record)
+            keys.append(key)
+        found = dict(zip(firsts, self.archive.http.map(one, firsts.values()), strict=True))
+        return [found[key] for key in keys]
 
 
 def _numbered(metadata: Metadata | None, url: str) -> Metadata | None:

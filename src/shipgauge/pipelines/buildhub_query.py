@@ -151,7 +151,9 @@ def _term(body: Any) -> Condition:
 
 
 def _terms(body: Any) -> Condition:
-    entries = {k: v for k, v in dict(body).items() if k != "boost"} if isinstance(body, Mapping) else {}
+    entries = (
+        {k: v for k, v in dict(body).items() if k != "boost"} if isinstance(body, Mapping) else {}
+    )
     name, values = _single(entries)
     if not isinstance(values, list):
         raise es_error("parsing_exception", "[terms] query does not support [" + name + "]")

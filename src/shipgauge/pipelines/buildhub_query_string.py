@@ -127,7 +127,9 @@ class _Parser:
             text, wild = token[1:-1].replace('\\"', '"'), False
         else:
             text, wild = token.replace("\\", ""), "*" in token or "?" in token
-        return Condition.join([c for f in fields if (c := self._match(f, text, wild))], "OR", "FALSE")
+        return Condition.join(
+            [c for f in fields if (c := self._match(f, text, wild))], "OR", "FALSE"
+        )
 
     def _match(self, name: str, text: str, wild: bool) -> Condition | None:
         try:

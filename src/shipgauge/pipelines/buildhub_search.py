@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import re
 import time
-from fnmatch import fnmatchcase
 from collections.abc import Mapping
 from datetime import datetime
+from fnmatch import fnmatchcase
 from typing import Any
 
 from shipgauge.pipelines.buildhub_query import (
@@ -91,7 +91,9 @@ def search_builds(
     where = translate_query(request.get("query", {"match_all": {}}))
     aggs = _parse_aggs(request.get("aggs", request.get("aggregations")) or {})
     order = _order_by(request.get("sort"))
-    total = int(store.query(f"SELECT count(*) FROM {MODEL} WHERE {where.sql}", where.params).scalar())
+    total = int(
+        store.query(f"SELECT count(*) FROM {MODEL} WHERE {where.sql}", where.params).scalar()
+    )
     rows = (
         store.query(
             # LIMIT/OFFSET are checked ints, inlined: sqlglot numbers a LIMIT `?` before the
@@ -138,7 +140,9 @@ def _order_by(sort: Any) -> str:
             continue
         column = column_of(name)
         if column is None:
-            raise es_error("query_shard_exception", f"No mapping found for [{name}] in order to sort on")
+            raise es_error(
+                "query_shard_exception", f"No mapping found for [{name}] in order to sort on"
+            )
         word = "DESC" if str(direction).lower() == "desc" else "ASC"
         expr = "version_key" if name == "target.version" else column[0]
         parts.append(f"{expr} {word} NULLS LAST")
@@ -155,7 +159,7 @@ def _source_of(doc: dict[str, Any], spec: Any) -> dict[str, Any]:
         includes, excludes = list(spec.get("includes", [])), list(spec.get("excludes", []))
     out: dict[str, Any] = {}
     for part, fields in doc.items():
-        for name, value in (fields.items() if isinstance(fields, dict) else []):
+        for name, value in fields.items() if isinstance(fields, dict) else []:
             path = f"{part}.{name}"
             wanted = not includes or any(_glob(p, path) for p in includes)
             if wanted and not any(_glob(p, path) for p in excludes):
@@ -211,16 +215,20 @@ def _run_agg(
         return _terms(store, where, params, column, sub)
     if column is None:
         return {"value": None} if kind != "date_histogram" else {"buckets": []}
-    expr, field_kind = column
+    expr, _field_kind = column
     if kind == "cardinality":
         sql = f"SELECT count(DISTINCT {expr}) FROM {MODEL} WHERE {where.sql}"
         return {"value": int(store.query(sql, where.params).scalar())}
     if kind == "date_histogram":
         return _date_histogram(store, where, params, expr, sub)
-    value = store.query(f"SELECT {_METRICS[kind]}({expr}) FROM {MODEL} WHERE {where.sql}", where.params).scalar()
+    value = store.query(
+        f"SELECT {_METRICS[kind]}({expr}) FROM {MODEL} WHERE {where.sql}", where.params
+    ).scalar()
     if isinstance(value, datetime):
         return {"value": value.timestamp() * 1000, "value_as_string": _iso(value)}
-    return {"value": None if value is None else (int(value) if kind == "value_count" else float(value))}
+    return {
+        "value": None if value is None else (int(value) if kind == "value_count" else float(value))
+    }
 
 
 def _terms(
@@ -245,7 +253,9 @@ def _terms(
     elif isinstance(include, list):
         rows = [r for r in rows if r[0] in include]
     order = params.get("order", {"_count": "desc"})
-    by, direction = next(iter(dict(order).items())) if isinstance(order, Mapping) else ("_count", "desc")
+    by, direction = (
+        next(iter(dict(order).items())) if isinstance(order, Mapping) else ("_count", "desc")
+    )
     reverse = str(direction).lower() == "desc"
     if by in ("_term", "_key"):
         rows.sort(key=lambda r: (r[1] or "", str(r[0])), reverse=reverse)
@@ -274,10 +284,14 @@ def _terms(
 def _date_histogram(
     store: Store, where: Condition, params: dict[str, Any], expr: str, sub: dict[str, Any]
 ) -> dict[str, Any]:
-    interval = params.get("calendar_interval") or params.get("interval") or params.get("fixed_interval")
+    interval = (
+        params.get("calendar_interval") or params.get("interval") or params.get("fixed_interval")
+    )
     part = _INTERVALS.get(str(interval))
     if part is None:
-        raise es_error("illegal_argument_exception", f"The supplied interval [{interval}] could not be parsed")
+        raise es_error(
+            "illegal_argument_exception", f"The supplied interval [{interval}] could not be parsed"
+        )
     bucket_expr = f"date_trunc('{part}', {expr})"
     rows = store.query(
         f"SELECT {bucket_expr} AS bucket, count(*) FROM {MODEL} WHERE {where.sql} "
@@ -286,9 +300,15 @@ def _date_histogram(
     ).rows
     buckets = []
     for start, count in rows:
-        bucket: dict[str, Any] = {"key_as_string": _iso(start), "key": _key(start), "doc_count": int(count)}
+        bucket: dict[str, Any] = {
+            "key_as_string": _iso(start),
+            "key": _key(start),
+            "doc_count": int(count),
+        }
         if sub:
-            scoped = Condition.join([where, Condition(f"{bucket_expr} = ?", [start])], "AND", "TRUE")
+            scoped = Condition.join(
+                [where, Condition(f"{bucket_expr} = ?", [start])], "AND", "TRUE"
+            )
             bucket.update(_run_aggs(store, scoped, _parse_aggs(sub)))
         buckets.append(bucket)
     return {"buckets": buckets}

@@ -1,12 +1,13 @@
-"""archive.mozilla.org keys and URLs → build records (Buildhub v1's path rules, T1–T5, T10, T11).
+"""archive.mozilla.org keys and URLs → build records (Buildhub v1's path rules, T1-T5, T10, T11).
 
 Buildhub v1 never read the archives: it guessed product, version, platform, locale and channel
 from the path, then merged a metadata file published next to it (`archive_metadata`). The rules
-and their quirks are in research/seed-buildhub.md §3; the upstream test tables T1–T5 pin them.
+and their quirks are in research/seed-buildhub.md §3; the upstream test tables T1-T5 pin them.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -101,12 +102,17 @@ def is_build_url(product: str, url: str) -> bool:
     tail = url[1:]
     if any(part in tail for part in _EXCLUDED_PARTS) or _EXCLUDED_PATTERNS.search(url):
         return False
-    extensions = [e for e in ARCHIVE_EXTENSIONS if not ("win" in url and e == "zip")]
     filename = url.rsplit("/", 1)[-1].replace(" ", "-").lower()
     if _EXCLUDED_NAMES.match(filename):
         return False
-    alternatives = "|".join(re.escape(e) for e in extensions)
-    return re.match(rf"{_file_prefix(product)}-(.+)({alternatives})$", filename) is not None
+    return _archive_name(_file_prefix(product), "win" in url).match(filename) is not None
+
+
+@functools.cache
+def _archive_name(prefix: str, windows: bool) -> re.Pattern[str]:
+    # Only .exe is kept on Windows: a .zip of the same build would share its id (#338).
+    extensions = [e for e in ARCHIVE_EXTENSIONS if not (windows and e == "zip")]
+    return re.compile(rf"{prefix}-(.+)({'|'.join(re.escape(e) for e in extensions)})$")
 
 
 def guess_mimetype(url: str) -> str | None:
@@ -158,7 +164,7 @@ def _from_file_name(filename: str) -> tuple[str, str, str]:
 def _url_parts(url: str) -> list[str]:
     # v1 indexed the split `https://archive.mozilla.org/...` URL; keep its indices for any host.
     path = url.split("://", 1)[-1].split("/", 1)[-1]
-    return ["https:", "", "archive"] + path.replace(" ", "-").lower().split("/")
+    return ["https:", "", "archive", *path.replace(" ", "-").lower().split("/")]
 
 
 def record_from_url(url: str) -> dict[str, Any]:

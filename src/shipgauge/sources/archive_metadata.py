@@ -1,7 +1,7 @@
 """Build-metadata files on archive.mozilla.org: which one belongs to an archive, and merging it.
 
 Legacy builds publish a flat `firefox-X.json` (moz_* configure values) next to the en-US
-archive; very old nightlies a `.txt`. This module names the file an archive needs (T6–T8),
+archive; very old nightlies a `.txt`. This module names the file an archive needs (T6-T8),
 reads archive directory listings, and merges metadata into a record (T9). Research §4.
 """
 

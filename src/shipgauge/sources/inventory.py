@@ -99,7 +99,8 @@ def parse_manifest(body: bytes, *, name: str = "manifest.json") -> InventoryMani
         ) from None
     if str(doc.get("fileFormat", "CSV")).upper() != "CSV":
         raise SourceError(
-            f"{name}: fileFormat {doc['fileFormat']} is not supported; configure the inventory as CSV",
+            f"{name}: fileFormat {doc['fileFormat']} is not supported; "
+            "configure the inventory as CSV",
             field="fileFormat",
         )
     schema = doc.get("fileSchema")
@@ -121,8 +122,8 @@ def latest_manifest_key(prefixes: Iterable[str]) -> str | None:
 def data_file_key(manifest_key: str, file_key: str) -> str:
     """The S3 key of a data file; Mozilla's manifests list keys relative to `public/`.
 
-    >>> data_file_key("public/inventories/a/b/2017-08-02T00-11Z/manifest.json", "inventories/a/b/data/x.csv.gz")
-    'public/inventories/a/b/data/x.csv.gz'
+    >>> data_file_key("public/inv/a/b/2017-08-02T00-11Z/manifest.json", "inv/a/b/data/x.csv.gz")
+    'public/inv/a/b/data/x.csv.gz'
     """
     folder = file_key.rsplit("/data/", 1)[0]
     at = manifest_key.find(folder + "/") if "/data/" in file_key else -1

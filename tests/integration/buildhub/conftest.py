@@ -31,7 +31,9 @@ def serve_archive(server: RecordedHttpServer, responses: Mapping[str, Mapping[st
         path = url.removeprefix(ARCHIVE).replace(" ", "%20")
         status = int(answer.get("status", 200))
         body = answer.get("json", answer.get("body"))
-        etag = {"ETag": f'"{abs(hash(json.dumps(body, sort_keys=True)))}"'} if status == 200 else None
+        etag = (
+            {"ETag": f'"{abs(hash(json.dumps(body, sort_keys=True)))}"'} if status == 200 else None
+        )
         server.add("GET", path, body=body, status=status, headers=etag)
 
 

@@ -14,7 +14,12 @@ from shipgauge.connectors.amqp import AmqpConsumer, Binding, publish
 from shipgauge.pipelines.buildhub import BuildhubConnectors
 from shipgauge.pipelines.buildhub_events import consume_amqp
 from shipgauge.store import Store
-from tests.integration.buildhub.conftest import load_fixture, local_url, serve_archive, stored_records
+from tests.integration.buildhub.conftest import (
+    load_fixture,
+    local_url,
+    serve_archive,
+    stored_records,
+)
 from tests.support.recorded_http import RecordedHttpServer
 
 SCENARIO = next(
@@ -38,7 +43,9 @@ def _minio_event(key: str) -> bytes:
             "object": {"key": quote(key, safe=""), "size": 51001024, "eTag": "abc"},
         },
     }
-    return json.dumps({"EventName": "s3:ObjectCreated:Put", "Key": f"delivery/{key}", "Records": [record]}).encode()
+    return json.dumps(
+        {"EventName": "s3:ObjectCreated:Put", "Key": f"delivery/{key}", "Records": [record]}
+    ).encode()
 
 
 @pytest.mark.parametrize("archive_first", [True, False], ids=["archive-first", "metadata-first"])
@@ -79,10 +86,14 @@ def test_replayed_events_change_nothing(
 ) -> None:
     serve_archive(recorded_http, SCENARIO["archive_responses"])
     exchange = f"buildhub-test-{uuid.uuid4().hex[:8]}"
-    consumer = AmqpConsumer(amqp_url, queue=f"q-{uuid.uuid4().hex[:8]}", bindings=[Binding(exchange, "#")])
+    consumer = AmqpConsumer(
+        amqp_url, queue=f"q-{uuid.uuid4().hex[:8]}", bindings=[Binding(exchange, "#")]
+    )
     consumer.declare()
     with Store.open(str(tmp_path / "s.duckdb")) as store:
-        publish(amqp_url, exchange, [("s3.put", _minio_event(ARCHIVE_KEY))] * 3 + [("s3.put", b"{oops")])
+        publish(
+            amqp_url, exchange, [("s3.put", _minio_event(ARCHIVE_KEY))] * 3 + [("s3.put", b"{oops")]
+        )
         total = consume_amqp(store, connectors, consumer, idle_timeout_s=0.5)
         assert (total.messages, total.inserted, total.dead_letters) == (4, 2, 1)
         assert store.count("builds") == 2  # firefox 54.0 release and its beta copy

@@ -10,7 +10,12 @@ import pytest
 from shipgauge.pipelines.buildhub import BuildhubConnectors
 from shipgauge.pipelines.buildhub_events import ingest_event_messages
 from shipgauge.store import Store
-from tests.integration.buildhub.conftest import load_fixture, local_url, serve_archive, stored_records
+from tests.integration.buildhub.conftest import (
+    load_fixture,
+    local_url,
+    serve_archive,
+    stored_records,
+)
 from tests.support.recorded_http import RecordedHttpServer
 
 SCENARIOS = load_fixture("buildhub1/lambda-s3-event-scenarios.json")
@@ -39,7 +44,9 @@ def test_lambda_scenario_creates_expected_records(
 ) -> None:
     serve_archive(recorded_http, scenario["archive_responses"])
     with Store.open(duckdb_url) as store:
-        result = ingest_event_messages(store, connectors, [("m1", _event(test["event"], test["key"]))])
+        result = ingest_event_messages(
+            store, connectors, [("m1", _event(test["event"], test["key"]))]
+        )
         created = stored_records(store)
         errors = store.query("SELECT error FROM dead_letters").rows
     expected = {

@@ -55,7 +55,7 @@ def _t13_archive() -> dict[str, dict[str, Any]]:
         metadata = _metadata_of(record)
         if "nightly" in url and "build" in record and "as" not in record["build"]:
             # 2011 Fennec nightly: no .json, a one-line .txt (repository defaults to http://)
-            json_url, txt_url = nightly_metadata_urls(url)
+            _json_url, txt_url = nightly_metadata_urls(url)
             responses[txt_url] = {"body": f"{metadata['buildid']} {metadata['moz_source_stamp']}"}
         elif "nightly" in url:
             responses[nightly_metadata_urls(url)[0]] = {"json": metadata}
@@ -69,10 +69,14 @@ def _t13_archive() -> dict[str, dict[str, Any]]:
             releases.setdefault(product, []).append(f"{version}-candidates/")
             responses[base] = {"json": {"prefixes": [f"build{number}/"], "files": []}}
             en_us = f"{base}build{number}/{folder}/en-US/"
-            responses[en_us] = {"json": {"prefixes": [], "files": [{"name": f"{product}-{version}.json"}]}}
+            responses[en_us] = {
+                "json": {"prefixes": [], "files": [{"name": f"{product}-{version}.json"}]}
+            }
             responses[f"{en_us}{product}-{version}.json"] = {"json": metadata}
     for product, prefixes in releases.items():
-        responses[f"{ARCHIVE}/pub/{product}/candidates/"] = {"json": {"prefixes": prefixes, "files": []}}
+        responses[f"{ARCHIVE}/pub/{product}/candidates/"] = {
+            "json": {"prefixes": prefixes, "files": []}
+        }
     return responses
 
 
@@ -118,7 +122,11 @@ def _gz_manifest(folder: Path, csv_text: str) -> Path:
         "fileFormat": "CSV",
         "fileSchema": "Bucket, Key, Size, LastModifiedDate, ETag",
         "files": [
-            {"key": "inv/data/unit.csv.gz", "size": len(data), "MD5checksum": hashlib.md5(data).hexdigest()}
+            {
+                "key": "inv/data/unit.csv.gz",
+                "size": len(data),
+                "MD5checksum": hashlib.md5(data).hexdigest(),
+            }
         ],
     }
     path = folder / "manifest.json"

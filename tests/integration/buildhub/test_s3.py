@@ -63,7 +63,10 @@ def test_load_inventory_from_s3_picks_latest_run(
     connectors = _with_s3(make_connectors(recorded_http.url, tmp_path), moto_s3(moto_url), bucket)
     with Store.open(duckdb_url) as store:
         result = load_inventory(
-            store=store, connectors=connectors, location=f"s3://{bucket}/{FOLDER}", cache_dir=tmp_path / "c"
+            store=store,
+            connectors=connectors,
+            location=f"s3://{bucket}/{FOLDER}",
+            cache_dir=tmp_path / "c",
         )
         assert result.manifest == f"s3://{bucket}/{FOLDER}2017-08-02T00-11Z/manifest.json"
         assert len(stored_records(store)) == len(EXPECTED) == 9
@@ -84,7 +87,11 @@ def _served_document(case: dict[str, Any]) -> bytes | None:
     "case", [c for c in SQS_CASES if c["test"] != "test_bad_client_errors"], ids=lambda c: c["test"]
 )
 def test_sqs_message_case(
-    case: dict[str, Any], moto_url: str, recorded_http: RecordedHttpServer, tmp_path: Path, duckdb_url: str
+    case: dict[str, Any],
+    moto_url: str,
+    recorded_http: RecordedHttpServer,
+    tmp_path: Path,
+    duckdb_url: str,
 ) -> None:
     client, sqs = _boto("s3", moto_url), _boto("sqs", moto_url)
     client.create_bucket(Bucket="buildhubses") if "buildhubses" not in [
@@ -98,10 +105,18 @@ def test_sqs_message_case(
             client.put_object(Bucket="buildhubses", Key=key, Body=body)
     queue_url = sqs.create_queue(QueueName=f"q-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(case["sqs_message_body"]))
-    connectors = _with_s3(make_connectors(recorded_http.url, tmp_path), moto_s3(moto_url), "buildhubses")
-    queue = SqsQueue(queue_url, endpoint_url=moto_url, access_key_id="testing", secret_access_key="testing")
+    connectors = _with_s3(
+        make_connectors(recorded_http.url, tmp_path), moto_s3(moto_url), "buildhubses"
+    )
+    queue = SqsQueue(
+        queue_url, endpoint_url=moto_url, access_key_id="testing", secret_access_key="testing"
+    )
     with Store.open(duckdb_url) as store:
-        if "already inserted" in case["buildhub_json_served"] if case["buildhub_json_served"] else False:
+        if (
+            "already inserted" in case["buildhub_json_served"]
+            if case["buildhub_json_served"]
+            else False
+        ):
             with store.transaction() as tx:
                 insert_groups(tx, [[build_row(json.loads(body or b"{}"), origin="test")]])
         result = consume_sqs(store, connectors, queue, wait_s=0)
@@ -123,7 +138,9 @@ def test_sqs_s3_server_error_becomes_dead_letter(
     s3 = S3Connector(endpoint_url=recorded_http.url, unsigned=True, retries=1)
     connectors = _with_s3(make_connectors(recorded_http.url, tmp_path), s3, "buildhubses")
     with Store.open(duckdb_url) as store:
-        result = ingest_event_messages(store, connectors, [("m", json.dumps(case["sqs_message_body"]).encode())])
+        result = ingest_event_messages(
+            store, connectors, [("m", json.dumps(case["sqs_message_body"]).encode())]
+        )
         (error,) = store.query("SELECT error FROM dead_letters").rows[0]
     assert result.dead_letters == 1
     assert case["expected"]["message_contains"] in error
@@ -150,7 +167,16 @@ def test_backfill_case_reconciles_keys_and_etags(moto_url: str, duckdb_url: str)
             for row in case["db_before"]:
                 key = row["s3_object_key"]
                 etag = etags[key] if key == "one/buildhub.json" else row["s3_object_etag"]
-                insert_groups(tx, [[build_row(document(key), origin="test", s3_object_key=key, s3_object_etag=etag)]])
+                insert_groups(
+                    tx,
+                    [
+                        [
+                            build_row(
+                                document(key), origin="test", s3_object_key=key, s3_object_etag=etag
+                            )
+                        ]
+                    ],
+                )
         result = backfill(store=store, s3=moto_s3(moto_url), bucket=bucket, page_size=3)
         rows = dict(store.query("SELECT s3_object_key, s3_object_etag FROM builds").rows)
         assert len(rows) == store.count("builds") == case["expected_db_after"]["count"]

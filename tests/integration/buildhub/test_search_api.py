@@ -78,7 +78,11 @@ SEARCH_CASES = [c for c in CASES if c["test"] not in ("test_happy_path_records",
 @pytest.mark.parametrize("case", SEARCH_CASES, ids=[c["test"] for c in SEARCH_CASES])
 def test_api_search_case(case: dict[str, Any], api: tuple[str, Store]) -> None:
     base, store = api
-    versions = ["60.0.1", "60.0.2", "60.1"] if case["test"] == "test_search_aggregations" else ["61.0b4rc1"]
+    versions = (
+        ["60.0.1", "60.0.2", "60.1"]
+        if case["test"] == "test_search_aggregations"
+        else ["61.0b4rc1"]
+    )
     _seed(store, versions)
     response = _send(base, case)
     assert response.status_code == case["expect_status"]
@@ -140,7 +144,10 @@ def test_search_web_ui_queries(api: tuple[str, Store]) -> None:
         "query": {"bool": {"must_not": [{"prefix": {"target.version": "60"}}]}},
     }
     answer = httpx.post(f"{base}/api/search", json=facet).json()
-    assert [b["key"] for b in answer["aggregations"]["versions"]["buckets"]] == ["61.0b5rc1", "61.0b4rc1"]
+    assert [b["key"] for b in answer["aggregations"]["versions"]["buckets"]] == [
+        "61.0b5rc1",
+        "61.0b4rc1",
+    ]
     assert answer["aggregations"]["first"]["value_as_string"].startswith("2018-05-")
 
 
@@ -159,7 +166,12 @@ def test_demo_then_curl_answers_as_buildhub2(
     revision = {"size": 1, "query": {"term": {"build.id": "20191016161957"}}}
     hits = httpx.post(f"{base}/api/search", json=revision).json()["hits"]
     assert hits["total"] == 2  # firefox 70.0 release, and its beta copy
-    assert hits["hits"][0]["_source"]["source"]["revision"] == (
-        load_fixture("buildhub2/buildhub-json/valid-buildhub-release-channel.json")["source"]["revision"]
+    assert (
+        hits["hits"][0]["_source"]["source"]["revision"]
+        == (
+            load_fixture("buildhub2/buildhub-json/valid-buildhub-release-channel.json")["source"][
+                "revision"
+            ]
+        )
     )
     assert BUILDHUB.is_dir()

@@ -36,9 +36,7 @@ def test_drain_pulse_recorded_messages_exact_rows(store: Store, make_pulse: Any)
     assert (result.messages, result.dead_letters) == (98, 2)
     assert pulse.depth() == 0  # everything acked, dead letters included
     assert store.count("tasks") == 95 and store.count("task_runs") == 95
-    run = store.query(
-        "SELECT * FROM task_runs WHERE task_id = 'B3EheQ-IQ5aPzw34KS_a6g'"
-    ).dicts()[0]
+    run = store.query("SELECT * FROM task_runs WHERE task_id = 'B3EheQ-IQ5aPzw34KS_a6g'").dicts()[0]
     today = datetime.now(UTC).date()
     assert run == {
         "task_id": "B3EheQ-IQ5aPzw34KS_a6g",
@@ -75,7 +73,9 @@ def test_drain_pulse_recorded_messages_exact_rows(store: Store, make_pulse: Any)
     fuzz = store.query(
         "SELECT state, worker_id, taken_until FROM task_runs WHERE task_id = 'bQH-9tlpRXa8_qa9OVBBFw'"
     ).rows
-    assert fuzz == [("running", "5287870404102452225", datetime(2021, 4, 20, 3, 52, 24, 713000, tzinfo=UTC))]
+    assert fuzz == [
+        ("running", "5287870404102452225", datetime(2021, 4, 20, 3, 52, 24, 713000, tzinfo=UTC))
+    ]
     errors = [e for _, _, _, e in _dump(store)["dead_letters"]]
     assert any("task-failed message fails its schema" in e for e in errors)
     assert any('"bugbug-test-select" does not match' in e for e in errors)
@@ -100,7 +100,9 @@ def test_drain_pulse_bad_messages_are_dead_letters_and_the_rest_flows(
     store: Store, make_pulse: Any
 ) -> None:
     pulse = make_pulse()
-    good = json.loads((PULSE / "fuzzmanager_community_tc_pulse_messages_2021_2022.json").read_text())
+    good = json.loads(
+        (PULSE / "fuzzmanager_community_tc_pulse_messages_2021_2022.json").read_text()
+    )
     completed = good["task-completed"]["payload"]
     no_run = {k: v for k, v in completed.items() if k != "runId"}
     exchange = "exchange/taskcluster-queue/v1/task-completed"
@@ -114,7 +116,9 @@ def test_drain_pulse_bad_messages_are_dead_letters_and_the_rest_flows(
     result = _drain(store, pulse)
     assert (result.messages, result.dead_letters, pulse.depth()) == (3, 2, 0)
     letters = store.query("SELECT key, error, payload FROM dead_letters ORDER BY error").rows
-    assert [k for k, _, _ in letters] == [pulse.settings.taskcluster_exchange_prefix + "task-completed"] * 2
+    assert [k for k, _, _ in letters] == [
+        pulse.settings.taskcluster_exchange_prefix + "task-completed"
+    ] * 2
     assert letters[0][1].startswith("message is not JSON")
     assert bytes(letters[0][2]) == b"this is not json"  # kept byte for byte
     assert "fails its schema" in letters[1][1] and "runId" in letters[1][1]
@@ -124,7 +128,9 @@ def test_drain_pulse_bad_messages_are_dead_letters_and_the_rest_flows(
 def test_cli_drain_and_retry_dead_letters(duckdb_url: str, make_pulse: Any) -> None:
     pulse = make_pulse(duckdb_url)
     pulse.publish(recorded_stream())
-    done = run_cli("taskcluster", "drain", "--json", db=duckdb_url, env=pulse.env)
+    done = run_cli(
+        "taskcluster", "drain", "--threshold", "0", "--json", db=duckdb_url, env=pulse.env
+    )
     assert done.returncode == 0, done.stderr
     counts = json.loads(done.stdout)
     assert (counts["messages"], counts["tasks"], counts["dead_letters"]) == (98, 96, 2)

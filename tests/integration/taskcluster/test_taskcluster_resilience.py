@@ -20,7 +20,7 @@ from tests.conftest import run_cli
 from tests.integration.taskcluster.conftest import Pulse
 from tests.support.taskcluster_messages import final_state, synthetic_messages, task_id
 
-MESSAGES = 16_000  # 8,000 tasks: task-defined + the resolved run of each
+MESSAGES = 10_000  # 5,000 tasks: task-defined + the resolved run of each
 RABBIT_NODE = "rabbit@localhost"
 
 
@@ -34,9 +34,25 @@ def _assert_complete(store: Store) -> None:
     assert store.count("dead_letters") == 0
 
 
+def _publish_all(pulse: Pulse) -> None:
+    assert pulse.publish(synthetic_messages(MESSAGES)) == MESSAGES
+    deadline = time.monotonic() + 30
+    while pulse.depth() < MESSAGES and time.monotonic() < deadline:  # the broker lags a little
+        time.sleep(0.05)
+    assert pulse.depth() == MESSAGES
+
+
 def _start_drain(db: str, pulse: Pulse) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [str(Path(sys.executable).parent / "shipgauge"), "--db", db, "taskcluster", "drain"],
+        [
+            str(Path(sys.executable).parent / "shipgauge"),
+            "--db",
+            db,
+            "taskcluster",
+            "drain",
+            "--threshold",
+            "0",
+        ],  # fmt: skip
         env={**os.environ, **pulse.env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -48,7 +64,7 @@ def test_drain_sigkill_mid_batch_then_restart_loses_and_doubles_nothing(
 ) -> None:
     Store.open(store_url).close()  # migrate before the drain process opens it
     pulse = make_pulse(store_url, taskcluster_batch_size=1000, taskcluster_prefetch=2000)
-    assert pulse.publish(synthetic_messages(MESSAGES)) == MESSAGES
+    _publish_all(pulse)
     drain = _start_drain(store_url, pulse)
     # Once the queue is 3,000 below full, at least one batch was committed and acked (prefetch
     # 2,000 + batch 1,000); the next one is being parsed or written when the kill lands.
@@ -61,13 +77,15 @@ def test_drain_sigkill_mid_batch_then_restart_loses_and_doubles_nothing(
         partial = store.count("task_runs")
     assert 0 < partial < MESSAGES // 2  # killed mid-run, with work committed
     assert pulse.depth() > 0
-    again = run_cli("taskcluster", "drain", "--json", db=store_url, env=pulse.env)
+    again = run_cli(
+        "taskcluster", "drain", "--threshold", "0", "--json", db=store_url, env=pulse.env
+    )
     assert again.returncode == 0, again.stderr
     with Store.open(store_url) as store:
         _assert_complete(store)
         # The killed batch came back and was absorbed: more messages handled than published.
-        handled = int(store.checkpoint(f"taskcluster.pulse:{pulse_consumer(pulse.settings).queue_name}") or 0)
-        assert handled >= MESSAGES
+        queue = pulse_consumer(pulse.settings).queue_name
+        assert int(store.checkpoint(f"taskcluster.pulse:{queue}") or 0) >= MESSAGES
 
 
 def _rabbitmqctl(command: str) -> None:
@@ -87,7 +105,7 @@ def test_drain_survives_broker_restart_mid_run(
     duckdb_url: str, make_pulse: Any, broker_back_up: None
 ) -> None:
     pulse = make_pulse(duckdb_url, taskcluster_batch_size=500, taskcluster_prefetch=1000)
-    pulse.publish(synthetic_messages(MESSAGES))
+    _publish_all(pulse)
     first_batch = threading.Event()
     outcome: dict[str, Any] = {}
 

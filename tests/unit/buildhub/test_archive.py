@@ -1,4 +1,4 @@
-"""Upstream tables T1–T11 (sources.archive, sources.archive_metadata) as parametrised tests."""
+"""Upstream tables T1-T11 (sources.archive, sources.archive_metadata) as parametrised tests."""
 
 from __future__ import annotations
 
@@ -46,7 +46,9 @@ def test_is_build_url_false_t3(case: dict[str, str]) -> None:
     assert not archive.is_build_url(case["product"], case["url"])
 
 
-@pytest.mark.parametrize("case", CLASSIFY["guess_mimetype"], ids=_ids(CLASSIFY["guess_mimetype"], "url"))
+@pytest.mark.parametrize(
+    "case", CLASSIFY["guess_mimetype"], ids=_ids(CLASSIFY["guess_mimetype"], "url")
+)
 def test_guess_mimetype_t4(case: dict[str, str]) -> None:
     assert archive.guess_mimetype(case["url"]) == case["mimetype"]
 
@@ -154,7 +156,10 @@ def test_key_to_archive_url_turns_plus_into_space(key: str, url: str) -> None:
 
 
 def test_latest_build_folder_orders_by_number() -> None:
-    assert archive_metadata.latest_build_folder(["build11/", "build9/", "build3/", "pop/"]) == "build11/"
+    assert (
+        archive_metadata.latest_build_folder(["build11/", "build9/", "build3/", "pop/"])
+        == "build11/"
+    )
     assert archive_metadata.latest_build_folder(["pop/"]) is None
 
 
@@ -187,7 +192,9 @@ def test_parse_metadata_txt_reads_both_layouts(name: str, expected: dict[str, st
 def test_parse_listing_rejects_other_json() -> None:
     with pytest.raises(SourceError, match="not an archive JSON listing"):
         archive_metadata.parse_listing({"prfixes": ["a/"]})
-    assert archive_metadata.parse_listing({"prefixes": ["a/", "b/"], "files": [{"name": "foo.txt"}]}) == (
+    assert archive_metadata.parse_listing(
+        {"prefixes": ["a/", "b/"], "files": [{"name": "foo.txt"}]}
+    ) == (
         ["a/", "b/"],
         [{"name": "foo.txt"}],
     )

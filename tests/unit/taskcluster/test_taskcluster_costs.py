@@ -117,16 +117,24 @@ def test_billing_rows_measuring_ci_five_column_file() -> None:
         "aws-provisioner-v1-managed",
         "gecko-t-linux-xlarge",
     )
-    assert (first["month"], first["usage_hours"], first["cost"]) == (date(2018, 8, 1), 2080.92, 116.65)
+    assert (first["month"], first["usage_hours"], first["cost"]) == (
+        date(2018, 8, 1),
+        2080.92,
+        116.65,
+    )
     assert " none" not in {r["provisioner"] for r in result.type_costs}  # leading space stripped
 
 
 def test_billing_rows_measuring_ci_eight_column_keeps_the_month() -> None:
     columns = "modified,year,month,provider,provisioner,worker_type,usage_hours,cost".split(",")
-    row = dict(zip(columns, ["2019-07-02 10:00:00", "2019", "6", "aws", "gecko-t", "t-w", "10", "5"]))
+    row = dict(
+        zip(columns, ["2019-07-02 10:00:00", "2019", "6", "aws", "gecko-t", "t-w", "10", "5"])
+    )
     records = [("line 2", row), ("line 3", {**row, "month": "5"})]
     result = billing_rows(records, columns, day=date(2019, 6, 26), gcp_projects=WORKERS)
     assert [(r["month"], r["cost"]) for r in result.type_costs] == [(date(2019, 6, 1), 5.0)]
     assert result.skipped == 1
     with pytest.raises(SourceError, match="line 2: column 'cost': 'x' is not a number"):
-        billing_rows([("line 2", {**row, "cost": "x"})], columns, day=date(2019, 6, 1), gcp_projects=())
+        billing_rows(
+            [("line 2", {**row, "cost": "x"})], columns, day=date(2019, 6, 1), gcp_projects=()
+        )

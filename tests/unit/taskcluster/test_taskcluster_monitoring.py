@@ -25,15 +25,15 @@ CASES = json.loads(
 
 def test_day_interval_upstream_cases() -> None:
     ok, too_soon = CASES["get_time_interval"]
-    start, end = day_interval(
-        date.fromisoformat(ok["date"]), now=datetime.fromisoformat(ok["now"])
-    )
+    start, end = day_interval(date.fromisoformat(ok["date"]), now=datetime.fromisoformat(ok["now"]))
     assert (start, end) == (
         datetime(2024, 8, 1, tzinfo=UTC),
         datetime(2024, 8, 1, 23, 59, 59, tzinfo=UTC),
     )
     with pytest.raises(BadRequest, match="from 2024-08-02 00:09 UTC"):
-        day_interval(date.fromisoformat(too_soon["date"]), now=datetime.fromisoformat(too_soon["now"]))
+        day_interval(
+            date.fromisoformat(too_soon["date"]), now=datetime.fromisoformat(too_soon["now"])
+        )
 
 
 def test_time_series_params_match_upstream_request() -> None:

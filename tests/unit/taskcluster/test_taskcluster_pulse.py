@@ -103,7 +103,7 @@ def test_parse_message_schema_violation_names_the_place() -> None:
     with pytest.raises(SourceError, match="task-failed message fails its schema at"):
         _parse(entry["payload"], "task-failed")
     messages = _load("code_review_task_completed_messages_2019.json")
-    with pytest.raises(SourceError, match="at status.taskId: \"bugbug-test-select\" does not"):
+    with pytest.raises(SourceError, match='at status.taskId: "bugbug-test-select" does not'):
         _parse(messages[0]["body"], "task-completed")
 
 

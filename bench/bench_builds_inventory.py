@@ -1,0 +1,158 @@
+"""Inventory load, end to end: a synthetic S3 inventory (csv.gz, ~5 % build archives).
+
+Rows/s of `load_inventory` (stream, filter, derive, fetch metadata from a local archive,
+validate, insert) against DuckDB's own `read_csv` of the same file in the same run; peak RSS.
+Target (issue 5): >= 250,000 rows/s and peak RSS < 1 GB. ROWS defaults to 10,000,000
+(`BENCH_BUILDS_ROWS` to change it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import report, timed
+
+from shipgauge.connectors.archive import ArchiveConnector
+from shipgauge.connectors.http import HttpConnector
+from shipgauge.connectors.s3 import S3Connector
+from shipgauge.pipelines.buildhub import BuildhubConnectors, load_inventory
+from shipgauge.pipelines.buildhub_demo import serve_archive_folder
+from shipgauge.store import Store
+
+ROWS = int(os.environ.get("BENCH_BUILDS_ROWS", "10000000"))
+# ~500 archives per nightly build (100 locales x 5 platforms), as Firefox has.
+LOCALES = ["en-US"] + [a + b for a in "abcdefghij" for b in "klmnopqrst"][:99]
+PLATFORMS = ["linux-x86_64", "linux-i686", "win64", "win32", "mac"]
+ARCHIVES_PER_BUILD = len(LOCALES) * len(PLATFORMS)
+# One row in twenty is a build archive; the rest are what an archive bucket also holds.
+GENERATE = """
+COPY (
+  SELECT
+    'net-mozaws-prod-delivery-firefox' AS bucket,
+    CASE
+      WHEN i % 20 = 0 THEN
+        'pub/firefox/nightly/' || strftime(t, '%Y/%m/%Y-%m-%d-%H-%M-%S') || '-mozilla-central' ||
+        CASE WHEN l = 'en-US' THEN '' ELSE '-l10n' END || '/firefox-' || v || '.' || l || '.' || p ||
+        CASE p WHEN 'win64' THEN '.installer.exe' WHEN 'win32' THEN '.installer.exe'
+               WHEN 'mac' THEN '.dmg' ELSE '.tar.bz2' END
+      WHEN i % 20 < 8 THEN
+        'pub/firefox/nightly/' || strftime(t, '%Y/%m/%Y-%m-%d-%H-%M-%S') ||
+        '-mozilla-central-l10n/firefox-' || v || '.' || l || '.' || p || '.complete.mar'
+      WHEN i % 20 < 12 THEN
+        'pub/firefox/candidates/' || v || '-candidates/build1/' || p || '/' || l ||
+        '/firefox-' || v || '.' || ['asc', 'checksums', 'json'][1 + i % 3]
+      WHEN i % 20 < 16 THEN 'pub/firefox/releases/' || v || '/' || p || '/xpi/' || l || '.xpi'
+      ELSE 'pub/thunderbird/nightly/latest-comm-central/thunderbird-' || v || '.' || l || '.txt'
+    END AS key,
+    (50000000 + i % 1000)::VARCHAR AS size,
+    strftime(t + INTERVAL 2 HOUR, '%Y-%m-%dT%H:%M:%S.000Z') AS modified,
+    md5(i::VARCHAR) AS etag
+  FROM (
+    SELECT i, TIMESTAMP '2020-01-01' + INTERVAL (8 * (n // {per_build})) HOUR AS t,
+           (60 + n // {per_build} // 100)::VARCHAR || '.0a1' AS v,
+           {locales}[1 + (n % {per_build}) // 5] AS l, {platforms}[1 + n % 5] AS p
+    FROM (SELECT range AS i, range // 20 AS n FROM range({rows}))
+  )
+) TO '{path}' (FORMAT csv, HEADER false, QUOTE '"', FORCE_QUOTE *)
+"""
+BASELINE = "SELECT count(*) FROM read_csv('{path}', header=false, all_varchar=true)"
+
+
+def _child(script: str) -> float:
+    """Run DuckDB work in a child process (so its memory is not ours); returns its seconds."""
+    code = (
+        "import duckdb, time; db = duckdb.connect(); db.execute('SET enable_progress_bar = false');"
+        f" t = time.perf_counter(); db.sql({script!r}).fetchall(); print(time.perf_counter() - t)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(done.stdout.strip())
+
+
+def _archive(root: Path, rows: int) -> int:
+    """The en-US metadata of every synthetic nightly build, where the archive publishes it."""
+    builds = rows // 20 // ARCHIVES_PER_BUILD + 1
+    for build in range(builds):
+        stamp = datetime(2020, 1, 1) + timedelta(hours=8 * build)
+        version = f"{60 + build // 100}.0a1"
+        folder = root / "pub/firefox/nightly" / stamp.strftime("%Y/%m/%Y-%m-%d-%H-%M-%S-mozilla-central")
+        folder.mkdir(parents=True, exist_ok=True)
+        build_id = stamp.strftime("%Y%m%d%H%M%S")
+        metadata = {
+            "buildid": build_id,
+            "moz_source_repo": "MOZ_SOURCE_REPO=https://hg.mozilla.org/mozilla-central",
+            "moz_source_stamp": hashlib.sha1(build_id.encode()).hexdigest(),
+            "moz_update_channel": "nightly",
+            "cc": "clang",
+            "cxx": "clang++",
+            "host_alias": "x86_64-pc-linux-gnu",
+            "target_alias": "x86_64-pc-linux-gnu",
+        }
+        for platform in PLATFORMS:
+            (folder / f"firefox-{version}.en-US.{platform}.json").write_text(json.dumps(metadata))
+    return builds * len(PLATFORMS)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        data = folder / "inventory" / "data" / "part-0.csv.gz"
+        data.parent.mkdir(parents=True)
+        sql = GENERATE.format(
+            rows=ROWS, path=data, per_build=ARCHIVES_PER_BUILD, locales=LOCALES, platforms=PLATFORMS
+        )
+        _child(sql.replace(str(data), str(data.with_suffix(""))))
+        # DuckDB's own gzip writer is single-threaded and slow; gzip -1 is what AWS-like speed needs.
+        subprocess.run(["gzip", "-1", str(data.with_suffix(""))], check=True)
+        digest = hashlib.md5(data.read_bytes()).hexdigest()
+        manifest = folder / "inventory" / "manifest.json"
+        manifest.write_text(
+            json.dumps(
+                {
+                    "sourceBucket": "net-mozaws-prod-delivery-firefox",
+                    "fileFormat": "CSV",
+                    "fileSchema": "Bucket, Key, Size, LastModifiedDate, ETag",
+                    "files": [{"key": "x/data/part-0.csv.gz", "size": data.stat().st_size, "MD5checksum": digest}],
+                }
+            )
+        )
+        baseline_s = _child(BASELINE.format(path=data))
+        metadata_files = _archive(folder / "archive", ROWS)
+        with serve_archive_folder(folder / "archive") as url, Store.open(str(folder / "b.duckdb")) as store:
+            http = HttpConnector(url, name="archive", retries=1, concurrency=32)
+            connectors = BuildhubConnectors(
+                S3Connector(local_root=folder), ArchiveConnector(http, public_url="https://archive.mozilla.org"),
+                "b", "b", ("firefox", "thunderbird", "mobile", "devedition"),
+            )  # fmt: skip
+            result, seconds = timed(
+                lambda: load_inventory(
+                    store=store, connectors=connectors, location=str(manifest), cache_dir=folder
+                )
+            )
+            stored = store.count("builds")
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rate = result.rows / seconds
+    report(
+        "builds inventory load",
+        rows=f"{result.rows:,}",
+        archives=f"{result.candidates:,}",
+        stored=f"{stored:,}",
+        metadata_files=f"{metadata_files:,}",
+        rows_per_s=f"{rate:,.0f}",
+        duckdb_read_csv_rows_per_s=f"{result.rows / baseline_s:,.0f}",
+        ratio=f"{rate * baseline_s / result.rows:.3f}",
+        peak_rss_mb=f"{peak_mb:,.0f}",
+        target="250,000 rows/s, RSS < 1024 MB",
+    )
+
+
+if __name__ == "__main__":
+    main()

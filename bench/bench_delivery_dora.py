@@ -1,0 +1,143 @@
+"""GET /api/v1/dora over 2 years, 50 services, 1,000,000 deployments, 5,000,000 commits and
+20,000 incidents, against a real `shipgauge serve` on DuckDB.
+
+Targets (issue 6): p95 < 250 ms for one service, < 2 s for all services. Baseline in the same run:
+GET /api/v1/health. The history is written by SQL straight into the tables (the ingest path has
+its own benchmark); set DORA_BENCH_SCALE=0.1 for a tenth of it.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import report, timed
+
+from shipgauge.store import Store
+
+SCALE = float(os.environ.get("DORA_BENCH_SCALE", "1"))
+SERVICES = 50
+DEPLOYMENTS = int(1_000_000 * SCALE)
+COMMITS_PER_DEPLOYMENT = 5
+INCIDENTS = int(20_000 * SCALE)
+DAYS = 730
+CALLS = 20
+
+# One deployment every DAYS/per-service-count days per service, each shipping 5 commits pushed
+# 1-73 hours earlier (one push event each); 3 % fail, 2 % are hotfixes, 1 % rollbacks.
+# Incidents are opened 1 h after a deployment and resolved 3 h later; a third name the
+# deployment, a third a cause commit, a third nothing.
+HISTORY_SQL = """
+CREATE TEMP TABLE bench_deploys AS
+SELECT
+    i,
+    'svc-' || lpad(CAST(i % {services} AS VARCHAR), 2, '0') AS service,
+    now() - INTERVAL {days} DAY
+        + to_microseconds(CAST((i // {services}) * {step_us} + (i % 97) * 1000000 AS BIGINT))
+        AS deployed_at
+FROM range({deployments}) AS t(i);
+
+INSERT INTO delivery_events
+SELECT service, 'd' || i, 'deploy', NULL, deployed_at, deployed_at, 'production',
+    CASE WHEN i % 33 = 7 THEN 'failure' ELSE 'success' END, NULL, NULL, NULL, NULL,
+    i % 100 = 3, i % 50 = 1, NULL, 'bench', '{{}}'
+FROM bench_deploys;
+
+INSERT INTO delivery_events
+SELECT service, 'p' || i, 'push', NULL,
+    deployed_at - to_microseconds(CAST(3600000000 * (1 + i % 73) AS BIGINT)),
+    deployed_at, NULL, NULL, NULL, NULL, NULL, NULL, FALSE, FALSE, NULL, 'bench', '{{}}'
+FROM bench_deploys;
+
+INSERT INTO delivery_event_commits
+SELECT d.service, e.prefix || d.i, 'c' || (d.i * {commits} + j), e.kind,
+    CASE WHEN e.kind = 'deploy' THEN d.deployed_at
+        ELSE d.deployed_at - to_microseconds(CAST(3600000000 * (1 + d.i % 73) AS BIGINT)) END
+FROM bench_deploys AS d, range({commits}) AS c(j),
+    (VALUES ('d', 'deploy'), ('p', 'push')) AS e(prefix, kind);
+
+INSERT INTO delivery_events
+SELECT d.service, 'inc-' || n || '-' || a.action, 'incident', a.action,
+    d.deployed_at + to_microseconds(CAST(3600000000 * a.hours AS BIGINT)),
+    d.deployed_at, 'production', NULL,
+    CASE WHEN n % 3 = 0 THEN 'd' || d.i END, 'inc-' || n, NULL,
+    CASE WHEN n % 3 = 1 THEN 'c' || (d.i * {commits}) END, FALSE, FALSE, NULL, 'bench', '{{}}'
+FROM range({incidents}) AS t(n)
+JOIN bench_deploys AS d ON d.i = (n * 49) % {deployments}
+CROSS JOIN (VALUES ('opened', 1), ('resolved', 4)) AS a(action, hours);
+"""
+
+
+def build_history(store: Store) -> None:
+    step_us = DAYS * 86_400_000_000 // (DEPLOYMENTS // SERVICES)
+    script = HISTORY_SQL.format(
+        services=SERVICES, days=DAYS, step_us=step_us, deployments=DEPLOYMENTS,
+        commits=COMMITS_PER_DEPLOYMENT, incidents=INCIDENTS,
+    )  # fmt: skip
+    store.conn.execute(script)
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[-1] if len(samples) > 1 else samples[0]
+
+
+def measure(client: httpx.Client, path: str, params: dict[str, str], calls: int) -> list[float]:
+    latencies = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        response = client.get(path, params=params)
+        latencies.append(time.perf_counter() - started)
+        response.raise_for_status()
+    return latencies
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = str(Path(tmp) / "dora.duckdb")
+        with Store.open(db) as store:
+            _, build_s = timed(lambda: build_history(store))
+            counts = {t: store.count(t) for t in ("delivery_events", "delivery_event_commits")}
+        port = 8700 + os.getpid() % 200
+        exe = str(Path(sys.executable).parent / "shipgauge")
+        server = subprocess.Popen([exe, "--db", db, "serve", "--port", str(port)])
+        try:
+            base = f"http://127.0.0.1:{port}"
+            with httpx.Client(base_url=base, timeout=120) as client:
+                for _ in range(300):
+                    try:
+                        client.get("/api/v1/health")
+                        break
+                    except httpx.TransportError:
+                        time.sleep(0.1)
+                health = measure(client, "/api/v1/health", {}, CALLS)
+                one = measure(client, "/api/v1/dora", {"service": "svc-07"}, CALLS)
+                every = measure(client, "/api/v1/dora", {}, max(CALLS // 4, 3))
+                body = client.get("/api/v1/dora", params={"service": "svc-07"}).json()
+        finally:
+            server.terminate()
+            server.wait(30)
+    metrics = body["services"][0]["metrics"]
+    report(
+        "delivery dora [duckdb]",
+        deployments=f"{DEPLOYMENTS:,}",
+        commits=f"{counts['delivery_event_commits'] // 2:,}",
+        incidents=f"{INCIDENTS:,}",
+        build_s=f"{build_s:.0f}",
+        one_service_p95_ms=f"{p95(one) * 1000:.0f}",
+        all_services_p95_ms=f"{p95(every) * 1000:.0f}",
+        health_p95_ms=f"{p95(health) * 1000:.1f}",
+        lead_time_p50_h=f"{metrics['change_lead_time']['value'] / 3600:.1f}",
+        change_fail_rate=f"{metrics['change_fail_rate']['value']:.3f}",
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""The CI cost models on both engines, over the recorded group, the telemetry demo's review
+systems and one deployment event."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from shipgauge.pipelines import delivery, telemetry
+from shipgauge.sources.delivery.events import parse_event
+from shipgauge.store import Store
+from tests.integration.ci_cost.fake_ci import FakeCI, recorded_pushlog
+from tests.integration.ci_cost.test_scan_golden import load_draft_unit_costs, scan_recorded_group
+
+TIP_33270 = recorded_pushlog()["pushes"]["33270"]["changesets"][-1]["node"]
+
+
+def _deploy(store: Store, commits: list[str]) -> None:
+    event = {"kind": "deploy", "service": "firefox", "environment": "production",
+             "deployment_id": "dep-1", "commits": commits, "time": "2013-09-05T00:00:00Z"}  # fmt: skip
+    delivery.ingest_events(store, [parse_event(event, received_at=datetime.now(UTC))])
+
+
+def test_ci_cost_models_join_reviews_and_deployments(store: Store, ci: FakeCI) -> None:
+    telemetry.load_demo(store)  # pushes 33268-33277 of mozilla-central, each changeset classified
+    ci.pushlog("mozilla-central", {"lastpushid": 33277, "pushes": {}}, 33277, 33477)
+    scan_recorded_group(store, ci)
+    load_draft_unit_costs(store)
+    _deploy(store, [TIP_33270.upper(), "f" * 40])
+
+    day = store.query("SELECT * FROM cost_by_repo_day").dicts()
+    assert len(day) == 1 and day[0]["push_day"] == date(2013, 9, 4)
+    assert (day[0]["pushes"], day[0]["pushes_with_group"], day[0]["tasks"]) == (10, 1, 6)
+    assert day[0]["total_cost"] == pytest.approx(0.067886, abs=5e-7)
+
+    pools = store.query(
+        "SELECT worker_pool, runs, total_cost, rate_priced_runs, unpriced_runs"
+        " FROM cost_by_worker_pool_month ORDER BY worker_pool"
+    ).rows
+    assert pools == [
+        ("aws-provisioner-v1/gecko-3-b-linux", 1, pytest.approx(526.231 / 3600 * 0.27), 1, 0),
+        ("aws-provisioner-v1/gecko-t-win10-64", 1, pytest.approx(852.561 / 3600 * 0.12), 1, 0),
+        ("scriptworker-prov-v1/signing-linux-v1", 3, 0.0, 0, 3),
+    ]
+
+    costliest = store.query(
+        "SELECT label, total_cost FROM costliest_tasks ORDER BY total_cost DESC, label LIMIT 2"
+    ).rows
+    assert costliest == [
+        ("nightly-l10n-linux-nightly-2/opt", pytest.approx(0.039467, abs=5e-7)),
+        ("test-windows10-64-nightly/opt-web-platform-tests-e10s-3", pytest.approx(0.028419, abs=5e-7)),
+    ]  # fmt: skip
+
+    shipped = store.query("SELECT * FROM cost_per_shipped_change").dicts()
+    assert len(shipped) == 1
+    one = shipped[0]
+    assert (one["deployment_id"], one["commits"], one["commits_in_pushlog"], one["pushes"]) == (
+        "dep-1", 2, 1, 1,
+    )  # fmt: skip
+    assert one["total_cost"] == pytest.approx(0.067886, abs=5e-7)
+    assert one["total_cost_per_commit"] == pytest.approx(0.067886 / 2, abs=5e-7)
+
+    review = store.query(
+        "SELECT review_system, changesets, changesets_with_group, total_cost"
+        " FROM cost_by_review_system WHERE total_cost > 0"
+    ).rows
+    assert review == [("bmo", 4, 1, pytest.approx(0.067886, abs=5e-7))]  # push 33270: bug 909264
+    changesets = store.query("SELECT sum(changesets) FROM cost_by_review_system").scalar()
+    assert changesets == 15  # every changeset of the sample, priced or not

@@ -1,0 +1,165 @@
+"""What a scan fetches, where it starts, and what it does with bad or missing upstreams."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from shipgauge.errors import UpstreamError
+from shipgauge.pipelines.ci_cost import DEAD_LETTER_SOURCE, checkpoint_name, scan_ci_cost
+from shipgauge.pipelines.dead_letters import retry_dead_letters
+from shipgauge.store import Store
+from shipgauge.store.dead_letters import DeadLetter, list_dead_letters
+from tests.conftest import free_port
+from tests.integration.ci_cost.fake_ci import NOW, FakeCI, entry, node, pushlog_doc, renamed
+
+RECENT = int((NOW - timedelta(hours=1)).timestamp()) - 10
+
+
+def _scan(store: Store, ci: FakeCI, **kwargs: Any) -> Any:
+    settings = ci.settings(**kwargs.pop("settings", {}))
+    return scan_ci_cost(store=store, settings=settings, now=NOW, **kwargs)
+
+
+def _done(task_id: str, group: str) -> dict[str, Any]:
+    return renamed(entry(), task_id, group)
+
+
+def _running(task_id: str, group: str) -> dict[str, Any]:
+    item = renamed(entry(), task_id, group)
+    item["status"]["state"] = "running"
+    item["status"]["runs"][0].update(state="running", resolved=None)
+    return item
+
+
+def _requests(ci: FakeCI, since: int) -> dict[str, int]:
+    kinds = {"json-pushes": 0, "index": 0, "queue task": 0, "task-group": 0}
+    for request in ci.server.requests[since:]:
+        if request.path.endswith("json-pushes"):
+            kinds["json-pushes"] += 1
+        elif request.path.startswith("/api/index/"):
+            kinds["index"] += 1
+        elif request.path.startswith("/api/queue/v1/task-group/"):
+            kinds["task-group"] += 1
+        else:
+            kinds["queue task"] += 1
+    return kinds
+
+
+def test_second_scan_fetches_only_new_pushes_and_unfinished_groups(
+    duck: Store, ci: FakeCI
+) -> None:
+    pushes = {1: [node(1)], 2: [node(2)], 3: [node(3)]}
+    ci.pushlog("mozilla-central", pushlog_doc(pushes, 3, at=RECENT), 0, 200)
+    ci.index("mozilla-central", node(1), "g1")
+    ci.group("g1", [[_done("g1", "g1")], [_done("t1", "g1")]])  # two pages, all finished
+    ci.index("mozilla-central", node(2), "g2")
+    ci.group("g2", [[_done("g2", "g2"), _running("t2", "g2")]])  # one task still running
+    # push 3: the index has nothing yet
+    first = _scan(duck, ci, since=0)[0]
+    assert first.states == {"final": 1, "non_final": 1, "not_found_yet": 1}
+    assert _requests(ci, 0) == {"json-pushes": 1, "index": 3, "queue task": 0, "task-group": 3}
+
+    before = len(ci.server.requests)
+    ci.pushlog("mozilla-central", pushlog_doc({4: [node(4)]}, 4, at=RECENT), 3, 203)
+    ci.index("mozilla-central", node(4), "g4")
+    ci.group("g4", [[_done("g4", "g4")]])
+    second = _scan(duck, ci)[0]
+    # the new push 4 (index + group), push 3 again (index), group g2 again; never g1
+    assert _requests(ci, before) == {"json-pushes": 1, "index": 2, "queue task": 0, "task-group": 2}
+    assert second.pushes_checked == 3 and second.checkpoint == 4
+    listed = [r.path for r in ci.server.requests[before:] if "task-group" in r.path]
+    assert sorted(listed) == ["/api/queue/v1/task-group/g2/list", "/api/queue/v1/task-group/g4/list"]
+
+
+def test_a_group_that_is_not_the_decision_tasks_id_is_asked_of_the_queue(
+    duck: Store, ci: FakeCI
+) -> None:
+    ci.pushlog("mozilla-central", pushlog_doc({1: [node(1)]}, 1), 0, 200)
+    ci.index("mozilla-central", node(1), "decision")
+    ci.task("decision", "other-group")
+    ci.group("other-group", [[_done("decision", "other-group")]])
+    _scan(duck, ci, since=0)
+    row = duck.query("SELECT decision_task_id, task_group_id, state FROM push_task_groups").rows
+    assert row == [("decision", "other-group", "final")]
+    assert _requests(ci, 0)["queue task"] == 1
+
+
+def test_first_scan_starts_first_scan_pushes_below_the_newest(duck: Store, ci: FakeCI) -> None:
+    ci.pushlog("mozilla-central", pushlog_doc({}, 1000), 0, 0)
+    pushes = {p: [node(p)] for p in (999, 1000)}
+    ci.pushlog("mozilla-central", pushlog_doc(pushes, 1000), 998, 1198)
+    result = _scan(duck, ci, settings={"ci_cost_first_scan_pushes": 2})[0]
+    assert result.pushes_checked == 2 and result.checkpoint == 1000
+
+
+def test_backfill_costs_pushes_below_the_oldest_scanned(duck: Store, ci: FakeCI) -> None:
+    ci.pushlog("mozilla-central", pushlog_doc({11: [node(11)], 12: [node(12)]}, 12), 10, 210)
+    _scan(duck, ci, since=10)
+    ci.pushlog("mozilla-central", pushlog_doc({9: [node(9)], 10: [node(10)]}, 12), 8, 10)
+    ci.pushlog("mozilla-central", pushlog_doc({}, 12), 12, 212)
+    result = _scan(duck, ci, backfill=2)[0]
+    assert result.pushes_checked == 2 and result.checkpoint == 12
+    assert [r[0] for r in duck.query("SELECT push_id FROM push_task_groups ORDER BY 1").rows] == [
+        9, 10, 11, 12,
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"<html>502 Bad Gateway</html>", json.dumps({"error": "unknown revision"}).encode()],
+    ids=["not-json", "error-object-with-200"],
+)
+def test_a_bad_pushlog_page_stops_only_its_repository(
+    duck: Store, ci: FakeCI, body: bytes
+) -> None:
+    ci.server.add(
+        "GET", "/integration/autoland/json-pushes", body=body, query={"startID": "0"}, status=200
+    )
+    ci.pushlog("mozilla-central", pushlog_doc({1: [node(1)]}, 1), 0, 200)
+    broken, fine = _scan(duck, ci, since=0, repos=["integration/autoland", "mozilla-central"])
+    assert broken.error and broken.pushes_checked == 0 and broken.checkpoint is None
+    assert fine.error is None and fine.checkpoint == 1
+    (letter,) = list_dead_letters(duck, source="hg.pushlog")
+    assert letter.payload == body and letter.key == "integration/autoland:0-200"
+    assert duck.checkpoint(checkpoint_name("push", "integration/autoland")) is None
+
+
+def test_unreachable_taskcluster_fails_with_the_checkpoint_intact(duck: Store, ci: FakeCI) -> None:
+    ci.pushlog("mozilla-central", pushlog_doc({1: [node(1)]}, 1), 0, 200)
+    _scan(duck, ci, since=0)
+    ci.pushlog("mozilla-central", pushlog_doc({2: [node(2)]}, 2), 1, 201)
+    ci.server.add("GET", f"/api/index/v1/task/gecko.v2.mozilla-central.revision.{node(2)}"
+                  ".taskgraph.decision", status=503, body={"code": "ServiceUnavailable"})  # fmt: skip
+    with pytest.raises(UpstreamError, match="taskcluster: HTTP 503"):
+        _scan(duck, ci)
+    assert duck.checkpoint(checkpoint_name("push", "mozilla-central")) == "1"
+    assert duck.query("SELECT push_id FROM push_task_groups").rows == [(1,)]
+
+
+def test_unreachable_hg_fails_after_retries(duck: Store, ci: FakeCI) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(UpstreamError, match="hg pushlog: ConnectError"):
+        _scan(duck, ci, since=0, settings={"hg_url": dead, "http_retries": 1})
+    assert duck.query("SELECT count(*) FROM ingest_checkpoints").scalar() == 0
+
+
+def test_an_unreadable_task_entry_is_a_dead_letter_that_can_be_replayed(
+    duck: Store, ci: FakeCI
+) -> None:
+    bad = _done("t2", "g1")
+    del bad["status"]["runs"]
+    ci.pushlog("mozilla-central", pushlog_doc({1: [node(1)]}, 1), 0, 200)
+    ci.index("mozilla-central", node(1), "g1")
+    ci.group("g1", [[_done("g1", "g1"), bad]])
+    result = _scan(duck, ci, since=0)[0]
+    assert result.dead_letters == 1 and result.tasks == 1
+    (letter,) = list_dead_letters(duck, source=DEAD_LETTER_SOURCE)
+    assert (letter.key, letter.error) == ("g1/t2", "task t2: status lacks runs")
+    fixed = DeadLetter(letter.id, letter.source, letter.key, letter.received_at, letter.error,
+                       json.dumps(_done("t2", "g1")).encode())  # fmt: skip
+    assert retry_dead_letters(duck, [fixed]).ingested == [letter.id]
+    assert duck.query("SELECT count(*) FROM tasks WHERE task_group_id = 'g1'").scalar() == 2
