@@ -8,6 +8,7 @@ Target (issue 5): >= 250,000 rows/s and peak RSS < 1 GB. ROWS defaults to 10,000
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 from datetime import datetime, timedelta
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -25,7 +27,6 @@ from shipgauge.connectors.archive import ArchiveConnector
 from shipgauge.connectors.http import HttpConnector
 from shipgauge.connectors.s3 import S3Connector
 from shipgauge.pipelines.buildhub import BuildhubConnectors, load_inventory
-from shipgauge.pipelines.buildhub_demo import serve_archive_folder
 from shipgauge.store import Store
 
 ROWS = int(os.environ.get("BENCH_BUILDS_ROWS", "10000000"))
@@ -101,6 +102,24 @@ def _archive(root: Path, rows: int) -> int:
     return builds * len(PLATFORMS)
 
 
+@contextlib.contextmanager
+def _archive_server(root: Path) -> Iterator[str]:
+    """The archive in its own process, as the real one is remote (no GIL shared with us)."""
+    code = (
+        "import sys, time; from pathlib import Path;"
+        "from shipgauge.pipelines.buildhub_demo import serve_archive_folder\n"
+        "with serve_archive_folder(Path(sys.argv[1])) as url:\n"
+        "    print(url, flush=True); time.sleep(3600)"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code, str(root)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        yield child.stdout.readline().strip()
+    finally:
+        child.terminate()
+        child.wait(10)
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -126,7 +145,7 @@ def main() -> None:
         )
         baseline_s = _child(BASELINE.format(path=data))
         metadata_files = _archive(folder / "archive", ROWS)
-        with serve_archive_folder(folder / "archive") as url, Store.open(str(folder / "b.duckdb")) as store:
+        with _archive_server(folder / "archive") as url, Store.open(str(folder / "b.duckdb")) as store:
             http = HttpConnector(url, name="archive", retries=1, concurrency=32)
             connectors = BuildhubConnectors(
                 S3Connector(local_root=folder), ArchiveConnector(http, public_url="https://archive.mozilla.org"),

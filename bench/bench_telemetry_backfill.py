@@ -31,7 +31,7 @@ PUSHES = 10_000
 PER_PUSH = 5
 SEQUENTIAL_PUSHES = 40
 LATENCY_S = 0.030
-CONCURRENCY = 24
+CONCURRENCY = 64
 BUGS_PER_KIND = 5_000
 PATCH = "diff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -1,1 +1,2 @@\n-a\n+b\n+c\n"
 # One changeset in ten of each kind: 3 Phabricator, 2 BMO, 1 back-out, 1 uplift, 1 no-bug,
@@ -84,7 +84,7 @@ def _answer(method: str, target: str) -> tuple[int, bytes]:
                 "changesets": [_changeset(p, i) for i in range(PER_PUSH)],
                 "date": 1_700_000_000 + p,
                 "user": "dev@example.com",
-            }  # fmt: skip
+            }
             for p in range(query["startID"] + 1, min(query["endID"], PUSHES) + 1)
         }
         return 200, json.dumps({"lastpushid": PUSHES, "pushes": pushes}).encode()
@@ -93,8 +93,13 @@ def _answer(method: str, target: str) -> tuple[int, bytes]:
     if parts[-2] == "raw-rev":
         return 200, PATCH.encode()
     cs = _changeset(push, index)
-    rev = {"node": node, "desc": cs["desc"], "user": cs["author"], "parents": cs["parents"],
-           "pushid": push, "pushdate": [1_700_000_000 + push, 0], "landingsystem": "lando"}  # fmt: skip
+    rev = {
+        **{k: cs[k] for k in ("node", "desc", "parents")},
+        "user": cs["author"],
+        "pushid": push,
+        "pushdate": [1_700_000_000 + push, 0],
+        "landingsystem": "lando",
+    }
     return 200, json.dumps(rev).encode()
 
 

@@ -93,8 +93,8 @@ class Settings(BaseSettings):
     ]
     taskcluster_routing_key: str = "#"
     taskcluster_declare_exchanges: bool = False
-    taskcluster_prefetch: int = 2000
-    taskcluster_batch_size: int = 1000
+    taskcluster_prefetch: int = 10000
+    taskcluster_batch_size: int = 5000
     taskcluster_drain_threshold: int = 100
     taskcluster_listen: bool = False
     taskcluster_fetch_definitions: bool = False

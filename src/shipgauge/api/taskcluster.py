@@ -89,9 +89,10 @@ def ci_costs(
         raise BadRequest("start must be before end", field="start")
     model, column = _COST_MODELS[group_by]
     where = "day >= coalesce(?, day) AND day < coalesce(?, day + 1)"
-    measures = (
-        "sum(runs) AS runs, sum(priced_runs) AS priced_runs, sum(run_seconds) AS run_seconds,"
-        " sum(cost) AS cost, sum(fallback_cost) AS fallback_cost"
+    # Counts stay integers on PostgreSQL too, where sum(bigint) is numeric.
+    measures = ", ".join(
+        [f"CAST(sum({c}) AS BIGINT) AS {c}" for c in ("runs", "priced_runs", "run_seconds")]
+        + [f"sum({c}) AS {c}" for c in ("cost", "fallback_cost")]
     )
     order = "day" if group_by == "day" else f"cost DESC, {column}"
     sql = f"SELECT {column}, {measures} FROM {model} WHERE {where} GROUP BY {column}"

@@ -125,9 +125,13 @@ def report_command(
 ) -> None:
     """CI cost per push (with the pricing method), per day, per worker pool or per task label."""
     result = report.cost_report(
-        state(ctx).store, by=by, repo=repo, mode=_check_mode(mode),
-        since=report.parse_since(since), limit=limit,
-    )  # fmt: skip
+        state(ctx).store,
+        by=by,
+        repo=repo,
+        mode=_check_mode(mode),
+        since=report.parse_since(since),
+        limit=limit,
+    )
     _show(result, as_json=as_json, title=f"CI cost by {by}")
 
 
@@ -149,7 +153,9 @@ def push(
     for part in ("pools", "tasks"):
         rows = detail[part]
         if rows:
-            print_rows(list(rows[0]), [tuple(_cell(v) for v in r.values()) for r in rows], title=part)
+            print_rows(
+                list(rows[0]), [tuple(_cell(v) for v in r.values()) for r in rows], title=part
+            )
 
 
 @ci_cost_app.command()

@@ -7,7 +7,7 @@ SELECT
     coalesce(t.project, t.project_id, 'unknown') AS project,
     count(*) AS runs,
     count(c.run_cost) AS priced_runs,
-    sum(c.run_duration) AS run_seconds,
+    CAST(sum(c.run_duration) AS BIGINT) AS run_seconds,
     coalesce(sum(c.run_cost), 0) AS cost,
     coalesce(sum(CASE WHEN c.attribution_method = 'worker_type_hourly_rate' THEN c.run_cost END), 0)
         AS fallback_cost

@@ -6,7 +6,7 @@ SELECT
     coalesce(worker_pool, 'unknown') AS worker_pool,
     count(*) AS runs,
     count(run_cost) AS priced_runs,
-    sum(run_duration) AS run_seconds,
+    CAST(sum(run_duration) AS BIGINT) AS run_seconds,
     coalesce(sum(run_cost), 0) AS cost,
     coalesce(sum(CASE WHEN attribution_method = 'worker_type_hourly_rate' THEN run_cost END), 0)
         AS fallback_cost

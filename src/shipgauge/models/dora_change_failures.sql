@@ -1,6 +1,6 @@
 -- dora_change_failures: whether each deployment failed, i.e. needed immediate intervention
 -- (DORA: "likely a rollback or hotfix"; research/anchors.md §3).
--- grain: one row per (service, deployment_id). inputs: dora_deployments, dora_incidents.
+-- grain: one row per deployment (service, event_id). inputs: dora_deployments, dora_incidents.
 -- failure_reason, first that applies:
 --   deployment_result  the deployment itself reported failure (link_method NULL);
 --   incident           an incident is linked to it (link_method of that link, the strongest when
@@ -12,11 +12,11 @@ WITH ordered AS (
     SELECT
         *,
         lead(is_rollback OR is_hotfix) OVER (
-            PARTITION BY service, environment ORDER BY deployed_at, deployment_id
+            PARTITION BY service, environment ORDER BY deployed_at, event_id
         ) AS next_is_remedy,
         min(CASE WHEN result = 'success' THEN deployed_at END) OVER (
             PARTITION BY service, environment
-            ORDER BY deployed_at, deployment_id
+            ORDER BY deployed_at, event_id
             ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
         ) AS next_success_at
     FROM dora_deployments
@@ -54,6 +54,7 @@ SELECT
     service,
     environment,
     deployment_id,
+    event_id,
     deployed_at,
     result,
     failure_reason IS NOT NULL AS is_failure,

@@ -29,7 +29,7 @@ detected AS (
     FROM incidents
 ),
 by_id AS (
-    SELECT
+    SELECT DISTINCT
         i.service,
         i.incident_id,
         d.deployment_id
@@ -41,9 +41,9 @@ commit_deployments AS (
     SELECT
         i.service,
         i.incident_id,
-        c.deployment_id,
+        d.deployment_id,
         row_number() OVER (
-            PARTITION BY i.service, i.incident_id ORDER BY c.deployed_at, c.deployment_id
+            PARTITION BY i.service, i.incident_id ORDER BY c.deployed_at, c.event_id
         ) AS nth
     FROM detected AS i
     JOIN dora_deployment_commits AS c
@@ -52,6 +52,7 @@ commit_deployments AS (
             AND c.environment = i.environment
             AND c.commit_sha = i.cause_commit
             AND c.result = 'success'
+    JOIN dora_deployments AS d ON d.service = c.service AND d.event_id = c.event_id
 ),
 timeline AS (
     SELECT

@@ -1,6 +1,6 @@
 -- dora_recovery_times: failed deployment recovery time (DORA 2023+): how long each failed
 -- deployment took to recover.
--- grain: one row per failed deployment (service, deployment_id). inputs: dora_change_failures.
+-- grain: one row per failed deployment (service, event_id). inputs: dora_change_failures.
 -- recovered_at: when every incident linked to it is resolved (the last resolution), otherwise the
 -- next successful deployment of its service and environment (the rollback, hotfix or fix);
 -- NULL while not recovered. link_method as in dora_change_failures.
@@ -9,6 +9,7 @@ WITH recoveries AS (
         service,
         environment,
         deployment_id,
+        event_id,
         deployed_at,
         failure_reason,
         link_method,

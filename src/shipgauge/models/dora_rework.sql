@@ -1,6 +1,6 @@
 -- dora_rework: whether each successful deployment was rework: unplanned and made because of an
 -- incident (DORA 2024+ deployment rework rate; no peer computes it, research/anchors.md §8.4).
--- grain: one row per successful deployment (service, deployment_id).
+-- grain: one row per successful deployment (service, event_id).
 -- inputs: dora_deployments, dora_incidents.
 -- planned = true is never rework and planned = false always is; otherwise a deployment is rework
 -- when it is a rollback or hotfix or names the incident it fixes. rework_reason: rollback,
@@ -21,7 +21,7 @@ WITH deployments AS (
 open_incidents AS (
     SELECT
         d.service,
-        d.deployment_id,
+        d.event_id,
         min(i.incident_id) AS incident_id
     FROM deployments AS d
     JOIN dora_incidents AS i
@@ -31,12 +31,13 @@ open_incidents AS (
             AND i.detected_at <= d.deployed_at
             AND (i.resolved_at IS NULL OR i.resolved_at >= d.deployed_at)
     WHERE d.is_rework AND d.fixes_incident_id IS NULL
-    GROUP BY d.service, d.deployment_id
+    GROUP BY d.service, d.event_id
 )
 SELECT
     d.service,
     d.environment,
     d.deployment_id,
+    d.event_id,
     d.deployed_at,
     d.is_rework,
     CASE
@@ -53,4 +54,4 @@ SELECT
         WHEN o.incident_id IS NOT NULL THEN 'time_heuristic'
     END AS link_method
 FROM deployments AS d
-LEFT JOIN open_incidents AS o ON o.service = d.service AND o.deployment_id = d.deployment_id
+LEFT JOIN open_incidents AS o ON o.service = d.service AND o.event_id = d.event_id

@@ -6,7 +6,7 @@ WITH run_totals AS (
         task_id,
         count(*) AS runs,
         count(run_cost) AS priced_runs,
-        sum(run_duration) AS run_seconds,
+        CAST(sum(run_duration) AS BIGINT) AS run_seconds,
         sum(run_cost) AS total_cost
     FROM task_run_costs
     GROUP BY task_id

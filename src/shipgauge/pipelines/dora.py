@@ -1,7 +1,10 @@
 """The DORA report: the `dora_summary` model run over a chosen window, shaped per service.
 
-`dora_summary.sql` keeps its window in one CTE, `report_window`; the report swaps that CTE for
-parameters, so the view and the report are the same SELECT and cannot drift apart.
+The report runs the models' own SQL, compiled into one query: every model `dora_summary` reads
+becomes a CTE (computed once, however often it is read), the event tables are cut to the asked
+service before anything else (every DORA model works within one service, so this changes no
+value), and `dora_summary`'s `report_window` CTE takes the asked window. The views and the report
+are the same SELECTs and cannot drift apart.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from sqlglot import exp
 
 from shipgauge.errors import BadRequest
 from shipgauge.store import Store
-from shipgauge.store.views import discover_models
+from shipgauge.store.views import Model, discover_models, model_order
 
 __all__ = [
     "BENCHMARKS",
@@ -126,29 +129,67 @@ def parse_report_time(value: str, field: str, *, end: bool = False) -> datetime:
     return moment.astimezone(UTC)
 
 
-@lru_cache(maxsize=8)
-def _summary_sql(by_service: bool, by_environment: bool) -> str:
-    model = next(m for m in discover_models() if m.name == "dora_summary")
-    tree = sqlglot.parse_one(model.sql, read="duckdb")
-    window = next(cte for cte in tree.find_all(exp.CTE) if cte.alias == "report_window")
+_SCOPED_TABLES = ("delivery_events", "delivery_event_commits")
+
+
+@lru_cache(maxsize=256)
+def _summary_sql(service: str | None, by_environment: bool, series: bool) -> str:
+    """The compiled report: totals (bucket all), then the series if asked, in one query."""
+    models = {m.name: m for m in discover_models()}
+    ctes: list[str] = []
+    if service is not None:
+        literal = exp.Literal.string(service).sql(dialect="duckdb")
+        ctes += [
+            f"scoped_{table} AS (SELECT * FROM {table} WHERE service = {literal})"
+            for table in _SCOPED_TABLES
+        ]
+    needed = _dependencies("dora_summary", models) - {"dora_summary"}
+    for model in model_order([models[name] for name in needed]):
+        tree = _scoped(sqlglot.parse_one(model.sql, read="duckdb"), service is not None)
+        ctes.append(f"{model.name} AS ({tree.sql(dialect='duckdb')})")
+    summary = _scoped(sqlglot.parse_one(models["dora_summary"].sql, read="duckdb"), service is not None)
+    window = next(c for c in summary.find_all(exp.CTE) if c.alias == "report_window")
     window.set("this", sqlglot.parse_one(_WINDOW_SQL, read="duckdb"))
-    filters = ["service = ?"] * by_service + ["environment = ?"] * by_environment
-    where = f" WHERE {' AND '.join(filters)}" if filters else ""
-    return f"SELECT * FROM ({tree.sql(dialect='duckdb')}) AS summary{where}"
+    parts = [f"SELECT 'total' AS part, * FROM ({summary.sql(dialect='duckdb')}) AS t"]
+    if series:
+        parts.append(f"SELECT 'series' AS part, * FROM ({summary.sql(dialect='duckdb')}) AS s")
+    where = " WHERE environment = ?" if by_environment else ""
+    return f"WITH {', '.join(ctes)} SELECT * FROM ({' UNION ALL '.join(parts)}) AS r{where}"
+
+
+def _dependencies(name: str, models: Mapping[str, Model]) -> set[str]:
+    found = {name}
+    for ref in models[name].references() & models.keys():
+        found |= _dependencies(ref, models)
+    return found
+
+
+def _scoped(tree: exp.Expression, scoped: bool) -> exp.Expression:
+    """Point the event tables at their service-scoped CTEs."""
+    if scoped:
+        for table in tree.find_all(exp.Table):
+            if table.name in _SCOPED_TABLES and not table.db:
+                alias = table.alias or table.name
+                table.set("this", exp.to_identifier(f"scoped_{table.name}"))
+                table.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
+    return tree
 
 
 def summary_rows(
     store: Store,
     window: DoraWindow,
     *,
-    bucket: str,
     service: str | None = None,
     environment: str | None = None,
+    series: bool = False,
 ) -> list[dict[str, Any]]:
-    """`dora_summary` rows for `window`, cut into `bucket`s (all, day, week or month)."""
-    params: list[Any] = [window.start, window.end, INTERVALS[bucket], window.benchmark]
-    params += [v for v in (service, environment) if v is not None]
-    sql = _summary_sql(service is not None, environment is not None)
+    """`dora_summary` rows for `window`: `part` total (one bucket), and with `series` also the
+    rows cut by `window.interval` (`part` series)."""
+    params: list[Any] = [window.start, window.end, "all", window.benchmark]
+    if series:
+        params += [window.start, window.end, INTERVALS[window.interval], window.benchmark]
+    params += [environment] if environment is not None else []
+    sql = _summary_sql(service, environment is not None, series)
     return store.query(sql, params).dicts()
 
 
@@ -160,25 +201,22 @@ def dora_report(
     environment: str | None = "production",
 ) -> dict[str, Any]:
     """The report: per service and environment, each metric's value, tier, score and series."""
-    totals = summary_rows(store, window, bucket="all", service=service, environment=environment)
-    series: list[dict[str, Any]] = []
-    if INTERVALS[window.interval] != "all":
-        series = summary_rows(
-            store, window, bucket=window.interval, service=service, environment=environment
-        )
+    series = INTERVALS[window.interval] != "all"
+    rows = summary_rows(store, window, service=service, environment=environment, series=series)
     groups: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in totals:
-        group = groups.setdefault(
-            (row["service"], row["environment"]),
-            {"service": row["service"], "environment": row["environment"], "metrics": {}},
-        )
-        group["metrics"][row["metric"]] = _metric(row)
+    for row in rows:
+        if row["part"] == "total":
+            group = groups.setdefault(
+                (row["service"], row["environment"]),
+                {"service": row["service"], "environment": row["environment"], "metrics": {}},
+            )
+            group["metrics"][row["metric"]] = _metric(row)
     for group in groups.values():  # a headline metric with no sample is still reported
         for metric in HEADLINE_METRICS:
             group["metrics"].setdefault(metric, _metric(_EMPTY | {"metric": metric}))
-    for row in sorted(series, key=lambda r: r["bucket_start"]):
+    for row in sorted(rows, key=lambda r: r["bucket_start"]):
         group = groups.get((row["service"], row["environment"]))
-        if group and row["metric"] in group["metrics"]:
+        if row["part"] == "series" and group and row["metric"] in group["metrics"]:
             group["metrics"][row["metric"]]["series"].append(
                 {"start": row["bucket_start"], "value": row["value"], "samples": row["samples"]}
             )

@@ -252,6 +252,7 @@ def build_number(url: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+@functools.lru_cache(maxsize=4096)
 def version_sort_key(version: str) -> str:
     """A key that sorts versions numerically (T11): `MMMmmmppp` + release code + 3-digit number.
 

@@ -7,6 +7,7 @@ reads archive directory listings, and merges metadata into a record (T9). Resear
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime
 from typing import Any
@@ -200,6 +201,7 @@ def merge_metadata(record: dict[str, Any], metadata: dict[str, Any] | None) -> d
     return merged
 
 
+@functools.lru_cache(maxsize=4096)
 def _build_date(build_id: str) -> str:
     # strptime reads the 12-digit id 201706121152 as 2017-06-12T11:05:02, a quirk T9 keeps.
     try:

@@ -9,10 +9,11 @@ Its identity is Buildhub2's `build_hash`: `v1:` + md5 of the JSON with sorted ke
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -104,24 +105,35 @@ def _hash_of(sorted_json: str) -> str:
 def _conforms(record: Any) -> bool:
     # The schema's rules checked straight from its tables: ~50x faster than jsonschema,
     # which then only runs to word the error (inventories validate millions of records).
-    if not isinstance(record, Mapping) or record.keys() - _FIELDS.keys():
+    if type(record) is not dict or record.keys() - _FIELDS.keys():
         return False
-    if any(part not in record for part in RECORD_SCHEMA["required"]):
-        return False
-    for part, values in record.items():
-        fields = _FIELDS[part]
-        if not isinstance(values, Mapping) or values.keys() - fields.keys():
+    for part in RECORD_SCHEMA["required"]:
+        values = record.get(part)
+        if type(values) is not dict or not _SHAPES[part](values):
             return False
-        if any(name not in values for name in _REQUIRED[part]):
+    return True
+
+
+def _shape(part: str) -> Callable[[dict[str, Any]], bool]:
+    fields, required = _FIELDS[part], _REQUIRED[part]
+    integers = {n for n, spec in fields.items() if spec["type"] == "integer"}
+    enums = {n: spec["enum"] for n, spec in fields.items() if "enum" in spec}
+
+    def conforms(values: dict[str, Any]) -> bool:
+        if values.keys() - fields.keys() or any(n not in values for n in required):
             return False
         for name, value in values.items():
-            spec = fields[name]
-            if spec["type"] == "integer":
-                if not isinstance(value, int) or isinstance(value, bool):
+            if name in integers:
+                if type(value) is not int:
                     return False
-            elif not isinstance(value, str) or value not in spec.get("enum", (value,)):
+            elif type(value) is not str or (name in enums and value not in enums[name]):
                 return False
-    return True
+        return True
+
+    return conforms
+
+
+_SHAPES = {part: _shape(part) for part in _FIELDS}
 
 
 def validate_record(record: Mapping[str, Any], *, what: str = "record") -> None:
@@ -137,12 +149,17 @@ def validate_record(record: Mapping[str, Any], *, what: str = "record") -> None:
 
 def check_legacy_record(record: Mapping[str, Any]) -> str | None:
     """Why v1 would refuse a path-derived record, or None when it passes (research §3.4)."""
-    for path, pattern in _LEGACY_CHECKS:
+    for path, _ in _LEGACY_CHECKS:
         part, name = path.split(".")
         value = record.get(part, {}).get(name)
-        if not isinstance(value, str) or pattern.fullmatch(value) is None:
+        if not isinstance(value, str) or not _legacy_value_passes(path, value):
             return f"{path} {value!r} fails v1's record check"
     return None
+
+
+@functools.lru_cache(maxsize=8192)
+def _legacy_value_passes(path: str, value: str) -> bool:
+    return dict(_LEGACY_CHECKS)[path].fullmatch(value) is not None
 
 
 def parse_buildhub_json(body: bytes, *, key: str = "buildhub.json") -> dict[str, Any]:

@@ -146,7 +146,9 @@ def rows_from_entries(listing: GroupListing, entries: Iterable[Any], *, submitte
             if not isinstance(state, str):
                 raise SourceError(f"task {task['task_id']}: status has no state", field="state")
         except SourceError as exc:
-            task_id = entry.get("status", {}).get("taskId", "?") if isinstance(entry, Mapping) else "?"
+            task_id = (
+                entry.get("status", {}).get("taskId", "?") if isinstance(entry, Mapping) else "?"
+            )
             key = f"{listing.task_group_id}/{task_id}"
             listing.rejects.append((key, exc.message, json.dumps(entry).encode()))
             continue

@@ -44,7 +44,7 @@ _VALID = {
     "Size": r"^[0-9]+(\.[0-9]*)?([eE][+-]?[0-9]+)?$",
     "LastModifiedDate": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$",
 }
-_BLOCK_BYTES = 8 << 20
+_BLOCK_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from shipgauge.store import Store
-
 from tests.integration.ci_cost.fake_ci import FakeCI
 from tests.support.recorded_http import RecordedHttpServer
 

@@ -111,7 +111,9 @@ class FakeCI:
         self.server.add("GET", path, file=TASKHUDDLER / "listTaskGroup.completed.json")
         for token in CHAIN[1:]:
             query = {"continuationToken": token}
-            self.server.add("GET", path, file=TASKHUDDLER / f"listTaskGroup.{token}.json", query=query)
+            self.server.add(
+                "GET", path, file=TASKHUDDLER / f"listTaskGroup.{token}.json", query=query
+            )
         self.task(decision_task, RECORDED_GROUP)
         return path
 

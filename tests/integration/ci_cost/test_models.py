@@ -17,8 +17,14 @@ TIP_33270 = recorded_pushlog()["pushes"]["33270"]["changesets"][-1]["node"]
 
 
 def _deploy(store: Store, commits: list[str]) -> None:
-    event = {"kind": "deploy", "service": "firefox", "environment": "production",
-             "deployment_id": "dep-1", "commits": commits, "time": "2013-09-05T00:00:00Z"}  # fmt: skip
+    event = {
+        "kind": "deploy",
+        "service": "firefox",
+        "environment": "production",
+        "deployment_id": "dep-1",
+        "commits": commits,
+        "time": "2013-09-05T00:00:00Z",
+    }
     delivery.ingest_events(store, [parse_event(event, received_at=datetime.now(UTC))])
 
 
@@ -47,17 +53,21 @@ def test_ci_cost_models_join_reviews_and_deployments(store: Store, ci: FakeCI) -
     costliest = store.query(
         "SELECT label, total_cost FROM costliest_tasks ORDER BY total_cost DESC, label LIMIT 2"
     ).rows
+    windows = "test-windows10-64-nightly/opt-web-platform-tests-e10s-3"
     assert costliest == [
         ("nightly-l10n-linux-nightly-2/opt", pytest.approx(0.039467, abs=5e-7)),
-        ("test-windows10-64-nightly/opt-web-platform-tests-e10s-3", pytest.approx(0.028419, abs=5e-7)),
-    ]  # fmt: skip
+        (windows, pytest.approx(0.028419, abs=5e-7)),
+    ]
 
     shipped = store.query("SELECT * FROM cost_per_shipped_change").dicts()
     assert len(shipped) == 1
     one = shipped[0]
     assert (one["deployment_id"], one["commits"], one["commits_in_pushlog"], one["pushes"]) == (
-        "dep-1", 2, 1, 1,
-    )  # fmt: skip
+        "dep-1",
+        2,
+        1,
+        1,
+    )
     assert one["total_cost"] == pytest.approx(0.067886, abs=5e-7)
     assert one["total_cost_per_commit"] == pytest.approx(0.067886 / 2, abs=5e-7)
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from shipgauge.pipelines.ci_cost import checkpoint_name, scan_ci_cost
+from shipgauge.pipelines.ci_cost.prices import load_prices
 from shipgauge.store import Store
 from tests.integration.ci_cost.fake_ci import NOW, FakeCI, entry, node, pushlog_doc, renamed
 
@@ -24,11 +25,22 @@ def _groups(store: Store) -> dict[int, dict[str, Any]]:
     return {r["push_id"]: r for r in rows}
 
 
-def _rate(store: Store, worker_type: str, per_hour: float, provisioner: str = "aws-provisioner-v1",
-          usage_hours: float = 1.0) -> None:  # fmt: skip
-    row = {"provider": "aws", "provisioner": provisioner, "worker_type": worker_type,
-           "month": date(2025, 12, 1), "usage_hours": usage_hours, "cost": per_hour * usage_hours,
-           "modified": None}  # fmt: skip
+def _rate(
+    store: Store,
+    worker_type: str,
+    per_hour: float,
+    provisioner: str = "aws-provisioner-v1",
+    usage_hours: float = 1.0,
+) -> None:
+    row = {
+        "provider": "aws",
+        "provisioner": provisioner,
+        "worker_type": worker_type,
+        "month": date(2025, 12, 1),
+        "usage_hours": usage_hours,
+        "cost": per_hour * usage_hours,
+        "modified": None,
+    }
     with store.transaction() as tx:
         tx.upsert("worker_type_costs", [row])
 
@@ -125,8 +137,13 @@ def test_q5_a_zero_usage_month_is_no_price_and_the_provisioner_counts(
 
 def test_q6_the_three_measures_filter_runs_differently(duck: Store, ci: FakeCI) -> None:
     retried = _finished("g1", "g1", 200)
-    first_run = {**retried["status"]["runs"][0], "runId": 0, "state": "exception",
-                 "reasonResolved": "worker-shutdown", "resolved": "2025-12-31T22:01:40.000Z"}  # fmt: skip
+    first_run = {
+        **retried["status"]["runs"][0],
+        "runId": 0,
+        "state": "exception",
+        "reasonResolved": "worker-shutdown",
+        "resolved": "2025-12-31T22:01:40.000Z",
+    }
     retried["status"]["runs"] = [first_run, {**retried["status"]["runs"][0], "runId": 1}]
     failed = _finished("t2", "g1", 300, state="failed")
     unscheduled = renamed(entry("unscheduled"), "t3", "g1")
@@ -173,14 +190,17 @@ def test_q8_q11_both_modes_share_one_price_table_and_typed_push_times(
     duck: Store, ci: FakeCI
 ) -> None:
     _one_group_push(ci, [_finished("g1", "g1", 60)])
-    nightly = "gecko.v2.mozilla-central.nightly.revision.{}.firefox.linux64-opt".format(node(1))
+    nightly = f"gecko.v2.mozilla-central.nightly.revision.{node(1)}.firefox.linux64-opt"
     ci.server.add("GET", f"/api/index/v1/task/{nightly}", body={"taskId": "n1"})
     ci.group("n1", [[_finished("n1", "n1", 120)]])
     _scan(duck, ci, since=0)
     _scan(duck, ci, since=0, mode="nightly")
     _rate(duck, "gecko-t-win10-64", 3.6)
     rows = duck.query("SELECT mode, pushed_at, total_cost FROM push_costs ORDER BY mode").rows
-    assert [(m, c) for m, _, c in rows] == [("nightly", pytest.approx(0.12)), ("push", pytest.approx(0.06))]
+    assert [(m, c) for m, _, c in rows] == [
+        ("nightly", pytest.approx(0.12)),
+        ("push", pytest.approx(0.06)),
+    ]
     assert rows[0][1] == rows[1][1] and rows[0][1].tzinfo is not None
 
 
@@ -232,3 +252,14 @@ def test_q14_q17_ids_stay_integers_and_an_unstarted_group_costs_zero(
     push = duck.query("SELECT * FROM push_costs").dicts()[0]
     assert isinstance(push["push_id"], int) and isinstance(push["tasks"], int)
     assert (push["tasks"], push["runs"], push["total_cost"], push["ideal_cost"]) == (1, 0, 0, 0)
+
+
+def test_q16_reloading_a_cost_month_replaces_cost_and_modified(duck: Store, tmp_path: Any) -> None:
+    header = "modified,year,month,provider,provisioner,worker_type,usage_hours,cost\n"
+    table = tmp_path / "costs.csv"
+    table.write_text(header + "2025-01-02 10:00:00,2024,12,aws,p,gecko-t-win10-64,10,1.0\n")
+    assert load_prices(duck, table).months == {date(2024, 12, 1): 1}
+    table.write_text(header + "2025-02-03 10:00:00,2024,12,aws,p,gecko-t-win10-64,10,2.0\n")
+    load_prices(duck, table)
+    (row,) = duck.query("SELECT cost, modified FROM worker_type_costs").rows
+    assert row[0] == 2.0 and row[1].date() == date(2025, 2, 3)

@@ -100,10 +100,11 @@ def test_worked_example_with_the_draft_unit_costs(store: Store, ci: FakeCI) -> N
     # signing-linux-v1 is not in the draft table: its 463.955 s are reported, not priced as 0.
     assert push["unpriced_seconds"] == pytest.approx(463.955, abs=1e-6)
     assert push["pricing_methods"] == "unpriced,worker_type_rate"
-    pools = store.query(
-        "SELECT worker_pool, runs, run_seconds FROM unpriced_worker_pools"
-    ).dicts()
+    pools = store.query("SELECT worker_pool, runs, run_seconds FROM unpriced_worker_pools").dicts()
     assert pools == [
-        {"worker_pool": "scriptworker-prov-v1/signing-linux-v1", "runs": 3,
-         "run_seconds": pytest.approx(463.955, abs=1e-6)},
-    ]  # fmt: skip
+        {
+            "worker_pool": "scriptworker-prov-v1/signing-linux-v1",
+            "runs": 3,
+            "run_seconds": pytest.approx(463.955, abs=1e-6),
+        },
+    ]

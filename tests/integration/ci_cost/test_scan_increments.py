@@ -49,9 +49,7 @@ def _requests(ci: FakeCI, since: int) -> dict[str, int]:
     return kinds
 
 
-def test_second_scan_fetches_only_new_pushes_and_unfinished_groups(
-    duck: Store, ci: FakeCI
-) -> None:
+def test_second_scan_fetches_only_new_pushes_and_unfinished_groups(duck: Store, ci: FakeCI) -> None:
     pushes = {1: [node(1)], 2: [node(2)], 3: [node(3)]}
     ci.pushlog("mozilla-central", pushlog_doc(pushes, 3, at=RECENT), 0, 200)
     ci.index("mozilla-central", node(1), "g1")
@@ -72,7 +70,10 @@ def test_second_scan_fetches_only_new_pushes_and_unfinished_groups(
     assert _requests(ci, before) == {"json-pushes": 1, "index": 2, "queue task": 0, "task-group": 2}
     assert second.pushes_checked == 3 and second.checkpoint == 4
     listed = [r.path for r in ci.server.requests[before:] if "task-group" in r.path]
-    assert sorted(listed) == ["/api/queue/v1/task-group/g2/list", "/api/queue/v1/task-group/g4/list"]
+    assert sorted(listed) == [
+        "/api/queue/v1/task-group/g2/list",
+        "/api/queue/v1/task-group/g4/list",
+    ]
 
 
 def test_a_group_that_is_not_the_decision_tasks_id_is_asked_of_the_queue(
@@ -104,8 +105,11 @@ def test_backfill_costs_pushes_below_the_oldest_scanned(duck: Store, ci: FakeCI)
     result = _scan(duck, ci, backfill=2)[0]
     assert result.pushes_checked == 2 and result.checkpoint == 12
     assert [r[0] for r in duck.query("SELECT push_id FROM push_task_groups ORDER BY 1").rows] == [
-        9, 10, 11, 12,
-    ]  # fmt: skip
+        9,
+        10,
+        11,
+        12,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -113,9 +117,7 @@ def test_backfill_costs_pushes_below_the_oldest_scanned(duck: Store, ci: FakeCI)
     [b"<html>502 Bad Gateway</html>", json.dumps({"error": "unknown revision"}).encode()],
     ids=["not-json", "error-object-with-200"],
 )
-def test_a_bad_pushlog_page_stops_only_its_repository(
-    duck: Store, ci: FakeCI, body: bytes
-) -> None:
+def test_a_bad_pushlog_page_stops_only_its_repository(duck: Store, ci: FakeCI, body: bytes) -> None:
     ci.server.add(
         "GET", "/integration/autoland/json-pushes", body=body, query={"startID": "0"}, status=200
     )
@@ -132,8 +134,8 @@ def test_unreachable_taskcluster_fails_with_the_checkpoint_intact(duck: Store, c
     ci.pushlog("mozilla-central", pushlog_doc({1: [node(1)]}, 1), 0, 200)
     _scan(duck, ci, since=0)
     ci.pushlog("mozilla-central", pushlog_doc({2: [node(2)]}, 2), 1, 201)
-    ci.server.add("GET", f"/api/index/v1/task/gecko.v2.mozilla-central.revision.{node(2)}"
-                  ".taskgraph.decision", status=503, body={"code": "ServiceUnavailable"})  # fmt: skip
+    path = f"/api/index/v1/task/gecko.v2.mozilla-central.revision.{node(2)}.taskgraph.decision"
+    ci.server.add("GET", path, status=503, body={"code": "ServiceUnavailable"})
     with pytest.raises(UpstreamError, match="taskcluster: HTTP 503"):
         _scan(duck, ci)
     assert duck.checkpoint(checkpoint_name("push", "mozilla-central")) == "1"
@@ -159,7 +161,13 @@ def test_an_unreadable_task_entry_is_a_dead_letter_that_can_be_replayed(
     assert result.dead_letters == 1 and result.tasks == 1
     (letter,) = list_dead_letters(duck, source=DEAD_LETTER_SOURCE)
     assert (letter.key, letter.error) == ("g1/t2", "task t2: status lacks runs")
-    fixed = DeadLetter(letter.id, letter.source, letter.key, letter.received_at, letter.error,
-                       json.dumps(_done("t2", "g1")).encode())  # fmt: skip
+    fixed = DeadLetter(
+        letter.id,
+        letter.source,
+        letter.key,
+        letter.received_at,
+        letter.error,
+        json.dumps(_done("t2", "g1")).encode(),
+    )
     assert retry_dead_letters(duck, [fixed]).ingested == [letter.id]
     assert duck.query("SELECT count(*) FROM tasks WHERE task_group_id = 'g1'").scalar() == 2

@@ -153,16 +153,13 @@ def test_seed_deploy_frequency_vectors(store: Store, case: dict[str, Any]) -> No
     start = datetime.combine(date.fromisoformat(case["start"]), datetime.min.time(), UTC)
     end = datetime.combine(date.fromisoformat(case["end"]), datetime.min.time(), UTC)
     window = DoraWindow(start, end + timedelta(days=1), "week")  # the seed's end is a day
+    rows = sorted(summary_rows(store, window, series=True), key=lambda r: r["bucket_start"])
     (median,) = [
         r["value"]
-        for r in summary_rows(store, window, bucket="all")
-        if r["metric"] == "deploy_days_per_week_median"
+        for r in rows
+        if r["part"] == "total" and r["metric"] == "deploy_days_per_week_median"
     ]
-    weekly = [
-        r["value"]
-        for r in sorted(summary_rows(store, window, bucket="week"), key=lambda r: r["bucket_start"])
-        if r["metric"] == "deployment_days"
-    ]
+    weekly = [r["value"] for r in rows if r["part"] == "series" and r["metric"] == "deployment_days"]
     expected = case.get("expect_days_with_deploy") or case.get("weekly")
     if expected:
         assert weekly == expected

@@ -6,10 +6,14 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from shipgauge.pipelines.taskcluster import drain_pulse, pulse_consumer
+from shipgauge.pipelines.taskcluster import pulse as pulse_module
 from shipgauge.store import Store
 from tests.conftest import run_cli
-from tests.integration.taskcluster.conftest import PULSE, Pulse, recorded_stream
+from tests.integration.taskcluster.taskcluster_setup import PULSE, Pulse, recorded_stream
+from tests.support.taskcluster_messages import synthetic_messages
 
 
 def _drain(store: Store, pulse: Pulse) -> Any:
@@ -54,7 +58,8 @@ def test_drain_pulse_recorded_messages_exact_rows(store: Store, make_pulse: Any)
     }
     task = store.query(
         "SELECT task_queue_id, provisioner_id, worker_type, kind, label, os, created_for_user,"
-        " worker_implementation, project_id, tags FROM tasks WHERE task_id = 'W2SMZ3bYTeanBq-WNpUeHA'"
+        " worker_implementation, project_id, tags FROM tasks"
+        " WHERE task_id = 'W2SMZ3bYTeanBq-WNpUeHA'"
     ).rows[0]
     assert task[:9] == (
         "gecko-t/t-linux-xlarge",
@@ -71,7 +76,8 @@ def test_drain_pulse_recorded_messages_exact_rows(store: Store, make_pulse: Any)
     assert tags["retrigger"] == "true"
     # pending then running of one task (FuzzManager): the run ends up running.
     fuzz = store.query(
-        "SELECT state, worker_id, taken_until FROM task_runs WHERE task_id = 'bQH-9tlpRXa8_qa9OVBBFw'"
+        "SELECT state, worker_id, taken_until FROM task_runs"
+        " WHERE task_id = 'bQH-9tlpRXa8_qa9OVBBFw'"
     ).rows
     assert fuzz == [
         ("running", "5287870404102452225", datetime(2021, 4, 20, 3, 52, 24, 713000, tzinfo=UTC))
@@ -137,3 +143,18 @@ def test_cli_drain_and_retry_dead_letters(duckdb_url: str, make_pulse: Any) -> N
     retried = run_cli("dead-letters", "retry", "--source", "taskcluster.pulse", db=duckdb_url)
     assert retried.returncode == 1  # still schema-invalid: stays a dead letter, says why
     assert "ingested 0, still failing 2" in retried.stdout
+
+
+def test_drain_pulse_stops_below_the_threshold(
+    duckdb_url: str, make_pulse: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pulse_module, "DEPTH_CHECK_EVERY_S", 0.0)  # check the depth every time
+    pulse = make_pulse(duckdb_url, taskcluster_batch_size=100, taskcluster_prefetch=200)
+    pulse.publish(synthetic_messages(3000))
+    with Store.open(duckdb_url) as store:
+        result = drain_pulse(
+            store=store, consumer=pulse_consumer(pulse.settings), threshold=1000, idle_timeout_s=5
+        )
+    left = pulse.depth()  # fewer than 1,000 were ready; prefetched ones went back
+    assert 0 < left <= 1000 + 200
+    assert result.messages == 3000 - left

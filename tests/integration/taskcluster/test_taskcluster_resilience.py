@@ -17,7 +17,7 @@ import pytest
 from shipgauge.pipelines.taskcluster import PulseResult, drain_pulse, pulse_consumer
 from shipgauge.store import Store
 from tests.conftest import run_cli
-from tests.integration.taskcluster.conftest import Pulse
+from tests.integration.taskcluster.taskcluster_setup import Pulse
 from tests.support.taskcluster_messages import final_state, synthetic_messages, task_id
 
 MESSAGES = 10_000  # 5,000 tasks: task-defined + the resolved run of each
@@ -43,16 +43,9 @@ def _publish_all(pulse: Pulse) -> None:
 
 
 def _start_drain(db: str, pulse: Pulse) -> subprocess.Popen[bytes]:
+    command = ["taskcluster", "drain", "--threshold", "0"]
     return subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "shipgauge"),
-            "--db",
-            db,
-            "taskcluster",
-            "drain",
-            "--threshold",
-            "0",
-        ],  # fmt: skip
+        [str(Path(sys.executable).parent / "shipgauge"), "--db", db, *command],
         env={**os.environ, **pulse.env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

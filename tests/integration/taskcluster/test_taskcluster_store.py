@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 
 from shipgauge.store import Store
-from tests.integration.taskcluster.conftest import run, seed_costs, task_rows, write_tasks
+from tests.integration.taskcluster.taskcluster_setup import (
+    DAY,
+    run,
+    seed_costs,
+    task_rows,
+    write_tasks,
+)
 
 
 def _state(store: Store) -> str:
@@ -17,9 +23,9 @@ def _state(store: Store) -> str:
 
 POOL = "gecko-t/t-linux-large"
 PENDING = run(0, "pending", "g", "w", None, None)
-RUNNING = run(0, "running", "g", "w", "10:00:00", None)
-COMPLETED = run(0, "completed", "g", "w", "10:00:00", "10:30:00")
-EXCEPTION = run(0, "exception", "g", "w", "10:00:00", "10:31:00")
+RUNNING = run(0, "running", "g", "w", "10:00", None)
+COMPLETED = run(0, "completed", "g", "w", "10:00", "10:30")
+EXCEPTION = run(0, "exception", "g", "w", "10:00", "10:31")
 
 
 def test_upsert_task_run_never_goes_back_across_batches(store: Store) -> None:
@@ -29,9 +35,7 @@ def test_upsert_task_run_never_goes_back_across_batches(store: Store) -> None:
     write_tasks(store, task_rows("T1", POOL, [COMPLETED]))
     write_tasks(store, task_rows("T1", POOL, [RUNNING]))  # late
     write_tasks(store, task_rows("T1", POOL, [PENDING]))  # later still
-    write_tasks(
-        store, task_rows("T1", POOL, [EXCEPTION])
-    )  # a final state never overwrites a final one
+    write_tasks(store, task_rows("T1", POOL, [EXCEPTION]))  # a final state stays final
     assert _state(store) == "completed"
     assert store.query("SELECT resolved FROM task_runs").scalar() == datetime(
         2026, 5, 10, 10, 30, tzinfo=UTC
@@ -56,9 +60,8 @@ def test_upsert_task_run_never_goes_back_within_a_batch(
 
 def test_upsert_task_rows_later_tags_fill_an_untagged_task(store: Store) -> None:
     write_tasks(store, task_rows("T1", POOL, [PENDING]))
-    write_tasks(
-        store, task_rows("T1", POOL, [RUNNING], tags={"kind": "build", "trust-domain": "gecko"})
-    )
+    tags = {"kind": "build", "trust-domain": "gecko"}
+    write_tasks(store, task_rows("T1", POOL, [RUNNING], tags=tags))
     write_tasks(store, task_rows("T1", POOL, [COMPLETED]))  # no tags: keeps them
     row = store.query("SELECT kind, trust_domain, submission_date FROM tasks").rows[0]
     assert row == ("build", "gecko", DAY)
@@ -114,7 +117,8 @@ def test_cost_models_aggregate_task_run_costs(store: Store) -> None:
     assert project == [("none", 5)]
     task = _rounded(
         store.query(
-            "SELECT runs, priced_runs, unpriced_runs, total_cost FROM task_costs WHERE task_id = 'T1'"
+            "SELECT runs, priced_runs, unpriced_runs, total_cost FROM task_costs"
+            " WHERE task_id = 'T1'"
         ).rows
     )
     assert task == [(2, 2, 0, 0.6)]

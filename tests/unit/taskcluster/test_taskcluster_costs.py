@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from shipgauge.errors import SourceError
 from shipgauge.pipelines.taskcluster.files import read_table
-from shipgauge.sources.costs import billing_rows, detect_format, sum_rows
+from shipgauge.sources.costs import BILLING_FORMATS, billing_rows, detect_format, sum_rows
 from tests.support.recorded_http import fixtures_dir
 
 DAY = date(2026, 5, 10)
 GLOBAL = "//compute.googleapis.com/projects/fxci-production-level1-workers/zones/{z}/{kind}/{i}"
+EIGHT = list(BILLING_FORMATS["worker_type_8"])
 WORKERS = ("fxci-production-level1-workers", "fxci-production-level3-workers")
 
 
@@ -34,11 +39,7 @@ def test_detect_format_by_columns() -> None:
     with pytest.raises(SourceError, match="missing column 'credits' for a gcp file"):
         detect_format([c for c in _gcp() if c != "credits"])
     with pytest.raises(SourceError, match="unexpected column 'unit_cost' in a worker_type_8"):
-        detect_format(
-            "modified,year,month,provider,provisioner,worker_type,usage_hours,cost,unit_cost".split(
-                ","
-            )
-        )
+        detect_format([*EIGHT, "unit_cost"])
     with pytest.raises(SourceError, match="unknown billing format"):
         detect_format(["a", "b"])
 
@@ -47,7 +48,7 @@ def test_billing_rows_gcp_keeps_instances_of_the_day_and_nets_credits() -> None:
     records = [
         ("line 2", _gcp()),
         ("line 3", _gcp(**{"resource.name": "vm-a", "cost": 1, "credits": None})),
-        ("line 4", _gcp(**{"resource.global_name": GLOBAL.format(z="us-central1-b", kind="disks", i="9")})),
+        ("line 4", _gcp(**{"resource.global_name": GLOBAL.format(z="b", kind="disks", i="9")})),
         ("line 5", _gcp(usage_start_time="2026-05-11T00:00:00Z")),
         ("line 6", _gcp(**{"project.id": "somebody-else"})),
     ]  # fmt: skip
@@ -126,9 +127,13 @@ def test_billing_rows_measuring_ci_five_column_file() -> None:
 
 
 def test_billing_rows_measuring_ci_eight_column_keeps_the_month() -> None:
-    columns = "modified,year,month,provider,provisioner,worker_type,usage_hours,cost".split(",")
+    columns = EIGHT
     row = dict(
-        zip(columns, ["2019-07-02 10:00:00", "2019", "6", "aws", "gecko-t", "t-w", "10", "5"])
+        zip(
+            columns,
+            ["2019-07-02 10:00:00", "2019", "6", "aws", "gecko-t", "t-w", "10", "5"],
+            strict=True,
+        )
     )
     records = [("line 2", row), ("line 3", {**row, "month": "5"})]
     result = billing_rows(records, columns, day=date(2019, 6, 26), gcp_projects=WORKERS)
@@ -138,3 +143,22 @@ def test_billing_rows_measuring_ci_eight_column_keeps_the_month() -> None:
         billing_rows(
             [("line 2", {**row, "cost": "x"})], columns, day=date(2019, 6, 1), gcp_projects=()
         )
+
+
+def test_read_table_flattens_parquet_and_json_the_same_way(tmp_path: Path) -> None:
+    record = {
+        "project": {"id": "fxci-production-level1-workers"},
+        "resource": {"name": "vm-a", "global_name": GLOBAL.format(z="z1", kind="instances", i="7")},
+        "usage_start_time": "2026-05-10T00:00:00Z",
+        "cost": 1.5,
+        "credits": [{"amount": -0.5}],
+    }
+    parquet, lines = tmp_path / "b.parquet", tmp_path / "b.jsonl"
+    pq.write_table(pa.Table.from_pylist([record]), parquet)
+    lines.write_text(json.dumps(record) + "\n")
+    (pcols, precords), (jcols, jrecords) = read_table(parquet), read_table(lines)
+    assert pcols == jcols == list(BILLING_FORMATS["gcp"])
+    assert precords[0][0] == "row 1" and jrecords[0][0] == "line 1"
+    for _, rec in (precords[0], jrecords[0]):
+        result = billing_rows([("x", rec)], pcols, day=DAY, gcp_projects=WORKERS)
+        assert [(r["instance_id"], r["total_cost"]) for r in result.costs] == [("7", 1.0)]

@@ -71,7 +71,7 @@ def test_time_series_rows_upstream_record() -> None:
         ]
     }
     (row,) = time_series_rows(page, project="proj", day=date(2024, 8, 1))
-    assert {k: row[k] for k in ("project", "zone", "instance_id", "uptime")} == {  # type: ignore[literal-required]
+    assert {k: row[k] for k in ("project", "zone", "instance_id", "uptime")} == {
         k: expected[k] for k in ("project", "zone", "instance_id", "uptime")
     }
     assert row["interval_start_time"] == datetime.fromtimestamp(123, UTC)

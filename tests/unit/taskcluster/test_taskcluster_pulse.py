@@ -103,14 +103,14 @@ def test_parse_message_schema_violation_names_the_place() -> None:
     with pytest.raises(SourceError, match="task-failed message fails its schema at"):
         _parse(entry["payload"], "task-failed")
     messages = _load("code_review_task_completed_messages_2019.json")
-    with pytest.raises(SourceError, match='at status.taskId: "bugbug-test-select" does not'):
+    with pytest.raises(SourceError, match=r'at status\.taskId: "bugbug-test-select" does not'):
         _parse(messages[0]["body"], "task-completed")
 
 
 def test_parse_message_known_tags_normalised_and_all_tags_kept() -> None:
     message = _load("code_review_task_completed_messages_2019.json")[1]["body"]
     task = _parse(message, "task-completed").task
-    assert {k: task[k] for k in ("kind", "label", "os", "created_for_user")} == {  # type: ignore[literal-required]
+    assert {k: task[k] for k in ("kind", "label", "os", "created_for_user")} == {
         "kind": "test",
         "label": "test-linux64-shippable/opt-awsy-tp6-e10s",
         "os": "linux",

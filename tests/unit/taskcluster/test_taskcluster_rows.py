@@ -45,7 +45,7 @@ def test_rows_from_task_status_missing_field_and_run() -> None:
     broken = {k: v for k, v in entry["status"].items() if k != "taskGroupId"}
     with pytest.raises(SourceError, match="lacks taskGroupId"):
         rows_from_task_status(broken, submitted=DAY)
-    with pytest.raises(SourceError, match="runId 3 is not in status.runs"):
+    with pytest.raises(SourceError, match=r"runId 3 is not in status\.runs"):
         rows_from_task_status(entry["status"], submitted=DAY, run_ids=[3])
 
 

@@ -72,7 +72,9 @@ def test_parse_pushlog_keeps_parents_and_files_of_full_changesets() -> None:
 
 def test_parse_push_reads_the_documented_full_changeset_entry() -> None:
     entry = _load(VCT / "docs-example.json-pushes.full-changeset-entry.json")
-    push, (changeset,) = hg.parse_push("7", {"changesets": [entry], "date": 1, "user": "u"}, repo="r")
+    push, (changeset,) = hg.parse_push(
+        "7", {"changesets": [entry], "date": 1, "user": "u"}, repo="r"
+    )
     assert (push.push_id, changeset.branch, changeset.files) == (
         7,
         "default",
@@ -95,18 +97,13 @@ def test_parse_pushlog_orders_push_ids_as_numbers_and_keeps_empty_pushes() -> No
 
 
 def test_parse_pushlog_collects_or_raises_on_a_bad_push() -> None:
-    doc = {
-        "lastpushid": 2,
-        "pushes": {
-            "1": {"changesets": ["not-a-node"], "date": 1, "user": "u"},
-            "2": {"changesets": ["c" * 40], "date": 2, "user": "u"},
-        },
-    }
+    bad = {"changesets": ["not-a-node"], "date": 1, "user": "u"}
+    doc = {"lastpushid": 2, "pushes": {"1": bad, "2": {"changesets": ["c" * 40], "date": 2}}}
     page = hg.parse_pushlog(doc, repo="r")
     assert [p.push_id for p in page.pushes] == [2]
     (reject,) = page.rejects
     assert reject.key == "r:1" and "40-hex" in reject.error
-    assert json.loads(reject.payload) == {"1": doc["pushes"]["1"]}
+    assert json.loads(reject.payload) == {"1": bad}
     with pytest.raises(SourceError, match="changeset 0 of push r/1"):
         hg.parse_pushlog(doc, repo="r", on_error="raise")
 

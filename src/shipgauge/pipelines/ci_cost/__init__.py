@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from shipgauge.errors import SourceError
+from shipgauge.pipelines.ci_cost.demo import load_demo
 from shipgauge.pipelines.ci_cost.scan import (
     DEAD_LETTER_SOURCE,
     MODES,
@@ -19,8 +21,6 @@ from shipgauge.pipelines.ci_cost.scan import (
     scan_ci_cost,
     scan_repo,
 )
-from shipgauge.errors import SourceError
-from shipgauge.pipelines.ci_cost.demo import load_demo
 from shipgauge.pipelines.dead_letters import RetryHandler
 from shipgauge.pipelines.taskcluster.tasks import upsert_task_rows
 from shipgauge.sources import ci_cost as source

@@ -39,8 +39,11 @@ def _months(records: list[tuple[str, dict[str, object]]]) -> list[date]:
         try:
             found.add(date(int(str(record["year"])), int(str(record["month"])), 1))
         except (KeyError, TypeError, ValueError):
-            raise SourceError(f"{where}: year/month {record.get('year')!r}/{record.get('month')!r}"
-                              " is not a month", field="month") from None
+            raise SourceError(
+                f"{where}: year/month {record.get('year')!r}/{record.get('month')!r}"
+                " is not a month",
+                field="month",
+            ) from None
     return sorted(found)
 
 
@@ -63,7 +66,9 @@ def load_prices(store: Store, path: Path, *, month: date | None = None) -> Price
         )
     if fmt == "worker_type_5":
         if month is None:
-            raise BadRequest(f"{path}: a 5-column cost CSV names no month; give --month", field="month")
+            raise BadRequest(
+                f"{path}: a 5-column cost CSV names no month; give --month", field="month"
+            )
         months = [month.replace(day=1)]
     else:
         months = [m for m in _months(records) if month is None or m == month.replace(day=1)]

@@ -150,8 +150,9 @@ def push_detail(store: Store, repo: str, push_id: int, *, mode: str = "push") ->
         key,
     ).dicts()
     tasks = store.query(
-        "SELECT task_id, label, kind, worker_pool, coalesce(max(task_state), 'unscheduled') AS state,"
-        " count(run_id) AS runs, sum(run_seconds) AS run_seconds,"
+        "SELECT task_id, label, kind, worker_pool,"
+        " coalesce(max(task_state), 'unscheduled') AS state, count(run_id) AS runs,"
+        " sum(run_seconds) AS run_seconds,"
         " sum(CASE WHEN in_total THEN cost END) AS total_cost,"
         " string_agg(DISTINCT pricing_method, ',' ORDER BY pricing_method) AS pricing_methods"
         " FROM push_task_runs WHERE repo = ? AND push_id = ? AND mode = ?"

@@ -86,7 +86,10 @@ class ScanOptions:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, mode: str = "push") -> ScanOptions:
-        templates = {"push": settings.ci_cost_decision_route, "nightly": settings.ci_cost_nightly_route}
+        templates = {
+            "push": settings.ci_cost_decision_route,
+            "nightly": settings.ci_cost_nightly_route,
+        }
         route = GroupRoute(
             mode=mode,
             template=templates[mode],
@@ -186,7 +189,11 @@ def _write(store: Store, batch: list[PushOutcome], checkpoint: str, position: in
 
 
 def _start(
-    store: Store, hg_http: HttpConnector, repo: str, position: int | None, since: int | None,
+    store: Store,
+    hg_http: HttpConnector,
+    repo: str,
+    position: int | None,
+    since: int | None,
     first_scan_pushes: int,
 ) -> int | None:
     """The push id this scan starts after: --since, else the checkpoint, else the newest
@@ -237,7 +244,11 @@ def scan_repo(
     covered: int | None = None
     for start, end in ranges:
         page = pushlog.scan_pushlog(
-            store=store, http=hg_http, repo=repo, start_id=start, end_id=end,
+            store=store,
+            http=hg_http,
+            repo=repo,
+            start_id=start,
+            end_id=end,
             page_size=options.pushlog_page_size,
         )
         result.pushlog_pages += page.pages
@@ -312,7 +323,10 @@ def scan_ci_cost(
 ) -> list[RepoScan]:
     """Scan each repository (default: `ci_cost_repos`) with connectors built from settings."""
     options = ScanOptions.from_settings(settings, mode=mode)
-    common: dict[str, Any] = {"timeout_s": settings.http_timeout_s, "retries": settings.http_retries}
+    common: dict[str, Any] = {
+        "timeout_s": settings.http_timeout_s,
+        "retries": settings.http_retries,
+    }
     with (
         HttpConnector(settings.hg_url, name="hg pushlog", concurrency=1, **common) as hg_http,
         HttpConnector(
@@ -324,8 +338,15 @@ def scan_ci_cost(
     ):
         return [
             scan_repo(
-                store=store, hg_http=hg_http, tc=tc, repo=repo, options=options, since=since,
-                backfill=backfill, now=now, on_progress=on_progress,
+                store=store,
+                hg_http=hg_http,
+                tc=tc,
+                repo=repo,
+                options=options,
+                since=since,
+                backfill=backfill,
+                now=now,
+                on_progress=on_progress,
             )
             for repo in (repos or settings.ci_cost_repos)
         ]

@@ -45,7 +45,13 @@ def _data(name: str) -> bytes:
     return (resources.files("shipgauge") / "demo_data" / "telemetry" / name).read_bytes()
 
 
+class _DemoServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the pipeline opens many connections at once
+
+
 class _DemoHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
     pushlog: dict[str, Any]
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -59,11 +65,11 @@ class _DemoHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def do_PUT(self) -> None:  # noqa: N802 (http.server names handlers by method)
+    def do_PUT(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self._answer(200, b"OK", "text/plain")
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         url = urlsplit(self.path)
         parts = url.path.strip("/").split("/")
         if parts[0] == "rest" and len(parts) == 4:
@@ -114,7 +120,7 @@ def demo_server() -> Iterator[str]:
     class Handler(_DemoHandler):
         pushlog = json.loads(_data("hg_pushlog.v2-full.json"))
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = _DemoServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

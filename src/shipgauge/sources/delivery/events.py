@@ -124,6 +124,8 @@ class DeliveryEventRow:
                 "commit_sha": sha,
                 "kind": self.kind,
                 "occurred_at": self.occurred_at,
+                "environment": self.environment,
+                "result": self.result,
             }
             for sha in self.commits
         ]

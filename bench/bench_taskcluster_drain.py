@@ -1,0 +1,187 @@
+"""Taskcluster drain: synthetic Pulse task messages from RabbitMQ into DuckDB, and task_run_costs.
+
+Issue 4 targets: stored messages/s >= 0.5 x a bare kombu consumer (callback that only acks,
+same queue contents, same prefetch, same run) and >= 10,000 messages/s on 2 cores; peak RSS
+flat in the number of messages; the query time of task_run_costs over 10M runs.
+
+Environment: SHIPGAUGE_BENCH_TASKCLUSTER_MESSAGES (default 300,000; 1,000,000 takes about 5
+minutes here, over this suite's 2-minute budget), SHIPGAUGE_BENCH_TASKCLUSTER_RUNS (default
+10,000,000), SHIPGAUGE_AMQP_URL.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import amqp
+from kombu import Connection, Consumer, Queue  # type: ignore[attr-defined]
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _common import report, timed
+
+from shipgauge.config import load_settings
+from shipgauge.pipelines.taskcluster import PulseResult, drain_pulse, pulse_consumer
+from shipgauge.sources.taskcluster import MESSAGE_KINDS
+from shipgauge.store import Store
+from tests.support.taskcluster_messages import synthetic_messages
+
+MESSAGES = int(os.environ.get("SHIPGAUGE_BENCH_TASKCLUSTER_MESSAGES", "300000"))
+RUNS = int(os.environ.get("SHIPGAUGE_BENCH_TASKCLUSTER_RUNS", "10000000"))
+AMQP_URL = os.environ.get("SHIPGAUGE_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+
+def _rss_mib(field: str = "VmRSS") -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _publish(prefix: str) -> float:
+    """Publish MESSAGES once (both queues get a copy); returns messages/s."""
+    started = time.perf_counter()
+    with amqp.Connection("127.0.0.1:5672") as conn:
+        channel = conn.channel()
+        for exchange, key, body in synthetic_messages(MESSAGES):
+            kind = exchange.rpartition("/")[2]
+            channel.basic_publish(
+                amqp.Message(body, content_type="application/json"), prefix + kind, key
+            )
+    return MESSAGES / (time.perf_counter() - started)
+
+
+def _bare(queue: str, prefetch: int) -> float:
+    """A bare kombu consumer: ack each message, nothing else. Returns messages/s."""
+    seen = 0
+
+    def on_message(message: object) -> None:
+        nonlocal seen
+        seen += 1
+        message.ack()  # type: ignore[attr-defined]
+
+    with Connection(AMQP_URL) as conn:  # type: ignore[no-untyped-call]
+        channel = conn.channel()
+        channel.basic_qos(0, prefetch, False)
+        started = time.perf_counter()
+        queues = [Queue(queue, durable=True)]  # type: ignore[no-untyped-call]
+        with Consumer(channel, queues=queues, on_message=on_message):  # type: ignore[no-untyped-call]
+            while seen < MESSAGES:
+                conn.drain_events(timeout=10)
+        return MESSAGES / (time.perf_counter() - started)
+
+
+def bench_drain() -> None:
+    tag = uuid.uuid4().hex[:8]
+    prefix = f"exchange/bench-{tag}/taskcluster-queue/v1/"
+    common = {
+        "amqp_url": AMQP_URL,
+        "taskcluster_exchange_prefix": prefix,
+        "taskcluster_exchanges": list(MESSAGE_KINDS),
+        "taskcluster_declare_exchanges": True,
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        ours = load_settings(
+            db=str(Path(tmp) / "drain.duckdb"), taskcluster_queue_name=f"bench-{tag}", **common
+        )
+        bare = load_settings(db=":memory:", taskcluster_queue_name=f"bare-{tag}", **common)
+        for settings in (ours, bare):
+            pulse_consumer(settings).declare()
+        publish_rate = _publish(prefix)
+        bare_rate = _bare(pulse_consumer(bare).queue_name, ours.taskcluster_prefetch)
+        rss: dict[str, float] = {}
+        last_commit = [0.0]
+
+        def on_batch(result: PulseResult) -> None:
+            last_commit[0] = time.perf_counter()
+            if "tenth" not in rss and result.messages >= MESSAGES // 10:
+                rss["tenth"] = _rss_mib()
+
+        with Store.open(ours.db) as store:
+            started = time.perf_counter()
+            result = drain_pulse(
+                store=store,
+                consumer=pulse_consumer(ours),
+                threshold=0,
+                idle_timeout_s=1.0,
+                on_batch=on_batch,
+            )
+            rate = result.messages / (last_commit[0] - started)
+            stored = (store.count("tasks"), store.count("task_runs"))
+        with Connection(AMQP_URL) as conn:  # type: ignore[no-untyped-call]
+            for settings in (ours, bare):
+                conn.channel().queue_delete(pulse_consumer(settings).queue_name)
+    report(
+        "taskcluster drain [duckdb]",
+        messages=f"{result.messages:,}",
+        stored_msgs_per_s=f"{rate:,.0f}",
+        bare_kombu_msgs_per_s=f"{bare_rate:,.0f}",
+        ratio=f"{rate / bare_rate:.2f}",
+        publish_msgs_per_s=f"{publish_rate:,.0f}",
+        tasks_runs=f"{stored[0]:,}/{stored[1]:,}",
+        rss_mib_at_10pct=f"{rss.get('tenth', 0):.0f}",
+        rss_mib_at_end=f"{_rss_mib():.0f}",
+        peak_rss_mib=f"{_rss_mib('VmHWM'):.0f}",
+    )
+
+
+_SEED_RUNS = """
+INSERT INTO tasks (task_id, task_group_id, scheduler_id, task_queue_id, provisioner_id,
+                   worker_type, project_id, submission_date)
+SELECT 'T' || i, 'G' || (i // 1000), 'gecko-level-3', 'gecko-t/t-linux-' || (i % 7),
+       'gecko-t', 't-linux-' || (i % 7), 'none', DATE '2026-05-01' + CAST(i % 28 AS INTEGER)
+FROM range({n}) AS r(i);
+INSERT INTO task_runs (task_id, run_id, state, worker_group, worker_id, scheduled, started,
+                       resolved, submission_date)
+SELECT 'T' || i, 0, 'completed', 'us-central1-b', CAST(4000000000000000000 + i % 2000 AS VARCHAR),
+       TIMESTAMPTZ '2026-05-01 00:00:00+00' + to_seconds(i // 4),
+       TIMESTAMPTZ '2026-05-01 00:00:30+00' + to_seconds(i // 4),
+       TIMESTAMPTZ '2026-05-01 00:10:30+00' + to_seconds(i // 4 + i % 600),
+       DATE '2026-05-01' + CAST(i // 4 // 86400 AS INTEGER)
+FROM range({n}) AS r(i);
+INSERT INTO worker_costs
+SELECT 'gcp', 'fxci-production-level1-workers', 'us-central1-b',
+       CAST(4000000000000000000 + w AS VARCHAR), 'vm-' || w, DATE '2026-04-01' + CAST(d AS INTEGER),
+       24.0, -2.0, 22.0
+FROM range(2000) AS a(w), range(60) AS b(d);
+INSERT INTO worker_metrics
+SELECT 'fxci-production-level1-workers', 'us-central1-b', CAST(4000000000000000000 + w AS VARCHAR),
+       TIMESTAMPTZ '2026-04-01 00:00:00+00' + to_days(CAST(d AS INTEGER)),
+       TIMESTAMPTZ '2026-04-01 23:59:59+00' + to_days(CAST(d AS INTEGER)),
+       80000.0, 'gcp', 'gcp_monitoring_instance_uptime', DATE '2026-04-01' + CAST(d AS INTEGER)
+FROM range(2000) AS a(w), range(60) AS b(d);
+"""
+
+
+def bench_task_run_costs() -> None:
+    with tempfile.TemporaryDirectory() as tmp, Store.open(str(Path(tmp) / "costs.duckdb")) as store:
+        _, seed_s = timed(lambda: store.conn.execute(_SEED_RUNS.format(n=RUNS)))
+        summary, query_s = timed(
+            lambda: store.query(
+                "SELECT count(*), count(run_cost), sum(run_cost) FROM task_run_costs"
+            ).rows[0]
+        )
+        by_pool, pool_s = timed(lambda: store.query("SELECT * FROM cost_by_worker_pool").rows)
+    report(
+        "taskcluster task_run_costs [duckdb]",
+        runs=f"{summary[0]:,}",
+        priced=f"{summary[1]:,}",
+        query_s=f"{query_s:.1f}",
+        cost_by_worker_pool_s=f"{pool_s:.1f}",
+        pools_days=len(by_pool),
+        seed_s=f"{seed_s:.1f}",
+    )
+
+
+def main() -> None:
+    bench_drain()
+    bench_task_run_costs()
+
+
+if __name__ == "__main__":
+    main()
