@@ -1,12 +1,13 @@
 """Archive metadata fetch with 50 ms of latency per request: concurrent vs sequential.
 
 The resolver fetches each distinct metadata file once, as concurrently as the HTTP connector
-allows (setting buildhub_concurrency, 32 here); the baseline is the same work one request at
+allows (setting buildhub_concurrency; 32 here); the baseline is the same work one request at
 a time, measured in the same run. Target (issue 5): >= 20x the sequential rate.
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,24 +27,38 @@ CONCURRENT = 960
 CONCURRENCY = 32
 
 
-def _records(server: RecordedHttpServer, count: int, offset: int) -> list[dict[str, Any]]:
-    """Nightly archives of `count` builds, each with its metadata file behind 50 ms."""
-    records = []
-    for n in range(offset, offset + count):
-        folder = f"/pub/firefox/nightly/2024/01/2024-01-01-00-00-{n:06d}-mozilla-central"
-        server.add(
-            "GET",
-            f"{folder}/firefox-130.0a1.en-US.linux-x86_64.json",
-            body={"buildid": f"20240101{n:06d}", "moz_source_stamp": "abc"},
-            delay=LATENCY_S,
-        )
-        url = f"{server.url}{folder}-l10n/firefox-130.0a1.fr.linux-x86_64.tar.bz2"
-        records.append({"download": {"url": url}, "source": {"product": "firefox"}, "target": {}})
-    return records
+def _folder(n: int) -> str:
+    return f"/pub/firefox/nightly/2024/01/2024-01-01-00-00-{n:06d}-mozilla-central"
 
 
-def _fetch(server: RecordedHttpServer, records: list[dict[str, Any]], concurrency: int) -> int:
-    http = HttpConnector(server.url, name="archive", retries=0, concurrency=concurrency)
+def _serve(count: int) -> None:
+    """Child process: every build's metadata behind 50 ms, so the server has its own GIL."""
+    with RecordedHttpServer() as server:
+        for n in range(count):
+            server.add(
+                "GET",
+                f"{_folder(n)}/firefox-130.0a1.en-US.linux-x86_64.json",
+                body={"buildid": f"20240101{n:06d}", "moz_source_stamp": "abc"},
+                delay=LATENCY_S,
+            )
+        print(server.url, flush=True)
+        sys.stdin.read()  # until the parent closes our stdin
+
+
+def _records(url: str, numbers: range) -> list[dict[str, Any]]:
+    """Nightly l10n archives whose en-US metadata is one distinct file each."""
+    return [
+        {
+            "download": {"url": f"{url}{_folder(n)}-l10n/firefox-130.0a1.fr.linux-x86_64.tar.bz2"},
+            "source": {"product": "firefox"},
+            "target": {},
+        }
+        for n in numbers
+    ]
+
+
+def _fetch(url: str, records: list[dict[str, Any]], concurrency: int) -> int:
+    http = HttpConnector(url, name="archive", retries=0, concurrency=concurrency)
     with http:
         found = MetadataResolver(ArchiveConnector(http)).resolve_all(records)
     assert all(isinstance(f, tuple) and f[0] for f in found), "every metadata file must be found"
@@ -51,11 +66,27 @@ def _fetch(server: RecordedHttpServer, records: list[dict[str, Any]], concurrenc
 
 
 def main() -> None:
-    with RecordedHttpServer() as server:
-        sequential = _records(server, SEQUENTIAL, 0)
-        concurrent = _records(server, CONCURRENT, SEQUENTIAL)
-        done_seq, seq_s = timed(lambda: _fetch(server, sequential, 1))
-        done_con, con_s = timed(lambda: _fetch(server, concurrent, CONCURRENCY))
+    if sys.argv[1:2] == ["serve"]:
+        _serve(int(sys.argv[2]))
+        return
+    total = SEQUENTIAL + CONCURRENT
+    child = subprocess.Popen(
+        [sys.executable, __file__, "serve", str(total)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        url = child.stdout.readline().strip()
+        sequential = _records(url, range(SEQUENTIAL))
+        concurrent = _records(url, range(SEQUENTIAL, total))
+        done_seq, seq_s = timed(lambda: _fetch(url, sequential, 1))
+        done_con, con_s = timed(lambda: _fetch(url, concurrent, CONCURRENCY))
+    finally:
+        if child.stdin:
+            child.stdin.close()
+        child.wait(10)
     seq_rate, con_rate = done_seq / seq_s, done_con / con_s
     report(
         "builds metadata fetch (50 ms)",

@@ -35,11 +35,13 @@ SELECT
   'v1:' || md5(i::VARCHAR), NULL,
   json_object('build', json_object('id', bid, 'date', strftime(t, '%Y-%m-%dT%H:%M:%SZ')),
               'source', json_object('product', 'firefox', 'tree', 'mozilla-central'),
-              'target', json_object('version', v, 'channel', ch, 'platform', p, 'locale', l, 'os', 'linux'),
+              'target', json_object('version', v, 'channel', ch, 'platform', p, 'locale', l,
+                                    'os', 'linux'),
               'download', json_object('url', 'https://archive.mozilla.org/pub/' || i, 'mimetype',
                                       'application/octet-stream', 'size', 60000000 + i,
                                       'date', strftime(t, '%Y-%m-%dT%H:%M:%SZ')))::JSON,
-  'firefox', ch, v, lpad((60 + b // 100)::VARCHAR, 3, '0') || '000000' || ch[1] || '000', p, 'linux',
+  'firefox', ch, v, lpad((60 + b // 100)::VARCHAR, 3, '0') || '000000' || ch[1] || '000', p,
+  'linux',
   l, bid, t, NULL, md5(bid), 'https://hg.mozilla.org/mozilla-central', 'mozilla-central',
   'https://archive.mozilla.org/pub/' || i, 'application/octet-stream', 60000000 + i, t,
   'bench', NULL, NULL, now()
@@ -48,7 +50,7 @@ FROM (
          ['nightly', 'beta', 'release'][1 + b % 3] AS ch,
          (60 + b // 100)::VARCHAR || ['.0a1', '.0b' || (b % 10), '.0'][1 + b % 3] AS v,
          ['linux-x86_64', 'linux-i686', 'win64', 'win32', 'mac'][1 + i % 5] AS p,
-         chr(97 + (i // 5) % 10) || chr(107 + (i // 50) % 10) AS l
+         chr((97 + (i // 5) % 10)::INTEGER) || chr((107 + (i // 50) % 10)::INTEGER) AS l
   FROM (SELECT range AS i, range // 500 AS b,
                TIMESTAMPTZ '2020-01-01 00:00:00+00' + INTERVAL (8 * (range // 500)) HOUR AS t
         FROM range({rows}))
@@ -66,7 +68,11 @@ def _requests() -> list[tuple[str, dict[str, Any]]]:
                 "query": {"bool": {"filter": [{"term": {"target.channel": "beta"}}]}},
                 "aggs": {
                     "target.version": {
-                        "terms": {"field": "target.version", "size": 1000, "order": {"_term": "desc"}}
+                        "terms": {
+                            "field": "target.version",
+                            "size": 1000,
+                            "order": {"_term": "desc"},
+                        }
                     }
                 },
             },
@@ -90,7 +96,14 @@ def _requests() -> list[tuple[str, dict[str, Any]]]:
 
 def _serve(db: str) -> tuple[subprocess.Popen[str], str]:
     port = 18000 + os.getpid() % 1000
-    command = [str(Path(sys.executable).parent / "shipgauge"), "--db", db, "serve", "--port", str(port)]
+    command = [
+        str(Path(sys.executable).parent / "shipgauge"),
+        "--db",
+        db,
+        "serve",
+        "--port",
+        str(port),
+    ]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
@@ -127,7 +140,9 @@ def main() -> None:
             with httpx.Client(base_url=base, timeout=30) as client:
                 client.post("/api/search", json={"size": 1})  # warm up
                 baseline = _latencies(client, "/api/records", None)
-                figures = {name: _latencies(client, "/api/search", body) for name, body in _requests()}
+                figures = {
+                    name: _latencies(client, "/api/search", body) for name, body in _requests()
+                }
                 total = client.get("/api/records").json()["builds"]["total"]
         finally:
             proc.terminate()

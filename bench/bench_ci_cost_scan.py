@@ -111,8 +111,8 @@ def _serve(port_out: Any, pushed: int) -> None:
 
 
 def _rss_mb() -> float:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    resident_pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return resident_pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def _scan(url: str, db: Path, repo: str, concurrency: int) -> tuple[float, list[float]]:

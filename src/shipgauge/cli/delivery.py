@@ -110,7 +110,9 @@ def events_import(
     for reject in rejects[:10]:
         console.print(f"  line {reject['line']}: {reject['error']}")
     if rejects:
-        console.print(f"rejects are dead letters: shipgauge dead-letters list --source {IMPORT_SOURCE}")
+        console.print(
+            f"rejects are dead letters: shipgauge dead-letters list --source {IMPORT_SOURCE}"
+        )
 
 
 @dora_app.command("report")
@@ -122,7 +124,9 @@ def dora_report_command(
     until: Annotated[str | None, typer.Option(help="Window end (a date includes it).")] = None,
     interval: Annotated[str, typer.Option(help=", ".join(INTERVALS))] = "week",
     benchmark: Annotated[str | None, typer.Option(help="2021, 2023 or 2024 tiers.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="The API's JSON, series included.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The API's JSON, series included.")
+    ] = False,
 ) -> None:
     """The five DORA metrics per service, each with its benchmark tier and Quick Check score."""
     cli = state(ctx)

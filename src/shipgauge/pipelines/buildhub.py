@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -171,11 +172,17 @@ def load_inventory(
                 connectors,
                 chunk_size,
             )
-            for rows, candidates, rejects in chunks:
-                _store_chunk(store, resolver, candidates, rejects, result)
-                result.rows += rows
-                if progress:
-                    progress(rows)
+            # Metadata of chunk n+1 is fetched (I/O) while chunk n is checked and stored (CPU).
+            with ThreadPoolExecutor(max_workers=1) as prefetch:
+                ahead: tuple[int, list[ArchiveCandidate], list[str], Future[Any]] | None = None
+                for rows, candidates, rejects in chunks:
+                    records = [c.record for c in candidates]
+                    fetching = prefetch.submit(resolver.resolve_all, records)
+                    if ahead is not None:
+                        _store_chunk(store, resolver, *ahead, result, progress)
+                    ahead = (rows, candidates, rejects, fetching)
+                if ahead is not None:
+                    _store_chunk(store, resolver, *ahead, result, progress)
         result.files += 1
     with store.transaction() as tx:
         tx.set_checkpoint(INVENTORY_SOURCE, found.name)
@@ -208,11 +215,14 @@ def _chunks(
 def _store_chunk(
     store: Store,
     resolver: MetadataResolver,
+    rows: int,
     candidates: list[ArchiveCandidate],
     rejects: list[str],
+    fetching: Future[Any],
     result: InventoryResult,
+    progress: Progress | None,
 ) -> None:
-    done = complete_candidates(resolver, candidates, origin="inventory")
+    done = complete_candidates(resolver, candidates, origin="inventory", resolved=fetching.result())
     with store.transaction() as tx:
         result.inserted += insert_groups(tx, done.groups)
         for line in rejects:
@@ -220,9 +230,12 @@ def _store_chunk(
         for candidate, error in done.rejects:
             payload = json.dumps({"record_id": candidate.record_id, "record": candidate.record})
             tx.dead_letter(INVENTORY_SOURCE, candidate.record_id, error, payload)
+    result.rows += rows
     result.candidates += len(candidates)
     result.no_metadata += len(done.waiting)
     result.dead_letters += len(rejects) + len(done.rejects)
+    if progress:
+        progress(rows)
 
 
 def _locate_manifest(connectors: BuildhubConnectors, location: str, cache_dir: Path) -> _Manifest:

@@ -95,11 +95,19 @@ def complete_candidates(
     origin: str,
     retry_on_notfound: bool = False,
     metadata: dict[str, Any] | None = None,
+    resolved: Sequence[tuple[dict[str, Any] | None, str] | SourceError] | None = None,
 ) -> Completion:
-    """Merge each candidate with its metadata (fetched, or the one given) and check it."""
+    """Merge each candidate with its metadata and check it.
+
+    The metadata is fetched, or `metadata` (one document for all), or `resolved` (what
+    `MetadataResolver.resolve_all` already gave for these candidates).
+    """
     done = Completion()
+    found: Sequence[Any]
     if metadata is not None:
-        found: list[Any] = [(metadata, "")] * len(candidates)
+        found = [(metadata, "")] * len(candidates)
+    elif resolved is not None:
+        found = resolved
     else:
         found = resolver.resolve_all(
             [c.record for c in candidates], retry_on_notfound=retry_on_notfound

@@ -147,7 +147,9 @@ def _summary_sql(service: str | None, by_environment: bool, series: bool) -> str
     for model in model_order([models[name] for name in needed]):
         tree = _scoped(sqlglot.parse_one(model.sql, read="duckdb"), service is not None)
         ctes.append(f"{model.name} AS ({tree.sql(dialect='duckdb')})")
-    summary = _scoped(sqlglot.parse_one(models["dora_summary"].sql, read="duckdb"), service is not None)
+    summary = _scoped(
+        sqlglot.parse_one(models["dora_summary"].sql, read="duckdb"), service is not None
+    )
     window = next(c for c in summary.find_all(exp.CTE) if c.alias == "report_window")
     window.set("this", sqlglot.parse_one(_WINDOW_SQL, read="duckdb"))
     parts = [f"SELECT 'total' AS part, * FROM ({summary.sql(dialect='duckdb')}) AS t"]
@@ -164,7 +166,7 @@ def _dependencies(name: str, models: Mapping[str, Model]) -> set[str]:
     return found
 
 
-def _scoped(tree: exp.Expression, scoped: bool) -> exp.Expression:
+def _scoped(tree: exp.Expr, scoped: bool) -> exp.Expr:
     """Point the event tables at their service-scoped CTEs."""
     if scoped:
         for table in tree.find_all(exp.Table):
@@ -215,9 +217,9 @@ def dora_report(
         for metric in HEADLINE_METRICS:
             group["metrics"].setdefault(metric, _metric(_EMPTY | {"metric": metric}))
     for row in sorted(rows, key=lambda r: r["bucket_start"]):
-        group = groups.get((row["service"], row["environment"]))
-        if row["part"] == "series" and group and row["metric"] in group["metrics"]:
-            group["metrics"][row["metric"]]["series"].append(
+        owner = groups.get((row["service"], row["environment"]))
+        if row["part"] == "series" and owner and row["metric"] in owner["metrics"]:
+            owner["metrics"][row["metric"]]["series"].append(
                 {"start": row["bucket_start"], "value": row["value"], "samples": row["samples"]}
             )
     return {

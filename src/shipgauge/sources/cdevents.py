@@ -156,7 +156,7 @@ def parse_cdevent(
     except SourceError as exc:
         field = where.get(exc.field or "", exc.field)
         message = exc.message
-        if exc.field and field != exc.field:
+        if exc.field and field and field != exc.field:
             if message.startswith(exc.field):
                 message = field + message[len(exc.field) :]
             message = message.replace(f"'{exc.field}'", f"'{field}'")

@@ -6,15 +6,30 @@ from functools import lru_cache
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.tokens import TokenType
 
 __all__ = ["quote_ident", "split_statements", "to_engine"]
 
 
-def _numbered_parameters(node: exp.Expression, counter: list[int]) -> exp.Expression:
+def _numbered(sql: str) -> str:
+    """`?` placeholders rewritten as `$1`, `$2`… in the order they appear in the text.
+
+    Numbering from the text, not from the parsed tree, whose order need not follow the SQL's.
+    """
+    starts = [
+        token.start
+        for token in sqlglot.tokenize(sql, read="duckdb")
+        if token.token_type == TokenType.PLACEHOLDER and token.text == "?"
+    ]
+    for number, start in reversed(list(enumerate(starts, 1))):
+        sql = f"{sql[:start]}${number}{sql[start + 1 :]}"
+    return sql
+
+
+def _native_parameter(node: exp.Expression) -> exp.Expression:
     # PostgreSQL's own `$n` parameters leave a literal `%` alone, unlike psycopg's `%s`.
-    if isinstance(node, exp.Placeholder) and not node.this:
-        counter[0] += 1
-        return exp.Parameter(this=exp.Literal.number(counter[0]))
+    if isinstance(node, exp.Placeholder) and node.this:
+        return exp.Parameter(this=exp.Literal.number(node.this))
     return node
 
 
@@ -22,17 +37,15 @@ def _numbered_parameters(node: exp.Expression, counter: list[int]) -> exp.Expres
 def to_engine(sql: str, engine: str) -> str:
     """`sql` in DuckDB dialect (`?` parameters), rewritten for `engine`.
 
-    >>> to_engine("SELECT epoch(t) FROM x WHERE a = ?", "postgres")
-    "SELECT DATE_PART('epoch', t) FROM x WHERE a = $1"
+    >>> to_engine("SELECT epoch(t) FROM x WHERE a = ? LIMIT ?", "postgres")
+    "SELECT DATE_PART('epoch', t) FROM x WHERE a = $1 LIMIT $2"
     """
     if engine == "duckdb":
         return sql
-    statements = sqlglot.parse(sql, read="duckdb")
+    statements = sqlglot.parse(_numbered(sql), read="duckdb")
     if len(statements) != 1 or statements[0] is None:
         raise ValueError(f"expected one SQL statement, got {len(statements)}")
-    counter = [0]
-    tree = statements[0].transform(lambda node: _numbered_parameters(node, counter))
-    return tree.sql(dialect=engine)
+    return statements[0].transform(_native_parameter).sql(dialect=engine)
 
 
 def split_statements(script: str) -> list[str]:

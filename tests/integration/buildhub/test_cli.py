@@ -16,7 +16,10 @@ def test_builds_commands_end_to_end(tmp_path: Path) -> None:
     db = str(tmp_path / "cli.duckdb")
     manifest = str(BUILDHUB / "s3-inventory" / "manifest.json")
     with serve_archive_folder(DEMO / "archive") as url:
-        env = {"SHIPGAUGE_ARCHIVE_URL": url, "SHIPGAUGE_BUILDHUB_CACHE_DIR": str(tmp_path / "cache")}
+        env = {
+            "SHIPGAUGE_ARCHIVE_URL": url,
+            "SHIPGAUGE_BUILDHUB_CACHE_DIR": str(tmp_path / "cache"),
+        }
         loaded = run_cli("builds", "inventory", manifest, "--json", db=db, env=env)
         assert loaded.returncode == 0, loaded.stderr
         assert json.loads(loaded.stdout)["inserted"] == 10
@@ -29,9 +32,15 @@ def test_builds_commands_end_to_end(tmp_path: Path) -> None:
     assert hits["total"] == 1
     assert hits["hits"][0]["_source"]["target"]["version"] == "55.0b9rc2"
     table = run_cli("builds", "get", "20170713130618", db=db)
-    assert table.returncode == 0 and "firefox_beta_55-0b9rc2_win64_zh-tw" in table.stdout
+    assert table.returncode == 0 and "zh-TW" in table.stdout
+    got = json.loads(run_cli("builds", "get", "20170713130618", "--json", db=db).stdout)
+    assert [r["record_id"] for r in got] == ["firefox_beta_55-0b9rc2_win64_zh-tw"]
     missing = run_cli("builds", "get", "nope", db=db)
     assert missing.returncode == 1
-    assert missing.stderr.strip() == "error: no build record with hash, record id or build id 'nope'"
-    latest = json.loads(run_cli("builds", "latest", "--product", "devedition", "--json", db=db).stdout)
+    assert (
+        missing.stderr.strip() == "error: no build record with hash, record id or build id 'nope'"
+    )
+    latest = json.loads(
+        run_cli("builds", "latest", "--product", "devedition", "--json", db=db).stdout
+    )
     assert [r["version"] for r in latest] == ["55.0b1rc5"]

@@ -13,6 +13,7 @@ from datetime import date, datetime
 import pytest
 
 from shipgauge.pipelines.ci_cost import scan_ci_cost
+from shipgauge.pipelines.ci_cost.prices import load_prices
 from shipgauge.store import Store
 from tests.integration.ci_cost.fake_ci import EXPECTED, HGPUSH, NOW, FakeCI, recorded_pushlog
 
@@ -108,3 +109,14 @@ def test_worked_example_with_the_draft_unit_costs(store: Store, ci: FakeCI) -> N
             "run_seconds": pytest.approx(463.955, abs=1e-6),
         },
     ]
+
+
+def test_the_draft_loaded_as_a_cost_table_prices_by_cost_over_hours(
+    duck: Store, ci: FakeCI
+) -> None:
+    push_id = scan_recorded_group(duck, ci)
+    assert load_prices(duck, DRAFT_CSV, month=date(2018, 8, 1)).format == "worker_type_5"
+    push = duck.query("SELECT * FROM push_costs WHERE push_id = ?", [push_id]).dicts()[0]
+    win10, linux = 46844.15 / 391335.66, 19092.14 / 69519.97  # the draft's rows, unrounded
+    assert push["total_cost"] == pytest.approx((852.561 * win10 + 526.231 * linux) / 3600)
+    assert push["ideal_cost"] == pytest.approx(852.561 * win10 / 3600)

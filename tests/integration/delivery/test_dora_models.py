@@ -1,4 +1,4 @@
-"""DORA models on both engines: the hand-computed history and the DevOps Toolkit's golden vectors."""
+"""DORA models on both engines: a hand-computed history and the DevOps Toolkit's golden vectors."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from shipgauge.pipelines.delivery import ingest_events
 from shipgauge.pipelines.dora import DoraWindow, summary_rows
 from shipgauge.sources.delivery import parse_seed_event
 from shipgauge.store import Store
-from tests.integration.delivery.conftest import Api
-from tests.integration.delivery.history import history
+from tests.integration.delivery.delivery_api import Api
+from tests.integration.delivery.delivery_history import history
 
-FIXTURES = Path(__file__).resolve().parents[4] / "shared/fixtures/taskcluster/devops-toolkit-metrics"
+FIXTURES = (
+    Path(__file__).resolve().parents[4] / "shared/fixtures/taskcluster/devops-toolkit-metrics"
+)
 VECTORS = json.loads((FIXTURES / "devops_metrics_test_vectors.json").read_text())
 MARCH = {"start": "2024-03-01", "end": "2024-03-31"}
 HOUR = 3600
@@ -159,7 +161,9 @@ def test_seed_deploy_frequency_vectors(store: Store, case: dict[str, Any]) -> No
         for r in rows
         if r["part"] == "total" and r["metric"] == "deploy_days_per_week_median"
     ]
-    weekly = [r["value"] for r in rows if r["part"] == "series" and r["metric"] == "deployment_days"]
+    weekly = [
+        r["value"] for r in rows if r["part"] == "series" and r["metric"] == "deployment_days"
+    ]
     expected = case.get("expect_days_with_deploy") or case.get("weekly")
     if expected:
         assert weekly == expected
@@ -187,7 +191,8 @@ def test_seed_lead_time_vectors(store: Store, vector: str) -> None:
     ).rows
     assert [int(d) for (d,) in days] == data["per_commit_days"]
     median = store.query("SELECT median(floor(lead_time_s / 86400)) FROM dora_lead_times")
-    expected = data.get("expect_median_days") or data["expect_calc_deploy_lead_time_metadata"][
-        "deploy_lead_time"
-    ]
+    expected = (
+        data.get("expect_median_days")
+        or data["expect_calc_deploy_lead_time_metadata"]["deploy_lead_time"]
+    )
     assert median.scalar() == expected

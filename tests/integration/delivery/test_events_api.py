@@ -16,9 +16,11 @@ from shipgauge.api import create_app
 from shipgauge.config import Settings
 from shipgauge.store import Store
 from shipgauge.store.tokens import create_token
-from tests.integration.delivery.conftest import Api
+from tests.integration.delivery.delivery_api import Api
 
-FIXTURES = Path(__file__).resolve().parents[4] / "shared/fixtures/taskcluster/devops-toolkit-metrics"
+FIXTURES = (
+    Path(__file__).resolve().parents[4] / "shared/fixtures/taskcluster/devops-toolkit-metrics"
+)
 VECTORS = json.loads((FIXTURES / "devops_metrics_test_vectors.json").read_text())
 PUSH = {"service": "web", "kind": "push", "commits": ["a1"]}
 
@@ -82,9 +84,8 @@ def test_missing_or_wrong_token_gets_401(
 def test_token_for_another_service_gets_403(api: Api) -> None:
     other = {"Authorization": f"Bearer {api.token_for('api')}"}
     code, error = _bad(api, PUSH, headers=other)
-    assert (code, error) == (
-        403, {"field": "service", "message": "this token writes events for service 'api', not 'web'"}
-    )  # fmt: skip
+    assert (code, error["field"]) == (403, "service")
+    assert error["message"] == "this token writes events for service 'api', not 'web'"
     admin_only = {"Authorization": f"Bearer {api.token_for('*', ('admin',))}"}
     assert _bad(api, PUSH, headers=admin_only)[0] == 403
 
@@ -136,7 +137,7 @@ def test_process_event_refuses_what_the_seed_swallowed(api: Api) -> None:
 
 
 def test_cdevents_binary_and_structured_land_as_deployments(api: Api) -> None:
-    cdevent = {
+    cdevent: dict[str, Any] = {
         "context": {"specversion": "0.4.1", "id": "cd-1", "source": "/argo",
                     "type": "dev.cdevents.service.deployed.0.2.0",
                     "timestamp": "2024-05-01T10:00:00Z"},

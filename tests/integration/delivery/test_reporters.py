@@ -77,7 +77,9 @@ def _check_reporter(name: str, base: str, token: str, env: dict[str, str]) -> No
     assert other_service.returncode == 1, name
     assert "HTTP 403: this token writes events for service 'web', not 'api'" in other_service.stderr
 
-    down = report(name, "web", "push", env={**env, "SHIPGAUGE_URL": f"http://127.0.0.1:{free_port()}"})
+    down = report(
+        name, "web", "push", env={**env, "SHIPGAUGE_URL": f"http://127.0.0.1:{free_port()}"}
+    )
     assert down.returncode == 1, name
     assert "(after 2 tries)" in down.stderr
 

@@ -193,3 +193,11 @@ def test_open_refuses_with_one_line() -> None:
     assert "\n" not in str(info.value)
     with pytest.raises(StoreError, match="folder /nonexistent/dir does not exist"):
         Store.open("/nonexistent/dir/x.duckdb")
+
+
+def test_list_dead_letters_of_one_source(store: Store) -> None:
+    # Two parameters (source, limit): PostgreSQL must number them in text order.
+    with store.transaction() as tx:
+        kept = tx.dead_letter("a", "1", "bad", b"1")
+        tx.dead_letter("b", "2", "bad", b"2")
+    assert [d.id for d in list_dead_letters(store, source="a", limit=5)] == [kept]

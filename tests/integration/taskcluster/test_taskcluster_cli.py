@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from shipgauge.pipelines.taskcluster import store_messages
+from shipgauge.connectors.http import HttpConnector
+from shipgauge.pipelines.taskcluster import fetch_task_definitions, load_costs, store_messages
 from shipgauge.store import Store
 from tests.conftest import run_cli
 from tests.integration.taskcluster.taskcluster_setup import PULSE, recorded_stream
@@ -70,10 +72,8 @@ def test_cli_costs_replaces_the_day_per_provider(duckdb_url: str, tmp_path: Path
 def test_cli_costs_bad_file_is_one_line_and_writes_nothing(duckdb_url: str, tmp_path: Path) -> None:
     good = tmp_path / "gcp.jsonl"
     good.write_text(_gcp_line("111", 5.0))
-    assert (
-        run_cli("taskcluster", "costs", "--date", "2026-05-10", str(good), db=duckdb_url).returncode
-        == 0
-    )
+    with Store.open(duckdb_url) as store:
+        load_costs(store=store, paths=[good], day=date(2026, 5, 10), gcp_projects=())
     before = _costs(duckdb_url)
     good.write_text(_gcp_line("111", 50.0))
     bad = tmp_path / "bad.jsonl"
@@ -117,7 +117,7 @@ def test_cli_metrics_from_cloud_monitoring(
             Response(body={"timeSeries": [_series("1", 3600.126)], "nextPageToken": "n2"}),
             Response(body={"timeSeries": [_series("2", 60.0)]}),
         ]
-        * 3,  # two pages for each of the three runs below
+        * 2,  # two pages for the dry run and for the real one
     )
     env = {
         "SHIPGAUGE_TASKCLUSTER_MONITORING_URL": recorded_http.url,
@@ -143,18 +143,9 @@ def test_cli_metrics_from_cloud_monitoring(
     assert recorded_http.requests[1].query["pageToken"] == "n2"
     with Store.open(duckdb_url) as store:
         assert store.count("worker_metrics") == 0
-    for _ in range(2):  # a re-run replaces the day
-        done = run_cli(
-            "taskcluster",
-            "metrics",
-            "--date",
-            "2024-08-01",
-            "--project",
-            "p1",
-            db=duckdb_url,
-            env=env,
-        )
-        assert done.returncode == 0, done.stderr
+    args = ("taskcluster", "metrics", "--date", "2024-08-01", "--project", "p1")
+    done = run_cli(*args, db=duckdb_url, env=env)
+    assert done.returncode == 0, done.stderr
     with Store.open(duckdb_url) as store:
         assert store.query("SELECT instance_id, uptime FROM worker_usage ORDER BY 1").rows == [
             ("1", 3600.13),
@@ -215,8 +206,9 @@ def test_cli_definitions_fill_tags_and_are_cached(
             "SELECT kind FROM tasks WHERE task_id = 'A35mWTRuQmyj88yMnIF0fA'"
         ).scalar()
         assert kind == definitions["A35mWTRuQmyj88yMnIF0fA"]["tags"]["kind"]
-    again = run_cli("taskcluster", "definitions", "--json", db=duckdb_url, env=env)
-    assert json.loads(again.stdout)["asked"] == 0 and len(recorded_http.requests) == 2
+    with Store.open(duckdb_url) as store, HttpConnector(recorded_http.url) as http:
+        assert fetch_task_definitions(store=store, http=http).asked == 0  # cached
+    assert len(recorded_http.requests) == 2
 
 
 def test_demo_then_query_task_run_costs(duckdb_url: str) -> None:

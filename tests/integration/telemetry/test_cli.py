@@ -11,6 +11,7 @@ from tests.integration.telemetry.fake_mozilla import (
     AUTOLAND_NODE,
     FakeMozilla,
     env_of,
+    push_doc,
     serve_recorded_pushlog,
 )
 from tests.support.recorded_http import RecordedHttpServer
@@ -82,7 +83,7 @@ def test_dump_bad_sha_unknown_sha_and_unreachable_server_exit_1_with_one_line(
     assert _one_line_error(gone.stderr).startswith("error: hg.mozilla.org: ConnectError from")
 
 
-def test_backfill_pings_a_recorded_range_once(
+def test_backfill_pings_a_recorded_range_once_and_reviews_shows_it(
     duckdb_url: str, mozilla: FakeMozilla, overrides: dict[str, Any]
 ) -> None:
     expected = serve_recorded_pushlog(mozilla)
@@ -100,8 +101,17 @@ def test_backfill_pings_a_recorded_range_once(
     with Store.open(duckdb_url) as store:
         assert store.count("hgpush_pings") == 15
         assert store.count("pushes") == 10
-        shares = store.query("SELECT review_system, changesets FROM review_systems_by_week").rows
-        assert sorted(shares) == [("review_unneeded", 1), ("unknown", 14)]
+    monthly = run_cli("telemetry", "reviews", "--interval", "month", "--json", db=duckdb_url)
+    assert monthly.returncode == 0, monthly.stderr
+    assert [
+        (r["period"], r["review_system"], r["changesets"]) for r in json.loads(monthly.stdout)
+    ] == [
+        ("2013-09-01", "unknown", 14),
+        ("2013-09-01", "review_unneeded", 1),
+    ]
+    bad = run_cli("telemetry", "reviews", "--interval", "year", db=duckdb_url)
+    assert bad.returncode == 1
+    assert _one_line_error(bad.stderr) == "error: interval 'year' is not one of day, week, month"
 
 
 def test_backfill_no_send_prints_the_pings_and_stores_nothing(
@@ -131,20 +141,27 @@ def test_backfill_unknown_repository_exits_1_with_one_line(
     assert _one_line_error(done.stderr).startswith("error: hg.mozilla.org: HTTP 404 from")
 
 
-def test_reviews_prints_shares_and_refuses_a_bad_interval(
-    duckdb_url: str, mozilla: FakeMozilla, overrides: dict[str, Any]
+def test_dead_letters_retry_sends_a_changeset_once_hg_knows_it(
+    duckdb_url: str,
+    mozilla: FakeMozilla,
+    recorded_http: RecordedHttpServer,
+    overrides: dict[str, Any],
 ) -> None:
-    serve_recorded_pushlog(mozilla)
-    run_cli(
-        "telemetry", "backfill", CENTRAL, "33267", "33277", db=duckdb_url, env=env_of(overrides)
+    node = "cd" * 20
+    mozilla.pushlog("mozilla-central", push_doc(7, [node]), 6, 7)
+    recorded_http.add("GET", f"/mozilla-central/json-rev/{node}", status=404, body={"error": "x"})
+    mozilla.ingestion(node)
+    env = env_of(overrides)
+    first = run_cli("telemetry", "backfill", CENTRAL, "6", "7", db=duckdb_url, env=env)
+    assert first.returncode == 0, first.stderr
+    assert "1 not found or unreachable" in first.stderr
+    mozilla.json_rev("mozilla-central", node, desc="No bug - now replicated")
+    retried = run_cli(
+        "dead-letters", "retry", "--source", "telemetry.changeset", db=duckdb_url, env=env
     )
-    done = run_cli("telemetry", "reviews", "--interval", "month", "--json", db=duckdb_url)
-    assert done.returncode == 0, done.stderr
-    rows = json.loads(done.stdout)
-    assert [(r["period"], r["review_system"], r["changesets"]) for r in rows] == [
-        ("2013-09-01", "unknown", 14),
-        ("2013-09-01", "review_unneeded", 1),
-    ]
-    bad = run_cli("telemetry", "reviews", "--interval", "year", db=duckdb_url)
-    assert bad.returncode == 1
-    assert _one_line_error(bad.stderr) == "error: interval 'year' is not one of day, week, month"
+    assert retried.returncode == 0, retried.stderr
+    assert "ingested 1, still failing 0" in retried.stdout
+    assert [p.json()["reviewSystemUsed"] for p in mozilla.pings()] == ["no_bug"]
+    with Store.open(duckdb_url) as store:
+        assert store.query("SELECT status FROM hgpush_pings").rows == [("sent",)]
+        assert store.count("dead_letters") == 0

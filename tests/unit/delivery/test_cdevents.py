@@ -81,8 +81,12 @@ def test_structured_mode_maps_each_type(
 
 
 def test_pipelinerun_outcome_becomes_result() -> None:
-    body = {"specversion": "1.0", "data": cdevent(
-        "pipelinerun.finished", {"id": "r", "content": {"outcome": "error"}}, service="web")}
+    body = {
+        "specversion": "1.0",
+        "data": cdevent(
+            "pipelinerun.finished", {"id": "r", "content": {"outcome": "error"}}, service="web"
+        ),
+    }
     (row,), _ = parse_cloudevents({}, body, received_at=NOW)
     assert row.result == "failure"
 

@@ -1,4 +1,4 @@
-"""shipgauge's event JSON: every field validated, ids settled, batches split into rows and rejects."""
+"""shipgauge's event JSON: fields validated, ids settled, batches split into rows and rejects."""
 
 from __future__ import annotations
 

@@ -13,7 +13,9 @@ import pytest
 from shipgauge.errors import SourceError
 from shipgauge.sources.delivery import parse_event_lines, parse_seed_csv, parse_seed_event
 
-FIXTURES = Path(__file__).resolve().parents[4] / "shared/fixtures/taskcluster/devops-toolkit-metrics"
+FIXTURES = (
+    Path(__file__).resolve().parents[4] / "shared/fixtures/taskcluster/devops-toolkit-metrics"
+)
 VECTORS = json.loads((FIXTURES / "devops_metrics_test_vectors.json").read_text())
 NOW = datetime(2024, 2, 1, tzinfo=UTC)
 

@@ -28,6 +28,11 @@ _PUSH_COLUMNS: Final = (
     "repo, push_id, mode, pushed_at, group_state, tasks, runs, compute_seconds, total_cost,"
     " ideal_cost, failed_cost_share, retried_cost_share, unpriced_seconds, pricing_methods"
 )
+# What `ci-cost report --by push` shows: the columns that fit a terminal.
+_REPORT_PUSH_COLUMNS: Final = (
+    "repo, push_id, pushed_at, group_state, tasks, runs, total_cost, ideal_cost,"
+    " compute_seconds, unpriced_seconds, pricing_methods"
+)
 
 
 def parse_since(value: str | None, *, now: datetime | None = None) -> datetime | None:
@@ -65,13 +70,14 @@ def push_rows(
     start: datetime | None = None,
     end: datetime | None = None,
     limit: int = 1000,
+    columns: str = _PUSH_COLUMNS,
 ) -> QueryResult:
     """push_costs rows, newest push first, pushed in [start, end)."""
     where, params = _where(
         [("repo = ?", repo), ("mode = ?", mode), ("pushed_at >= ?", start), ("pushed_at < ?", end)]
     )
     return store.query(
-        f"SELECT {_PUSH_COLUMNS} FROM push_costs WHERE {where}"
+        f"SELECT {columns} FROM push_costs WHERE {where}"
         " ORDER BY pushed_at DESC, repo, push_id DESC LIMIT ?",
         [*params, limit],
     )
@@ -88,7 +94,9 @@ def cost_report(
 ) -> QueryResult:
     """The report of `ci-cost report --by push|day|pool|task` (see docs/ci_cost.md)."""
     if by == "push":
-        return push_rows(store, repo=repo, mode=mode, start=since, limit=limit)
+        return push_rows(
+            store, repo=repo, mode=mode, start=since, limit=limit, columns=_REPORT_PUSH_COLUMNS
+        )
     day = None if since is None else since.date()
     if by == "day":
         where, params = _where([("repo = ?", repo), ("mode = ?", mode), ("push_day >= ?", day)])

@@ -1,4 +1,4 @@
-"""Readers for the fields of a delivery event: each returns the clean value or raises SourceError."""
+"""Readers for the fields of a delivery event: each returns the clean value or a SourceError."""
 
 from __future__ import annotations
 

@@ -65,7 +65,7 @@ _KIND_FIELDS: dict[str, tuple[str, ...]] = {
         "rollback",
         "hotfix",
         "planned",
-    ),  # fmt: skip
+    ),
     "test_run": ("environment", "result", "commits"),
     "test_pass": ("environment", "commits"),
     "incident": ("environment", "action", "incident_id", "deployment_id", "cause_commit"),

@@ -136,7 +136,7 @@ def parse_event_lines(
     received_at: datetime,
     on_error: Literal["raise", "collect"] = "collect",
 ) -> tuple[list[DeliveryEventRow], list[Reject]]:
-    """JSON lines, each a shipgauge event or a seed body (told apart by `Repo`) → (rows, rejects)."""
+    """JSON lines, each a shipgauge event or a seed body (it has `Repo`) → (rows, rejects)."""
     rows: list[DeliveryEventRow] = []
     rejects: list[Reject] = []
     for number, line in enumerate(text.splitlines(), start=1):
