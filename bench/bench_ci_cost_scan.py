@@ -1,9 +1,9 @@
-"""`ci-cost scan` of 10,000 pushes x 200 tasks from a local server answering each request in 30 ms.
+"""`ci-cost scan` of pushes x 200 tasks from a local server answering each request in 30 ms.
 
 Target (issue 8): pushes/s at the configured concurrency >= 20 x the same scan at concurrency 1,
 and peak RSS flat in the number of pushes. The server runs in its own process (the other core);
 each task entry is the recorded taskhuddler one (status with its run, definition with tags and
-metadata) with the payload, scopes and routes emptied, about 1.3 kB of JSON.
+metadata) with the payload, scopes and routes emptied: about 2 kB of JSON, 400 kB a page.
 """
 
 from __future__ import annotations
@@ -30,8 +30,10 @@ from shipgauge.config import load_settings
 from shipgauge.pipelines.ci_cost import scan_ci_cost
 from shipgauge.store import Store
 
-PUSHES = int(os.environ.get("BENCH_CI_COST_PUSHES", "10000"))
-BASELINE_PUSHES = 300
+# The issue's run is 10,000 pushes (about 6 minutes here); the default keeps `bench/run.py` near
+# two minutes. Peak RSS is compared at 20 % and at 100 % of the scan either way.
+PUSHES = int(os.environ.get("BENCH_CI_COST_PUSHES", "2500"))
+BASELINE_PUSHES = 150
 TASKS = 200
 LATENCY_S = 0.030
 CONCURRENCY = int(os.environ.get("BENCH_CI_COST_CONCURRENCY", "48"))

@@ -12,6 +12,7 @@ minutes here, over this suite's 2-minute budget), SHIPGAUGE_BENCH_TASKCLUSTER_RU
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import tempfile
 import time
@@ -34,6 +35,8 @@ from tests.support.taskcluster_messages import synthetic_messages
 MESSAGES = int(os.environ.get("SHIPGAUGE_BENCH_TASKCLUSTER_MESSAGES", "300000"))
 RUNS = int(os.environ.get("SHIPGAUGE_BENCH_TASKCLUSTER_RUNS", "10000000"))
 AMQP_URL = os.environ.get("SHIPGAUGE_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+AMQP_HOST = AMQP_URL.rpartition("@")[2].rstrip("/")
+PATIENT_SOCKET = {socket.TCP_USER_TIMEOUT: 60_000}
 
 
 def _rss_mib(field: str = "VmRSS") -> float:
@@ -46,7 +49,9 @@ def _rss_mib(field: str = "VmRSS") -> float:
 def _publish(prefix: str) -> float:
     """Publish MESSAGES once (both queues get a copy); returns messages/s."""
     started = time.perf_counter()
-    with amqp.Connection("127.0.0.1:5672") as conn:
+    # py-amqp's TCP_USER_TIMEOUT of 1 s drops a publisher that the broker throttles (credit
+    # flow) for longer than that, which a loaded 2-core machine does.
+    with amqp.Connection(AMQP_HOST, socket_settings=PATIENT_SOCKET) as conn:
         channel = conn.channel()
         for exchange, key, body in synthetic_messages(MESSAGES):
             kind = exchange.rpartition("/")[2]
@@ -92,8 +97,6 @@ def bench_drain() -> None:
         bare = load_settings(db=":memory:", taskcluster_queue_name=f"bare-{tag}", **common)
         for settings in (ours, bare):
             pulse_consumer(settings).declare()
-        publish_rate = _publish(prefix)
-        bare_rate = _bare(pulse_consumer(bare).queue_name, ours.taskcluster_prefetch)
         rss: dict[str, float] = {}
         last_commit = [0.0]
 
@@ -102,20 +105,24 @@ def bench_drain() -> None:
             if "tenth" not in rss and result.messages >= MESSAGES // 10:
                 rss["tenth"] = _rss_mib()
 
-        with Store.open(ours.db) as store:
-            started = time.perf_counter()
-            result = drain_pulse(
-                store=store,
-                consumer=pulse_consumer(ours),
-                threshold=0,
-                idle_timeout_s=1.0,
-                on_batch=on_batch,
-            )
-            rate = result.messages / (last_commit[0] - started)
-            stored = (store.count("tasks"), store.count("task_runs"))
-        with Connection(AMQP_URL) as conn:  # type: ignore[no-untyped-call]
-            for settings in (ours, bare):
-                conn.channel().queue_delete(pulse_consumer(settings).queue_name)
+        try:
+            publish_rate = _publish(prefix)
+            bare_rate = _bare(pulse_consumer(bare).queue_name, ours.taskcluster_prefetch)
+            with Store.open(ours.db) as store:
+                started = time.perf_counter()
+                result = drain_pulse(
+                    store=store,
+                    consumer=pulse_consumer(ours),
+                    threshold=0,
+                    idle_timeout_s=1.0,
+                    on_batch=on_batch,
+                )
+                rate = result.messages / (last_commit[0] - started)
+                stored = (store.count("tasks"), store.count("task_runs"))
+        finally:  # never leave a million messages in the broker
+            with Connection(AMQP_URL) as conn:  # type: ignore[no-untyped-call]
+                for settings in (ours, bare):
+                    conn.channel().queue_delete(pulse_consumer(settings).queue_name)
     report(
         "taskcluster drain [duckdb]",
         messages=f"{result.messages:,}",

@@ -96,13 +96,14 @@ def _forbidden(token: ApiToken, service: str) -> ServiceForbidden:
 async def _store(
     request: Request,
     token: ApiToken,
+    body: Any,
     rows: list[DeliveryEventRow],
     rejects: list[Reject],
-    *,
-    count: int,
-    single: bool,
 ) -> JSONResponse:
-    """Commit the rows the token may write; answer 200, 207 (some rejected) or the error."""
+    """Commit the rows of `body` the token may write; answer 200, 207 (some rejected) or the
+    error (the first one, indexed, when `body` is a batch)."""
+    single = not isinstance(body, list)
+    count = 1 if single else len(body)
     errors: dict[int, ShipgaugeError] = {
         r.index: SourceError(r.message, field=r.field) for r in rejects
     }
@@ -170,9 +171,7 @@ async def post_events(request: Request, token: Token) -> JSONResponse:
         max_batch=_settings(request).delivery_max_batch,
         **_limits(request),
     )
-    batch = isinstance(body, list)
-    count = len(body) if batch else 1
-    return await _store(request, token, rows, rejects, count=count, single=not batch)
+    return await _store(request, token, body, rows, rejects)
 
 
 @router.post(
@@ -186,9 +185,7 @@ async def post_cdevents(request: Request, token: Token) -> JSONResponse:
     rows, rejects = parse_cloudevents(
         headers, body, max_batch=_settings(request).delivery_max_batch, **_limits(request)
     )
-    batch = isinstance(body, list)
-    count = len(body) if batch else 1
-    return await _store(request, token, rows, rejects, count=count, single=not batch)
+    return await _store(request, token, body, rows, rejects)
 
 
 @seed_router.post(

@@ -15,7 +15,8 @@ from shipgauge.cli._state import state
 from shipgauge.connectors.amqp import AmqpConsumer, Binding
 from shipgauge.connectors.s3 import SqsQueue
 from shipgauge.errors import BadRequest, ConfigError
-from shipgauge.pipelines.buildhub import backfill, connectors_from_settings, load_inventory
+from shipgauge.pipelines.buildhub import connectors_from_settings, load_inventory
+from shipgauge.pipelines.buildhub_backfill import backfill
 from shipgauge.pipelines.buildhub_events import consume_amqp, consume_sqs, ingest_event_messages
 from shipgauge.pipelines.buildhub_lookup import find_builds, latest_builds
 from shipgauge.pipelines.buildhub_search import search_builds

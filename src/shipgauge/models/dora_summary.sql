@@ -28,23 +28,19 @@ buckets AS (
     SELECT g.bucket_start
     FROM report_window AS w,
         generate_series(
-            date_trunc('day', w.start_at), w.end_at - INTERVAL 1 MICROSECOND, INTERVAL 1 DAY
+            CASE w.bucket
+                WHEN 'day' THEN date_trunc('day', w.start_at)
+                WHEN 'week' THEN date_trunc('week', w.start_at)
+                ELSE date_trunc('month', w.start_at)
+            END,
+            w.end_at - INTERVAL 1 MICROSECOND,
+            CASE w.bucket
+                WHEN 'day' THEN INTERVAL 1 DAY
+                WHEN 'week' THEN INTERVAL 7 DAY
+                ELSE INTERVAL 1 MONTH
+            END
         ) AS g(bucket_start)
-    WHERE w.bucket = 'day'
-    UNION ALL
-    SELECT g.bucket_start
-    FROM report_window AS w,
-        generate_series(
-            date_trunc('week', w.start_at), w.end_at - INTERVAL 1 MICROSECOND, INTERVAL 7 DAY
-        ) AS g(bucket_start)
-    WHERE w.bucket = 'week'
-    UNION ALL
-    SELECT g.bucket_start
-    FROM report_window AS w,
-        generate_series(
-            date_trunc('month', w.start_at), w.end_at - INTERVAL 1 MICROSECOND, INTERVAL 1 MONTH
-        ) AS g(bucket_start)
-    WHERE w.bucket = 'month'
+    WHERE w.bucket <> 'all'
 ),
 bounded_buckets AS (
     SELECT

@@ -1,8 +1,8 @@
-"""Build catalog pipelines: S3 inventory load and bucket backfill (events: `buildhub_events`).
+"""Build catalog pipelines: connectors from settings, the S3 inventory load, retries, demo.
 
 `load_inventory` streams every data file of a manifest, keeps the build archives, completes
 them with archive metadata (bounded concurrency, one fetch per URL, ETag cache) and inserts
-them; `backfill` lists a bucket for `buildhub.json` keys new or changed since the last run.
+them. Backfill is in `buildhub_backfill`, S3 events in `buildhub_events`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from typing import Any
 from shipgauge.config import Settings
 from shipgauge.connectors.archive import ArchiveConnector
 from shipgauge.connectors.http import HttpConnector
-from shipgauge.connectors.s3 import DEFAULT_PAGE_SIZE, S3Connector
+from shipgauge.connectors.s3 import S3Connector
 from shipgauge.errors import NotFound, SourceError
+from shipgauge.pipelines.buildhub_backfill import BACKFILL_SOURCE, retry_backfill
 from shipgauge.pipelines.buildhub_metadata import MetadataResolver
 from shipgauge.pipelines.buildhub_records import (
     ArchiveCandidate,
@@ -28,7 +29,6 @@ from shipgauge.pipelines.buildhub_records import (
     derive_candidate,
     insert_groups,
 )
-from shipgauge.sources.buildhub_json import build_row, parse_buildhub_json, records_to_store
 from shipgauge.sources.inventory import (
     InventoryFile,
     InventoryManifest,
@@ -42,16 +42,13 @@ from shipgauge.store.dead_letters import DeadLetter
 
 __all__ = [
     "RETRY_HANDLERS",
-    "BackfillResult",
     "BuildhubConnectors",
     "InventoryResult",
-    "backfill",
     "connectors_from_settings",
     "load_inventory",
 ]
 
 INVENTORY_SOURCE = "buildhub.inventory"
-BACKFILL_SOURCE = "buildhub.backfill"
 DEFAULT_CHUNK = 5000
 Progress = Callable[[int], None]
 
@@ -308,80 +305,6 @@ def _md5(path: Path) -> str:
     return digest.hexdigest()
 
 
-@dataclass
-class BackfillResult:
-    """What a backfill did: keys listed and matched, records inserted, ETags refreshed."""
-
-    listed: int = 0
-    matched: int = 0
-    downloaded: int = 0
-    inserted: int = 0
-    dead_letters: int = 0
-    pages: int = 0
-
-
-def backfill(
-    *,
-    store: Store,
-    s3: S3Connector,
-    bucket: str,
-    resume: bool = False,
-    prefix: str = "",
-    page_size: int = DEFAULT_PAGE_SIZE,
-) -> BackfillResult:
-    """List `bucket`, insert `buildhub.json` keys that are new or whose ETag changed.
-
-    After each page the last key is checkpointed with that page's rows; `resume` starts
-    after it (Buildhub2's `backfill --resume`, research §6.1).
-    """
-    source = f"{BACKFILL_SOURCE}:{bucket}"
-    start = store.checkpoint(source) if resume else None
-    known = dict(
-        store.query(
-            "SELECT s3_object_key, s3_object_etag FROM builds WHERE s3_object_key IS NOT NULL"
-        ).rows
-    )
-    result = BackfillResult()
-    for page in s3.list_objects(bucket, prefix, start_after=start or None, page_size=page_size):
-        result.pages += 1
-        result.listed += len(page)
-        with store.transaction() as tx:
-            for obj in page:
-                if not obj.key.rsplit("/", 1)[-1].endswith("buildhub.json"):
-                    continue
-                result.matched += 1
-                if known.get(obj.key) == obj.etag:
-                    continue
-                result.downloaded += 1
-                _backfill_key(tx, s3, bucket, obj.key, obj.etag, result)
-                known[obj.key] = obj.etag
-            if page:
-                tx.set_checkpoint(source, page[-1].key)
-    return result
-
-
-def _backfill_key(
-    tx: Transaction, s3: S3Connector, bucket: str, key: str, etag: str, result: BackfillResult
-) -> None:
-    try:
-        body = s3.get_bytes(bucket, key)
-    except NotFound:
-        return  # deleted between the listing and the download
-    try:
-        record = parse_buildhub_json(body, key=key)
-    except SourceError as exc:
-        tx.dead_letter(BACKFILL_SOURCE, f"{bucket}/{key}", exc.message, body)
-        result.dead_letters += 1
-        return
-    rows = [
-        build_row(r, origin="backfill", s3_object_key=key, s3_object_etag=etag)
-        for r in records_to_store(record)
-    ]
-    result.inserted += insert_groups(tx, [rows])
-    # Same content under a changed ETag is not a new record: remember the new ETag.
-    tx.execute("UPDATE builds SET s3_object_etag = ? WHERE s3_object_key = ?", [etag, key])
-
-
 def _retry_event(tx: Transaction, letter: DeadLetter) -> None:
     from shipgauge.config import load_settings
     from shipgauge.pipelines.buildhub_events import ingest_into
@@ -415,16 +338,9 @@ def _retry_inventory(tx: Transaction, letter: DeadLetter) -> None:
     _retry_event(tx, letter)
 
 
-def _retry_backfill(tx: Transaction, letter: DeadLetter) -> None:
-    key = (letter.key or "").partition("/")[2]
-    record = parse_buildhub_json(letter.payload, key=key)
-    rows = [build_row(r, origin="backfill", s3_object_key=key) for r in records_to_store(record)]
-    insert_groups(tx, [rows])
-
-
 RETRY_HANDLERS: dict[str, Callable[[Transaction, DeadLetter], None]] = {
     INVENTORY_SOURCE: _retry_inventory,
-    BACKFILL_SOURCE: _retry_backfill,
+    BACKFILL_SOURCE: retry_backfill,
     "buildhub.s3-event": _retry_event,
 }
 

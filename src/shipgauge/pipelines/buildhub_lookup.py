@@ -38,6 +38,6 @@ def latest_builds(
     where = " AND ".join(f"{column} = ?" for column, _ in filters) or "TRUE"
     return store.query(
         f"SELECT * FROM builds_latest WHERE {where} "
-        f"ORDER BY product, channel, platform, locale LIMIT {int(limit)}",
-        [v for _, v in filters],
+        "ORDER BY product, channel, platform, locale LIMIT ?",
+        [*(v for _, v in filters), limit],
     ).dicts()

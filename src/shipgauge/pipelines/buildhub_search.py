@@ -96,11 +96,9 @@ def search_builds(
     )
     rows = (
         store.query(
-            # LIMIT/OFFSET are checked ints, inlined: sqlglot numbers a LIMIT `?` before the
-            # WHERE ones when it rewrites `?` to PostgreSQL's `$n`.
             f"SELECT build_hash, document FROM {MODEL} WHERE {where.sql} ORDER BY {order} "
-            f"LIMIT {int(size)} OFFSET {int(offset)}",
-            where.params,
+            "LIMIT ? OFFSET ?",
+            [*where.params, size, offset],
         ).rows
         if size
         else []

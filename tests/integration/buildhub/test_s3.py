@@ -12,7 +12,8 @@ import boto3
 import pytest
 
 from shipgauge.connectors.s3 import S3Connector, SqsQueue
-from shipgauge.pipelines.buildhub import BuildhubConnectors, backfill, load_inventory
+from shipgauge.pipelines.buildhub import BuildhubConnectors, load_inventory
+from shipgauge.pipelines.buildhub_backfill import backfill
 from shipgauge.pipelines.buildhub_events import consume_sqs, ingest_event_messages
 from shipgauge.pipelines.buildhub_records import insert_groups
 from shipgauge.sources.buildhub_json import build_row

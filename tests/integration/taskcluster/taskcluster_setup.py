@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -66,7 +67,11 @@ class Pulse:
         exchange (persistent messages, as Pulse sends them)."""
         prefix = self.settings.taskcluster_exchange_prefix
         count = 0
-        with Connection(self.settings.amqp_url, connect_timeout=10) as conn:  # type: ignore[no-untyped-call]
+        # A broker throttling a fast publisher may not read for over py-amqp's 1 s TCP timeout.
+        patient = {"socket_settings": {socket.TCP_USER_TIMEOUT: 60_000}}
+        with Connection(  # type: ignore[no-untyped-call]
+            self.settings.amqp_url, connect_timeout=10, transport_options=patient
+        ) as conn:
             producer = conn.Producer()
             exchanges = {
                 kind: Exchange(prefix + kind, type="topic", durable=True)  # type: ignore[no-untyped-call]

@@ -73,6 +73,14 @@ def test_parse_seed_event_rejects_with_the_field(doc: dict[str, Any], field: str
     assert caught.value.field == field
 
 
+def test_parse_seed_event_checks_the_idempotency_key() -> None:
+    doc = {"Repo": "r", "Event": "push"}
+    assert parse_seed_event(doc, received_at=NOW, event_id="run-1").event_id == "run-1"
+    with pytest.raises(SourceError) as caught:
+        parse_seed_event(doc, received_at=NOW, event_id="has space")
+    assert caught.value.field == "Idempotency-Key"
+
+
 def test_parse_seed_csv_reads_the_upstream_fake_db() -> None:
     text = (FIXTURES / "fake_db_events.csv").read_text()
     rows, rejects = parse_seed_csv(text, received_at=datetime(2024, 3, 1, tzinfo=UTC))

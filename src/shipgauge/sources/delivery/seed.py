@@ -88,6 +88,8 @@ def parse_seed_event(
         values["occurred_at"] = read_time(
             doc["Time"], "Time", received_at=received_at, max_future=max_future, naive_is_utc=True
         )
+    if event_id is not None:
+        event_id = read_identifier(event_id, "Idempotency-Key")
     commits = _seed_commits(metadata)
     if commits:
         values["commits"] = commits
