@@ -58,10 +58,13 @@ SELECT service, 'p' || i, 'push', NULL,
 FROM bench_deploys;
 
 INSERT INTO delivery_event_commits
-SELECT e.service, e.event_id, 'c' || (d.i * {commits} + j), e.kind, e.occurred_at,
-    e.environment, e.result
-FROM bench_deploys AS d, range({commits}) AS c(j), delivery_events AS e
-WHERE e.service = d.service AND e.event_id IN ('d' || d.i, 'p' || d.i);
+SELECT d.service, e.prefix || d.i, 'c' || (d.i * {commits} + j), e.kind,
+    CASE WHEN e.kind = 'deploy' THEN d.deployed_at
+        ELSE d.deployed_at - to_microseconds(CAST(3600000000 * (1 + d.i % 73) AS BIGINT)) END,
+    CASE WHEN e.kind = 'deploy' THEN 'production' END,
+    CASE WHEN e.kind = 'push' THEN NULL WHEN d.i % 33 = 7 THEN 'failure' ELSE 'success' END
+FROM bench_deploys AS d, range({commits}) AS c(j),
+    (VALUES ('d', 'deploy'), ('p', 'push')) AS e(prefix, kind);
 
 INSERT INTO delivery_events
 SELECT d.service, 'inc-' || n || '-' || a.action, 'incident', a.action,

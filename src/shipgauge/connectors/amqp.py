@@ -24,6 +24,7 @@ from shipgauge.errors import UpstreamError
 __all__ = [
     "AmqpConsumer",
     "Binding",
+    "BrokerRefused",
     "ConsumeStats",
     "Delivery",
     "publish",
@@ -42,6 +43,14 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     socket.error,
     OSError,
 )
+
+
+class BrokerRefused(UpstreamError):
+    """The broker did not accept a connection (down, restarting, wrong URL)."""
+
+
+# A broker restart shows up as a dropped connection, then as refused reconnects.
+RECONNECTABLE: tuple[type[BaseException], ...] = (*CONNECTION_ERRORS, BrokerRefused)
 
 
 def pulse_queue_name(user: str, name: str) -> str:
@@ -127,7 +136,7 @@ class AmqpConsumer:
             conn.ensure_connection(max_retries=3, interval_start=0.2, interval_step=0.5)
         except CONNECTION_ERRORS as exc:
             conn.release()
-            raise UpstreamError(f"AMQP broker {_safe(self.url)} refused: {exc}") from None
+            raise BrokerRefused(f"AMQP broker {_safe(self.url)} refused: {exc}") from None
         return conn
 
     def declare(self) -> None:
@@ -172,7 +181,7 @@ class AmqpConsumer:
             try:
                 self._consume(handle, stats, idle_timeout_s, max_messages, ack, should_stop)
                 return stats
-            except CONNECTION_ERRORS as exc:
+            except RECONNECTABLE as exc:
                 stats.reconnects += 1
                 if stats.reconnects > self.max_reconnects:
                     raise UpstreamError(
@@ -261,7 +270,9 @@ def publish(
     For tests, demos and replaying recorded Pulse traffic into a local broker.
     """
     count = 0
-    with Connection(url, connect_timeout=10) as conn:
+    # py-amqp's default 1 s socket timeouts drop a publisher that the broker throttles.
+    timeouts = {"read_timeout": 30, "write_timeout": 30}
+    with Connection(url, connect_timeout=10, transport_options=timeouts) as conn:
         ex = Exchange(exchange, type=exchange_type, durable=True)
         producer = conn.Producer()
         ex(producer.channel).declare()

@@ -11,7 +11,7 @@ WITH run_sums AS (
         repo,
         push_id,
         mode,
-        count(DISTINCT task_id) AS tasks,
+        count(CASE WHEN is_last_run OR run_id IS NULL THEN 1 END) AS tasks,
         count(CASE WHEN in_total THEN 1 END) AS runs,
         count(CASE WHEN in_total AND NOT is_last_run THEN 1 END) AS retried_runs,
         count(CASE WHEN in_total AND state IN ('failed', 'exception') THEN 1 END) AS failed_runs,
@@ -22,8 +22,9 @@ WITH run_sums AS (
         sum(CASE WHEN in_total AND state IN ('failed', 'exception') THEN cost END) AS failed_cost,
         sum(CASE WHEN in_total AND NOT is_last_run THEN cost END) AS retried_cost,
         sum(CASE WHEN in_total AND cost IS NULL THEN run_seconds END) AS unpriced_seconds,
-        string_agg(DISTINCT CASE WHEN in_total THEN pricing_method END, ',' ORDER BY
-            CASE WHEN in_total THEN pricing_method END) AS pricing_methods
+        bool_or(in_total AND pricing_method = 'instance_billing') AS by_instance,
+        bool_or(in_total AND pricing_method = 'unpriced') AS by_none,
+        bool_or(in_total AND pricing_method = 'worker_type_rate') AS by_rate
     FROM push_task_runs
     GROUP BY repo, push_id, mode
 )
@@ -49,7 +50,15 @@ SELECT
     coalesce(r.failed_cost, 0) / nullif(r.total_cost, 0) AS failed_cost_share,
     coalesce(r.retried_cost, 0) / nullif(r.total_cost, 0) AS retried_cost_share,
     coalesce(r.unpriced_seconds, 0) AS unpriced_seconds,
-    r.pricing_methods
+    nullif(
+        concat_ws(
+            ',',
+            CASE WHEN r.by_instance THEN 'instance_billing' END,
+            CASE WHEN r.by_none THEN 'unpriced' END,
+            CASE WHEN r.by_rate THEN 'worker_type_rate' END
+        ),
+        ''
+    ) AS pricing_methods
 FROM push_task_groups AS g
 JOIN pushes AS p ON p.repo = g.repo AND p.push_id = g.push_id
 LEFT JOIN run_sums AS r ON r.repo = g.repo AND r.push_id = g.push_id AND r.mode = g.mode

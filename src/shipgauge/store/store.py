@@ -130,7 +130,9 @@ class Transaction:
         table = _to_arrow(info, _unique_on_key(info, rows))
         engine = self._store.engine
         stage = engine.stage(self._conn, info, table.column_names, table)
-        engine.merge(self._conn, info, stage, table.column_names, update, update_where)
+        engine.merge(
+            self._conn, info, stage, table.column_names, update, update_where, table.num_rows
+        )
         return int(table.num_rows)
 
 

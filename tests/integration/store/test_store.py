@@ -201,3 +201,25 @@ def test_list_dead_letters_of_one_source(store: Store) -> None:
         kept = tx.dead_letter("a", "1", "bad", b"1")
         tx.dead_letter("b", "2", "bad", b"2")
     assert [d.id for d in list_dead_letters(store, source="a", limit=5)] == [kept]
+
+
+def test_small_batch_into_large_table_updates_and_keeps_final_rows(store: Store) -> None:
+    # On DuckDB a batch this small next to its table merges through ON CONFLICT, not the joins.
+    with store.transaction() as tx:
+        tx.upsert("store_meta", _meta_rows(2_000))
+        tx.upsert("store_meta", [{"key": "k000001", "value": "final:done"}])
+    with store.transaction() as tx:
+        tx.upsert(
+            "store_meta",
+            [{"key": "k000001", "value": "late"}, {"key": "k000002", "value": "new"}],
+            update_where="store_meta.value NOT LIKE 'final:%'",
+        )
+        tx.insert_ignore(
+            "store_meta", [{"key": "k000003", "value": "ignored"}, {"key": "z", "value": "z"}]
+        )
+    values = dict(
+        store.query(
+            "SELECT key, value FROM store_meta WHERE key IN ('k000001','k000002','k000003','z')"
+        ).rows
+    )
+    assert values == {"k000001": "final:done", "k000002": "new", "k000003": "v3", "z": "z"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,7 +22,8 @@ from tests.integration.taskcluster.taskcluster_setup import Pulse
 from tests.support.taskcluster_messages import final_state, synthetic_messages, task_id
 
 MESSAGES = 10_000  # 5,000 tasks: task-defined + the resolved run of each
-RABBIT_NODE = "rabbit@localhost"
+RABBIT_NODE = "rabbit@localhost"  # as scripts/services.sh names it
+RABBITMQCTL = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
 
 
 def _assert_complete(store: Store) -> None:
@@ -83,7 +85,7 @@ def test_drain_sigkill_mid_batch_then_restart_loses_and_doubles_nothing(
 
 def _rabbitmqctl(command: str) -> None:
     subprocess.run(
-        ["rabbitmqctl", "-n", RABBIT_NODE, command], check=True, capture_output=True, timeout=60
+        [RABBITMQCTL, "-n", RABBIT_NODE, command], check=True, capture_output=True, timeout=60
     )
 
 

@@ -1,8 +1,9 @@
 """CI cost: pushes → decision tasks → task groups → priced runs (measuring_ci as a capability).
 
 Modules: `scan` (the incremental scan and its checkpoints), `groups` (index lookup and group
-listing for one push), `prices` (cost tables), `report` (what the CLI and API read from the
-models), `export` (the models as Parquet), `demo`.
+listing for one push), `writer` (batches committed with the checkpoint), `prices` (cost
+tables), `report` (what the CLI and API read from the models), `export` (the models as
+Parquet), `demo`.
 """
 
 from __future__ import annotations

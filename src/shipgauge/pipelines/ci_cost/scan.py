@@ -13,7 +13,7 @@ Per repository (its full hg path, e.g. `integration/autoland`):
 from __future__ import annotations
 
 import itertools
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,7 +25,7 @@ from shipgauge.connectors.http import HttpConnector
 from shipgauge.errors import SourceError
 from shipgauge.pipelines import pushlog
 from shipgauge.pipelines.ci_cost.groups import GroupRoute, PushJob, PushOutcome, resolve_push
-from shipgauge.pipelines.taskcluster.tasks import upsert_task_rows
+from shipgauge.pipelines.ci_cost.writer import DEAD_LETTER_SOURCE, GROUP_FIELDS, BatchWriter
 from shipgauge.sources import ci_cost as source
 from shipgauge.sources import hg
 from shipgauge.store import Store
@@ -41,28 +41,7 @@ __all__ = [
     "scan_repo",
 ]
 
-DEAD_LETTER_SOURCE: Final = "ci_cost.task_group"
 MODES: Final = ("push", "nightly")
-# A batch is written once it holds this many pushes or task + run rows, whichever comes first:
-# big enough to amortise a transaction, small enough to keep memory flat and lose little on a kill.
-WRITE_BATCH_PUSHES: Final = 100
-WRITE_BATCH_ROWS: Final = 20_000
-# push_task_groups beyond its key; first_seen_at is kept from the first scan.
-_GROUP_FIELDS: Final = (
-    "revision",
-    "index_path",
-    "decision_task_id",
-    "task_group_id",
-    "state",
-    "reason",
-    "tasks",
-    "unfinished_tasks",
-    "lookups",
-    "listings",
-    "first_seen_at",
-    "checked_at",
-)
-_GROUP_UPDATE: Final = [c for c in _GROUP_FIELDS if c != "first_seen_at"]
 
 # (repo, phase, done, total): phase "pushlog" counts pages, "pushes" counts resolved pushes.
 ProgressFn = Callable[[str, str, int, int | None], None]
@@ -154,7 +133,7 @@ def _last_push_id(store: Store, hg_http: HttpConnector, repo: str) -> int | None
 def _jobs(store: Store, repo: str, mode: str, low: int) -> list[PushJob]:
     """New pushes above `low` without a row, and every push whose state is looked at again."""
     retried = ", ".join(f"'{s}'" for s in source.RETRIED_STATES)
-    previous_columns = ", ".join(f"g.{c}" for c in _GROUP_FIELDS)
+    previous_columns = ", ".join(f"g.{c}" for c in GROUP_FIELDS)
     result = store.query(
         f"SELECT p.push_id, p.pushed_at, p.tip_node, {previous_columns}"
         " FROM pushes AS p LEFT JOIN push_task_groups AS g"
@@ -165,27 +144,9 @@ def _jobs(store: Store, repo: str, mode: str, low: int) -> list[PushJob]:
     )
     jobs = []
     for row in result.dicts():
-        previous = None if row["state"] is None else {k: row[k] for k in _GROUP_FIELDS}
+        previous = None if row["state"] is None else {k: row[k] for k in GROUP_FIELDS}
         jobs.append(PushJob(repo, row["push_id"], row["pushed_at"], row["tip_node"], previous))
     return jobs
-
-
-def _write(store: Store, batch: list[PushOutcome], checkpoint: str, position: int | None) -> int:
-    """One transaction: the batch's tasks, runs, rejects, push_task_groups and checkpoint."""
-    listings = [o.listing for o in batch if o.listing is not None]
-    rejects = [r for listing in listings for r in listing.rejects]
-    with store.transaction() as tx:
-        upsert_task_rows(
-            tx,
-            [t for listing in listings for t in listing.tasks],
-            [r for listing in listings for r in listing.runs],
-        )
-        for key, error, payload in rejects:
-            tx.dead_letter(DEAD_LETTER_SOURCE, key, error, payload)
-        tx.upsert("push_task_groups", [o.row for o in batch], update=_GROUP_UPDATE)
-        if position is not None:
-            tx.set_checkpoint(checkpoint, position)
-    return len(rejects)
 
 
 def _start(
@@ -225,10 +186,9 @@ def scan_repo(
     mode = options.route.mode
     progress = on_progress or (lambda *_: None)
     result = RepoScan(repo, mode)
-    checkpoint = checkpoint_name(mode, repo)
-    saved = store.checkpoint(checkpoint)
-    position = None if saved is None else int(saved)
-    low = _start(store, hg_http, repo, position, since, options.first_scan_pushes)
+    saved = store.checkpoint(checkpoint_name(mode, repo))
+    writer = BatchWriter(store, checkpoint_name(mode, repo), None if saved is None else int(saved))
+    low = _start(store, hg_http, repo, writer.position, since, options.first_scan_pushes)
     if low is None:
         result.error = f"pushlog of {repo} is unreadable; kept as a dead letter"
         return result
@@ -241,7 +201,41 @@ def scan_repo(
         ranges.append((max(0, top - backfill), top))
     shared = int(store.checkpoint(pushlog.checkpoint_source(repo)) or 0)
     ranges.append((max(low, shared), None))
-    covered: int | None = None
+    covered = _fetch_pushes(store, hg_http, repo, ranges, options, result, progress)
+    jobs = _jobs(store, repo, mode, min(low, *(s for s, _ in ranges)))
+    progress(repo, "pushes", 0, len(jobs))
+
+    def resolve(job: PushJob) -> PushOutcome:
+        return resolve_push(job, tc=tc, route=options.route, now=now)
+
+    window = 2 * max(options.concurrency, 1)
+    with ThreadPoolExecutor(max_workers=max(options.concurrency, 1)) as pool:
+        try:
+            for outcome in _ordered(pool, resolve, jobs, window):
+                if writer.add(outcome):
+                    progress(repo, "pushes", writer.pushes, len(jobs))
+        finally:
+            pool.shutdown(cancel_futures=True)
+    writer.flush(covered=covered)
+    progress(repo, "pushes", writer.pushes, len(jobs))
+    result.pushes_checked, result.groups_listed = writer.pushes, writer.groups
+    result.tasks, result.runs, result.dead_letters = writer.tasks, writer.runs, writer.dead_letters
+    result.states, result.checkpoint = dict(writer.states), writer.position
+    return result
+
+
+def _fetch_pushes(
+    store: Store,
+    hg_http: HttpConnector,
+    repo: str,
+    ranges: list[tuple[int, int | None]],
+    options: ScanOptions,
+    result: RepoScan,
+    progress: ProgressFn,
+) -> int | None:
+    """Page the pushlog over `ranges` into `pushes`; the last push covered by the open-ended
+    range when it read without error (the checkpoint may move there), else None."""
+    covered = None
     for start, end in ranges:
         page = pushlog.scan_pushlog(
             store=store,
@@ -257,57 +251,7 @@ def scan_repo(
         result.error = result.error or page.error
         if end is None and page.error is None:
             covered = page.last_push_id
-    jobs = _jobs(store, repo, mode, min(low, *(s for s, _ in ranges)))
-    progress(repo, "pushes", 0, len(jobs))
-    states: Counter[str] = Counter()
-
-    def resolve(job: PushJob) -> PushOutcome:
-        return resolve_push(job, tc=tc, route=options.route, now=now)
-
-    batch: list[PushOutcome] = []
-    rows = 0
-    with ThreadPoolExecutor(max_workers=max(options.concurrency, 1)) as pool:
-        try:
-            for outcome in _ordered(pool, resolve, jobs, 2 * max(options.concurrency, 1)):
-                batch.append(outcome)
-                if outcome.listing is not None:
-                    rows += len(outcome.listing.tasks) + len(outcome.listing.runs)
-                if len(batch) >= WRITE_BATCH_PUSHES or rows >= WRITE_BATCH_ROWS:
-                    position = _flush(store, batch, checkpoint, position, result, states)
-                    progress(repo, "pushes", result.pushes_checked, len(jobs))
-                    batch, rows = [], 0
-        finally:
-            pool.shutdown(cancel_futures=True)
-    if covered is not None:
-        position = max(position or 0, covered)
-    if batch or (covered is not None and saved != str(position)):
-        position = _flush(store, batch, checkpoint, position, result, states)
-    progress(repo, "pushes", result.pushes_checked, len(jobs))
-    result.states = dict(states)
-    result.checkpoint = position
-    return result
-
-
-def _flush(
-    store: Store,
-    batch: list[PushOutcome],
-    checkpoint: str,
-    position: int | None,
-    result: RepoScan,
-    states: Counter[str],
-) -> int | None:
-    # Results arrive in push order, so every push up to the batch's last is written.
-    if batch:
-        position = max(position or 0, max(o.row["push_id"] for o in batch))
-    result.dead_letters += _write(store, batch, checkpoint, position)
-    for outcome in batch:
-        states[outcome.row["state"]] += 1
-        if outcome.listing is not None:
-            result.groups_listed += 1
-            result.tasks += len(outcome.listing.tasks)
-            result.runs += len(outcome.listing.runs)
-    result.pushes_checked += len(batch)
-    return position
+    return covered
 
 
 def scan_ci_cost(

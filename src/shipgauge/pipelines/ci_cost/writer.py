@@ -1,0 +1,94 @@
+"""Writing resolved pushes in batches: rows, dead letters, push_task_groups and the checkpoint.
+
+A batch is written once it holds `WRITE_BATCH_PUSHES` pushes or `WRITE_BATCH_ROWS` task + run
+rows, whichever comes first: big enough to amortise a transaction, small enough to keep memory
+flat and to lose little when the scan is killed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Final
+
+from shipgauge.pipelines.ci_cost.groups import PushOutcome
+from shipgauge.pipelines.taskcluster.tasks import upsert_task_rows
+from shipgauge.store import Store
+
+__all__ = ["DEAD_LETTER_SOURCE", "GROUP_FIELDS", "BatchWriter"]
+
+DEAD_LETTER_SOURCE: Final = "ci_cost.task_group"
+WRITE_BATCH_PUSHES: Final = 100
+WRITE_BATCH_ROWS: Final = 20_000
+# push_task_groups beyond its key; first_seen_at is kept from the first scan.
+GROUP_FIELDS: Final = (
+    "revision",
+    "index_path",
+    "decision_task_id",
+    "task_group_id",
+    "state",
+    "reason",
+    "tasks",
+    "unfinished_tasks",
+    "lookups",
+    "listings",
+    "first_seen_at",
+    "checked_at",
+)
+_GROUP_UPDATE: Final = [c for c in GROUP_FIELDS if c != "first_seen_at"]
+
+
+class BatchWriter:
+    """Collects outcomes in push order and commits them with the checkpoint `checkpoint`.
+
+    `position` is the last push written; since outcomes arrive in push order, every push up to
+    the last one of a committed batch has its row.
+    """
+
+    def __init__(self, store: Store, checkpoint: str, position: int | None) -> None:
+        self.store = store
+        self.checkpoint = checkpoint
+        self.position = position
+        self.states: Counter[str] = Counter()
+        self.pushes = self.groups = self.tasks = self.runs = self.dead_letters = 0
+        self._batch: list[PushOutcome] = []
+        self._rows = 0
+
+    def add(self, outcome: PushOutcome) -> bool:
+        """Hold one outcome; write the batch when it is full. True when a batch was written."""
+        self._batch.append(outcome)
+        if outcome.listing is not None:
+            self._rows += len(outcome.listing.tasks) + len(outcome.listing.runs)
+        if len(self._batch) >= WRITE_BATCH_PUSHES or self._rows >= WRITE_BATCH_ROWS:
+            self.flush()
+            return True
+        return False
+
+    def flush(self, *, covered: int | None = None) -> None:
+        """Write what is held; `covered` (the pushlog's end, once every push is resolved) moves
+        the checkpoint past pushes that needed no row."""
+        batch, self._batch, self._rows = self._batch, [], 0
+        before = self.position
+        for mark in (max((o.row["push_id"] for o in batch), default=None), covered):
+            if mark is not None:
+                self.position = max(self.position or 0, mark)
+        if not batch and self.position == before:
+            return
+        listings = [o.listing for o in batch if o.listing is not None]
+        rejects = [r for listing in listings for r in listing.rejects]
+        with self.store.transaction() as tx:
+            upsert_task_rows(
+                tx,
+                [t for listing in listings for t in listing.tasks],
+                [r for listing in listings for r in listing.runs],
+            )
+            for key, error, payload in rejects:
+                tx.dead_letter(DEAD_LETTER_SOURCE, key, error, payload)
+            tx.upsert("push_task_groups", [o.row for o in batch], update=_GROUP_UPDATE)
+            if self.position is not None:
+                tx.set_checkpoint(self.checkpoint, self.position)
+        self.states.update(o.row["state"] for o in batch)
+        self.pushes += len(batch)
+        self.groups += len(listings)
+        self.tasks += sum(len(listing.tasks) for listing in listings)
+        self.runs += sum(len(listing.runs) for listing in listings)
+        self.dead_letters += len(rejects)
