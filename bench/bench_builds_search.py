@@ -21,6 +21,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import report
+from _server import shipgauge_server
 
 from shipgauge.store import Store
 
@@ -94,28 +95,6 @@ def _requests() -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
-def _serve(db: str) -> tuple[subprocess.Popen[str], str]:
-    port = 18000 + os.getpid() % 1000
-    command = [
-        str(Path(sys.executable).parent / "shipgauge"),
-        "--db",
-        db,
-        "serve",
-        "--port",
-        str(port),
-    ]
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.TransportError:
-            time.sleep(0.1)
-    proc.terminate()
-    raise RuntimeError("shipgauge serve did not start")
-
-
 def _latencies(client: httpx.Client, path: str, body: dict[str, Any] | None) -> list[float]:
     times = []
     for _ in range(ROUNDS):
@@ -135,9 +114,7 @@ def main() -> None:
         db = str(Path(tmp) / "search.duckdb")
         with Store.open(db) as store, store.transaction() as tx:
             tx.execute(FILL.format(rows=BUILDS))
-        proc, base = _serve(db)
-        try:
-            with httpx.Client(base_url=base, timeout=30) as client:
+        with shipgauge_server(db) as base, httpx.Client(base_url=base, timeout=30) as client:
                 client.post("/api/search", json={"size": 1})  # warm up
                 baseline = _latencies(client, "/api/records", None)
                 figures = {

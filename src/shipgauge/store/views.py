@@ -68,11 +68,15 @@ def model_order(models: list[Model]) -> list[Model]:
 
 
 def load_models(store: Store) -> int:
-    """(Re)create every model view; skipped when the models are unchanged since last time."""
-    ordered = model_order(discover_models())
-    digest = hashlib.sha256("\n".join(m.name + m.sql for m in ordered).encode()).hexdigest()
+    """(Re)create every model view; skipped when the models are unchanged since last time.
+
+    The digest is taken over the raw files, so an unchanged store opens without parsing SQL.
+    """
+    models = discover_models()
+    digest = hashlib.sha256("\n".join(m.name + m.sql for m in models).encode()).hexdigest()
     if store.query("SELECT value FROM store_meta WHERE key = 'models'").scalar() == digest:
-        return len(ordered)
+        return len(models)
+    ordered = model_order(models)
     with store.transaction() as tx:
         tx.execute("SELECT 1")  # opens the transaction on this connection
         store.engine.lock_schema(store.conn)
