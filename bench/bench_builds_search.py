@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -115,15 +114,10 @@ def main() -> None:
         with Store.open(db) as store, store.transaction() as tx:
             tx.execute(FILL.format(rows=BUILDS))
         with shipgauge_server(db) as base, httpx.Client(base_url=base, timeout=30) as client:
-                client.post("/api/search", json={"size": 1})  # warm up
-                baseline = _latencies(client, "/api/records", None)
-                figures = {
-                    name: _latencies(client, "/api/search", body) for name, body in _requests()
-                }
-                total = client.get("/api/records").json()["builds"]["total"]
-        finally:
-            proc.terminate()
-            proc.wait(10)
+            client.post("/api/search", json={"size": 1})  # warm up
+            baseline = _latencies(client, "/api/records", None)
+            figures = {name: _latencies(client, "/api/search", body) for name, body in _requests()}
+            total = client.get("/api/records").json()["builds"]["total"]
     everything = [t for times in figures.values() for t in times]
     report(
         "builds search over HTTP",

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from playwright.sync_api import Browser
 
 from shipgauge.store import Store
+from tests.conftest import run_cli
 
 
 def test_overview_draws_models_from_the_api(
@@ -37,9 +38,12 @@ def test_overview_draws_models_from_the_api(
     page.close()
 
 
-def test_every_page_renders_without_script_errors(
+def test_every_page_draws_the_demo_data(
     browser: Browser, start_server: Callable[[str], str], duckdb_url: str
 ) -> None:
+    assert run_cli("demo", db=duckdb_url).returncode == 0
+    with Store.open(duckdb_url) as store:
+        pushes = store.query("SELECT count(*) FROM push_costs").scalar()
     base = start_server(duckdb_url)
     page = browser.new_page()
     errors: list[str] = []
@@ -48,11 +52,21 @@ def test_every_page_renders_without_script_errors(
     page.wait_for_selector("main[data-ready=true]")
     links = page.locator("nav a")
     ids = [links.nth(i).get_attribute("data-page") for i in range(links.count())]
-    assert "overview" in ids
+    assert ids == ["overview", "ci-cost", "reviews", "builds", "dora"]
     for page_id in ids:
-        page.evaluate("document.getElementById('page').dataset.ready = ''")
         page.click(f"nav a[data-page={page_id}]")
         page.wait_for_selector(f"main[data-page={page_id}][data-ready=true]")
-        assert page.locator("section.panel").count() >= 1
+        panels = page.locator("section.panel")
+        empty = [
+            panels.nth(i).get_attribute("data-model")
+            for i in range(panels.count())
+            if "empty" in (panels.nth(i).get_attribute("class") or "")
+        ]
+        assert panels.count() >= 2
+        assert empty == [], f"{page_id}: panels without data: {empty}"
+    page.click("nav a[data-page=ci-cost]")
+    page.wait_for_selector("main[data-page=ci-cost][data-ready=true]")
+    bars = page.locator("section[data-model=push_costs] rect")
+    assert bars.count() == pushes
     assert errors == []
     page.close()

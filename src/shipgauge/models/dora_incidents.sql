@@ -6,7 +6,9 @@
 --   commit_sha     its cause_commit was first deployed, successfully, by that deployment in the
 --                  incident's environment;
 --   time_heuristic the last successful deployment of its service and environment at or before
---                  the incident was detected (DevLake's only rule; research/anchors.md §1.4);
+--                  the incident was detected (DevLake's only rule; research/anchors.md §1.4),
+--                  found per day (earlier days' last deployment, or the same day's) so no
+--                  window runs over every deployment;
 --   NULL           no deployment precedes it.
 -- detected_at is the opening time, or the resolution when only that was reported.
 WITH incidents AS (
@@ -54,35 +56,72 @@ commit_deployments AS (
             AND c.result = 'success'
     JOIN dora_deployments AS d ON d.service = c.service AND d.event_id = c.event_id
 ),
-timeline AS (
+deploy_days AS (
     SELECT
         service,
         environment,
-        deployed_at AS event_at,
-        deployed_at,
-        CAST(NULL AS VARCHAR) AS incident_id
+        CAST(deployed_at AS DATE) AS day,
+        max(deployed_at) AS last_deployed_at
     FROM dora_deployments
     WHERE result = 'success'
+    GROUP BY service, environment, CAST(deployed_at AS DATE)
+),
+day_timeline AS (
+    SELECT
+        service,
+        environment,
+        day,
+        1 AS is_deploy_day,
+        last_deployed_at,
+        CAST(NULL AS VARCHAR) AS incident_id
+    FROM deploy_days
     UNION ALL
     SELECT
         service,
         environment,
-        detected_at AS event_at,
-        NULL AS deployed_at,
+        CAST(detected_at AS DATE) AS day,
+        0 AS is_deploy_day,
+        NULL AS last_deployed_at,
         incident_id
     FROM detected
 ),
-last_deployments AS (
+earlier_days AS (
+    -- An incident's row sorts before its own day's deployments: it sees earlier days only.
     SELECT
         service,
         environment,
         incident_id,
-        max(deployed_at) OVER (
+        max(last_deployed_at) OVER (
             PARTITION BY service, environment
-            ORDER BY event_at, incident_id NULLS FIRST
+            ORDER BY day, is_deploy_day
             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
         ) AS last_deployed_at
-    FROM timeline
+    FROM day_timeline
+),
+same_day AS (
+    SELECT
+        i.service,
+        i.incident_id,
+        max(d.deployed_at) AS last_deployed_at
+    FROM detected AS i
+    JOIN dora_deployments AS d
+        ON
+            d.service = i.service
+            AND d.environment = i.environment
+            AND CAST(d.deployed_at AS DATE) = CAST(i.detected_at AS DATE)
+            AND d.deployed_at <= i.detected_at
+            AND d.result = 'success'
+    GROUP BY i.service, i.incident_id
+),
+last_deployments AS (
+    SELECT
+        e.service,
+        e.environment,
+        e.incident_id,
+        coalesce(s.last_deployed_at, e.last_deployed_at) AS last_deployed_at
+    FROM earlier_days AS e
+    LEFT JOIN same_day AS s ON s.service = e.service AND s.incident_id = e.incident_id
+    WHERE e.incident_id IS NOT NULL
 ),
 by_time AS (
     SELECT
@@ -96,7 +135,6 @@ by_time AS (
             AND d.environment = l.environment
             AND d.deployed_at = l.last_deployed_at
             AND d.result = 'success'
-    WHERE l.incident_id IS NOT NULL
     GROUP BY l.service, l.incident_id
 )
 SELECT

@@ -7,14 +7,16 @@ them. Backfill is in `buildhub_backfill`, S3 events in `buildhub_events`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
 
 from shipgauge.config import Settings
 from shipgauge.connectors.archive import ArchiveConnector
@@ -22,11 +24,11 @@ from shipgauge.connectors.http import HttpConnector
 from shipgauge.connectors.s3 import S3Connector
 from shipgauge.errors import NotFound, SourceError
 from shipgauge.pipelines.buildhub_backfill import BACKFILL_SOURCE, retry_backfill
+from shipgauge.pipelines.buildhub_inventory import InventoryFileLoad
 from shipgauge.pipelines.buildhub_metadata import MetadataResolver
 from shipgauge.pipelines.buildhub_records import (
     ArchiveCandidate,
     complete_candidates,
-    derive_candidate,
     insert_groups,
 )
 from shipgauge.sources.inventory import (
@@ -49,7 +51,7 @@ __all__ = [
 ]
 
 INVENTORY_SOURCE = "buildhub.inventory"
-DEFAULT_CHUNK = 5000
+STORE_MEMORY_LIMIT = "384MB"
 Progress = Callable[[int], None]
 
 
@@ -131,7 +133,6 @@ def load_inventory(
     cache_dir: Path,
     max_age_hours: float = 0.0,
     now: datetime | None = None,
-    chunk_size: int = DEFAULT_CHUNK,
     progress: Progress | None = None,
 ) -> InventoryResult:
     """Load an inventory (local manifest/folder, `s3://bucket/key`, or a key or prefix).
@@ -146,93 +147,61 @@ def load_inventory(
         start = (now or datetime.now(UTC)) - timedelta(hours=max_age_hours)
         newer_than = start.strftime("%Y-%m-%dT%H:%M:%S")
     resolver = MetadataResolver(connectors.archive)
-    for entry, fetch in found.data_files:
-        path = fetch(cache_dir)
-        if _md5(path) != entry.md5:
-            with store.transaction() as tx:
-                tx.dead_letter(
-                    INVENTORY_SOURCE,
-                    entry.key,
-                    "MD5 differs from manifest",
-                    json.dumps(entry.__dict__),
-                )
-            result.dead_letters += 1
-            continue
-        with path.open("rb") as stream:
-            chunks = _chunks(
-                read_inventory(
-                    stream,
-                    columns=found.manifest.columns,
-                    products=connectors.products,
-                    newer_than=newer_than,
-                ),
-                connectors,
-                chunk_size,
-            )
-            # Metadata of chunk n+1 is fetched (I/O) while chunk n is checked and stored (CPU).
-            with ThreadPoolExecutor(max_workers=1) as prefetch:
-                ahead: tuple[int, list[ArchiveCandidate], list[str], Future[Any]] | None = None
-                for rows, candidates, rejects in chunks:
-                    records = [c.record for c in candidates]
-                    fetching = prefetch.submit(resolver.resolve_all, records)
-                    if ahead is not None:
-                        _store_chunk(store, resolver, *ahead, result, progress)
-                    ahead = (rows, candidates, rejects, fetching)
-                if ahead is not None:
-                    _store_chunk(store, resolver, *ahead, result, progress)
-        result.files += 1
+    loader = InventoryFileLoad(
+        store,
+        resolver,
+        products=connectors.products,
+        newer_than=newer_than,
+        dead_letter_source=INVENTORY_SOURCE,
+    )
+    try:
+        with _load_settings(store):
+            for entry, fetch in found.data_files:
+                path = fetch(cache_dir)
+                if _md5(path) != entry.md5:
+                    with store.transaction() as tx:
+                        tx.dead_letter(
+                            INVENTORY_SOURCE,
+                            entry.key,
+                            "MD5 differs from manifest",
+                            json.dumps(entry.__dict__),
+                        )
+                    result.dead_letters += 1
+                    continue
+                with pa.OSFile(str(path)) as stream:
+                    rows = read_inventory(
+                        stream, columns=found.manifest.columns, products=connectors.products
+                    )
+                    loader.load(rows, progress)
+                result.files += 1
+    finally:
+        loader.close()
+    counts = loader.counts
+    result.rows, result.candidates, result.inserted = (
+        counts.rows,
+        counts.candidates,
+        counts.inserted,
+    )
+    result.no_metadata = counts.no_metadata
+    result.dead_letters += counts.dead_letters
     with store.transaction() as tx:
         tx.set_checkpoint(INVENTORY_SOURCE, found.name)
     return result
 
 
-def _chunks(
-    batches: Iterable[Any], connectors: BuildhubConnectors, chunk_size: int
-) -> Iterator[tuple[int, list[ArchiveCandidate], list[str]]]:
-    rows, candidates, rejects = 0, [], []
-    for batch in batches:
-        rows += batch.total
-        rejects.extend(batch.rejects)
-        for row in batch.rows:
-            candidate = derive_candidate(
-                row.key,
-                archive_url=connectors.archive.base_url,
-                products=connectors.products,
-                size=row.size,
-                date=row.last_modified,
-            )
-            if candidate is not None:
-                candidates.append(candidate)
-        if len(candidates) >= chunk_size:
-            yield rows, candidates, rejects
-            rows, candidates, rejects = 0, [], []
-    yield rows, candidates, rejects
-
-
-def _store_chunk(
-    store: Store,
-    resolver: MetadataResolver,
-    rows: int,
-    candidates: list[ArchiveCandidate],
-    rejects: list[str],
-    fetching: Future[Any],
-    result: InventoryResult,
-    progress: Progress | None,
-) -> None:
-    done = complete_candidates(resolver, candidates, origin="inventory", resolved=fetching.result())
-    with store.transaction() as tx:
-        result.inserted += insert_groups(tx, done.groups)
-        for line in rejects:
-            tx.dead_letter(INVENTORY_SOURCE, None, "inventory row cannot be read", line)
-        for candidate, error in done.rejects:
-            payload = json.dumps({"record_id": candidate.record_id, "record": candidate.record})
-            tx.dead_letter(INVENTORY_SOURCE, candidate.record_id, error, payload)
-    result.rows += rows
-    result.candidates += len(candidates)
-    result.no_metadata += len(done.waiting)
-    result.dead_letters += len(rejects) + len(done.rejects)
-    if progress:
-        progress(rows)
+@contextlib.contextmanager
+def _load_settings(store: Store) -> Iterator[None]:
+    """A DuckDB store holds its buffers to a bounded size while an inventory streams in."""
+    if store.engine.name != "duckdb":
+        yield
+        return
+    store.query(f"SET memory_limit = '{STORE_MEMORY_LIMIT}'")
+    store.query("SET preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        store.query("RESET memory_limit")
+        store.query("RESET preserve_insertion_order")
 
 
 def _locate_manifest(connectors: BuildhubConnectors, location: str, cache_dir: Path) -> _Manifest:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import pyarrow as pa
+
 from shipgauge.errors import SourceError
 from shipgauge.pipelines.buildhub_metadata import MetadataResolver
 from shipgauge.sources.archive import is_build_url, key_to_archive_url, record_from_url
@@ -22,7 +24,7 @@ from shipgauge.sources.buildhub_json import (
     records_to_store,
     validate_record,
 )
-from shipgauge.store import Transaction
+from shipgauge.store import Store, Transaction
 
 __all__ = [
     "ArchiveCandidate",
@@ -32,6 +34,8 @@ __all__ = [
     "derive_candidate",
     "format_download_date",
     "insert_groups",
+    "insert_table",
+    "new_rows",
 ]
 
 RowGroup = list[dict[str, Any]]
@@ -50,6 +54,7 @@ class Completion:
     """What completing candidates gave: row groups, archives still waiting, rejected ones."""
 
     groups: list[RowGroup] = field(default_factory=list)
+    sources: list[ArchiveCandidate] = field(default_factory=list)  # the candidate of each group
     waiting: list[tuple[ArchiveCandidate, str]] = field(default_factory=list)
     rejects: list[tuple[ArchiveCandidate, str]] = field(default_factory=list)
 
@@ -126,6 +131,7 @@ def complete_candidates(
             done.rejects.append((candidate, exc.message))
             continue
         done.groups.append(group)
+        done.sources.append(candidate)
     return done
 
 
@@ -144,23 +150,55 @@ def rows_of(record_id: str, record: dict[str, Any], origin: str) -> RowGroup:
 
 def insert_groups(tx: Transaction, groups: Sequence[RowGroup]) -> int:
     """Insert row groups whose record id is new (create-if-not-exists); returns rows added."""
-    ids = [g[0]["record_id"] for g in groups if g and g[0]["record_id"]]
-    hashes = [row["build_hash"] for g in groups for row in g]
-    taken = _existing(tx, "record_id", ids)
-    known = _existing(tx, "build_hash", hashes)
-    fresh: list[dict[str, Any]] = []
-    for group in groups:
-        record_id = group[0]["record_id"] if group else None
-        if record_id and record_id in taken:
-            continue
-        if record_id:
-            taken.add(record_id)
-        for row in group:
-            if row["build_hash"] not in known:
-                known.add(row["build_hash"])
-                fresh.append(row)
+    rows = [row for group in groups for row in group]
+    keep = new_rows(
+        tx,
+        groups=[i for i, group in enumerate(groups) for _ in group],
+        record_ids=[row["record_id"] for row in rows],
+        hashes=[row["build_hash"] for row in rows],
+    )
+    fresh = [row for row, kept in zip(rows, keep, strict=True) if kept]
     tx.insert_ignore("builds", fresh)
     return len(fresh)
+
+
+def new_rows(
+    tx: Transaction,
+    *,
+    groups: Sequence[int],
+    record_ids: Sequence[str | None],
+    hashes: Sequence[str],
+) -> list[bool]:
+    """Which rows to insert, in order: a group (one record and its beta copy, adjacent rows,
+    the first carrying the record id) is skipped when its record id is already stored or
+    came earlier (first writer wins); a row is skipped when its build hash is known."""
+    taken = _existing(tx, "record_id", [r for r in record_ids if r])
+    known = _existing(tx, "build_hash", list(hashes))
+    keep: list[bool] = []
+    current, skipped = None, False
+    for group, record_id, build_hash in zip(groups, record_ids, hashes, strict=True):
+        if group != current:
+            current, skipped = group, bool(record_id) and record_id in taken
+            if record_id:
+                taken.add(record_id)
+        kept = not skipped and build_hash not in known
+        if kept:
+            known.add(build_hash)
+        keep.append(kept)
+    return keep
+
+
+def insert_table(store: Store, table: pa.Table) -> None:
+    """Insert-or-ignore `builds` rows given as Arrow, inside the open `store.transaction()`.
+
+    An adapter: `Transaction.insert_ignore` takes row dicts, and turning an inventory's rows
+    into dicts and back costs more than deriving them, so the engine's own stage and merge
+    (what `insert_ignore` runs) take the Arrow table as it is.
+    """
+    if table.num_rows:
+        info = store.table("builds")
+        stage = store.engine.stage(store.conn, info, table.column_names, table)
+        store.engine.merge(store.conn, info, stage, table.column_names, (), None, table.num_rows)
 
 
 def _existing(tx: Transaction, column: str, values: list[str]) -> set[str]:

@@ -91,9 +91,9 @@ def search_builds(
     where = translate_query(request.get("query", {"match_all": {}}))
     aggs = _parse_aggs(request.get("aggs", request.get("aggregations")) or {})
     order = _order_by(request.get("sort"))
-    total = int(
-        store.query(f"SELECT count(*) FROM {MODEL} WHERE {where.sql}", where.params).scalar()
-    )
+    scan = _Scan(store)
+    aggregations = _run_aggs(scan, where, aggs) if aggs else None
+    total = scan.count(where)
     rows = (
         store.query(
             f"SELECT build_hash, document FROM {MODEL} WHERE {where.sql} ORDER BY {order} "
@@ -115,8 +115,8 @@ def search_builds(
         "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
         "hits": {"total": total, "max_score": 1.0 if hits else None, "hits": hits},
     }
-    if aggs:
-        response["aggregations"] = _run_aggs(store, where, aggs)
+    if aggregations is not None:
+        response["aggregations"] = aggregations
     response["took"] = int((time.perf_counter() - started) * 1000)
     return response
 
@@ -193,8 +193,29 @@ def _parse_aggs(spec: Mapping[str, Any]) -> list[Agg]:
     return parsed
 
 
-def _run_aggs(store: Store, where: Condition, aggs: list[Agg]) -> dict[str, Any]:
-    return {name: _run_agg(store, where, kind, params, sub) for name, kind, params, sub in aggs}
+class _Scan:
+    """One request's reads of the model; a count a terms aggregation already gave is reused.
+
+    A facet request (`size: 0` + terms) then scans the model once, not twice.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.query = store.query
+        self._counts: dict[tuple[str, str], int] = {}
+
+    def count(self, where: Condition) -> int:
+        key = (where.sql, repr(where.params))
+        if key not in self._counts:
+            sql = f"SELECT count(*) FROM {MODEL} WHERE {where.sql}"
+            self._counts[key] = int(self.query(sql, where.params).scalar())
+        return self._counts[key]
+
+    def counted(self, where: Condition, total: int) -> None:
+        self._counts[(where.sql, repr(where.params))] = total
+
+
+def _run_aggs(scan: _Scan, where: Condition, aggs: list[Agg]) -> dict[str, Any]:
+    return {name: _run_agg(scan, where, kind, params, sub) for name, kind, params, sub in aggs}
 
 
 def _field(params: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -202,24 +223,23 @@ def _field(params: Mapping[str, Any]) -> tuple[str, str] | None:
 
 
 def _run_agg(
-    store: Store, where: Condition, kind: str, params: dict[str, Any], sub: dict[str, Any]
+    scan: _Scan, where: Condition, kind: str, params: dict[str, Any], sub: dict[str, Any]
 ) -> dict[str, Any]:
     if kind == "filter":
         scoped = Condition.join([where, translate_query(params)], "AND", "TRUE")
-        count = store.query(f"SELECT count(*) FROM {MODEL} WHERE {scoped.sql}", scoped.params)
-        return {"doc_count": int(count.scalar()), **_run_aggs(store, scoped, _parse_aggs(sub))}
+        return {"doc_count": scan.count(scoped), **_run_aggs(scan, scoped, _parse_aggs(sub))}
     column = _field(params)
     if kind == "terms":
-        return _terms(store, where, params, column, sub)
+        return _terms(scan, where, params, column, sub)
     if column is None:
         return {"value": None} if kind != "date_histogram" else {"buckets": []}
     expr, _field_kind = column
     if kind == "cardinality":
         sql = f"SELECT count(DISTINCT {expr}) FROM {MODEL} WHERE {where.sql}"
-        return {"value": int(store.query(sql, where.params).scalar())}
+        return {"value": int(scan.query(sql, where.params).scalar())}
     if kind == "date_histogram":
-        return _date_histogram(store, where, params, expr, sub)
-    value = store.query(
+        return _date_histogram(scan, where, params, expr, sub)
+    value = scan.query(
         f"SELECT {_METRICS[kind]}({expr}) FROM {MODEL} WHERE {where.sql}", where.params
     ).scalar()
     if isinstance(value, datetime):
@@ -230,7 +250,7 @@ def _run_agg(
 
 
 def _terms(
-    store: Store,
+    scan: _Scan,
     where: Condition,
     params: dict[str, Any],
     column: tuple[str, str] | None,
@@ -240,11 +260,13 @@ def _terms(
         return {"doc_count_error_upper_bound": 0, "sum_other_doc_count": 0, "buckets": []}
     expr, _ = column
     rank = "max(version_key)" if expr == "version" else expr
-    rows = store.query(
-        f"SELECT {expr}, {rank}, count(*) FROM {MODEL} WHERE {where.sql} AND {expr} IS NOT NULL "
-        f"GROUP BY {expr}",
+    # NULL keys make no bucket, but their group completes the count of `where` for free.
+    grouped = scan.query(
+        f"SELECT {expr}, {rank}, count(*) FROM {MODEL} WHERE {where.sql} GROUP BY {expr}",
         where.params,
     ).rows
+    scan.counted(where, sum(int(r[2]) for r in grouped))
+    rows = [r for r in grouped if r[0] is not None]
     include = params.get("include")
     if isinstance(include, str):
         rows = [r for r in rows if re.fullmatch(include, str(r[0]))]
@@ -270,7 +292,7 @@ def _terms(
             bucket["key_as_string"] = _iso(key)
         if sub:
             scoped = Condition.join([where, Condition(f"{expr} = ?", [key])], "AND", "TRUE")
-            bucket.update(_run_aggs(store, scoped, _parse_aggs(sub)))
+            bucket.update(_run_aggs(scan, scoped, _parse_aggs(sub)))
         buckets.append(bucket)
     return {
         "doc_count_error_upper_bound": 0,
@@ -280,7 +302,7 @@ def _terms(
 
 
 def _date_histogram(
-    store: Store, where: Condition, params: dict[str, Any], expr: str, sub: dict[str, Any]
+    scan: _Scan, where: Condition, params: dict[str, Any], expr: str, sub: dict[str, Any]
 ) -> dict[str, Any]:
     interval = (
         params.get("calendar_interval") or params.get("interval") or params.get("fixed_interval")
@@ -291,7 +313,7 @@ def _date_histogram(
             "illegal_argument_exception", f"The supplied interval [{interval}] could not be parsed"
         )
     bucket_expr = f"date_trunc('{part}', {expr})"
-    rows = store.query(
+    rows = scan.query(
         f"SELECT {bucket_expr} AS bucket, count(*) FROM {MODEL} WHERE {where.sql} "
         f"AND {expr} IS NOT NULL GROUP BY bucket ORDER BY bucket",
         where.params,
@@ -307,7 +329,7 @@ def _date_histogram(
             scoped = Condition.join(
                 [where, Condition(f"{bucket_expr} = ?", [start])], "AND", "TRUE"
             )
-            bucket.update(_run_aggs(store, scoped, _parse_aggs(sub)))
+            bucket.update(_run_aggs(scan, scoped, _parse_aggs(sub)))
         buckets.append(bucket)
     return {"buckets": buckets}
 

@@ -132,24 +132,24 @@ def parse_report_time(value: str, field: str, *, end: bool = False) -> datetime:
 _SCOPED_TABLES = ("delivery_events", "delivery_event_commits")
 
 
-@lru_cache(maxsize=256)
-def _summary_sql(service: str | None, by_environment: bool, series: bool) -> str:
-    """The compiled report: totals (bucket all), then the series if asked, in one query."""
+@lru_cache(maxsize=8)
+def _summary_sql(by_service: bool, by_environment: bool, series: bool) -> str:
+    """The compiled report: totals (bucket all), then the series if asked, in one query.
+
+    Parameters, in order: the service once per scoped table, each part's window, the environment.
+    """
     models = {m.name: m for m in discover_models()}
     ctes: list[str] = []
-    if service is not None:
-        literal = exp.Literal.string(service).sql(dialect="duckdb")
+    if by_service:
         ctes += [
-            f"scoped_{table} AS (SELECT * FROM {table} WHERE service = {literal})"
+            f"scoped_{table} AS NOT MATERIALIZED (SELECT * FROM {table} WHERE service = ?)"
             for table in _SCOPED_TABLES
         ]
     needed = _dependencies("dora_summary", models) - {"dora_summary"}
     for model in model_order([models[name] for name in needed]):
-        tree = _scoped(sqlglot.parse_one(model.sql, read="duckdb"), service is not None)
+        tree = _scoped(sqlglot.parse_one(model.sql, read="duckdb"), by_service)
         ctes.append(f"{model.name} AS ({tree.sql(dialect='duckdb')})")
-    summary = _scoped(
-        sqlglot.parse_one(models["dora_summary"].sql, read="duckdb"), service is not None
-    )
+    summary = _scoped(sqlglot.parse_one(models["dora_summary"].sql, read="duckdb"), by_service)
     window = next(c for c in summary.find_all(exp.CTE) if c.alias == "report_window")
     window.set("this", sqlglot.parse_one(_WINDOW_SQL, read="duckdb"))
     parts = [f"SELECT 'total' AS part, * FROM ({summary.sql(dialect='duckdb')}) AS t"]
@@ -187,11 +187,12 @@ def summary_rows(
 ) -> list[dict[str, Any]]:
     """`dora_summary` rows for `window`: `part` total (one bucket), and with `series` also the
     rows cut by `window.interval` (`part` series)."""
-    params: list[Any] = [window.start, window.end, "all", window.benchmark]
+    params: list[Any] = [service] * len(_SCOPED_TABLES) if service is not None else []
+    params += [window.start, window.end, "all", window.benchmark]
     if series:
         params += [window.start, window.end, INTERVALS[window.interval], window.benchmark]
     params += [environment] if environment is not None else []
-    sql = _summary_sql(service, environment is not None, series)
+    sql = _summary_sql(service is not None, environment is not None, series)
     return store.query(sql, params).dicts()
 
 

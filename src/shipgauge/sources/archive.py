@@ -181,6 +181,8 @@ def record_from_url(url: str) -> dict[str, Any]:
         if len(parts) > 8 and "android-api" in parts[8]:
             platform = "-".join(parts[8].split("-")[8:11])
     elif "candidates" in url:
+        if len(parts) < 10:
+            raise SourceError(f"candidates path too short to hold a build: {url}", field="key")
         build = "".join(c for c in parts[7] if c.isdigit())
         version = f"{parts[6].removesuffix('-candidates')}rc{build}"
         if len(parts) > 10 and "funnelcake" in parts[8]:
@@ -219,7 +221,10 @@ def build_record_id(record: dict[str, Any]) -> str:
     channel = target["channel"]
     version = target["version"]
     if "nightly" in channel:
-        dated = record["download"]["url"].split("/")[8]
+        folders = record["download"]["url"].split("/")
+        if len(folders) < 9:
+            raise SourceError(f"nightly path lacks its dated folder: {folders[-1]}", field="key")
+        dated = folders[8]
         version = "-".join(dated.split("-")[:6]) + "_" + version
     prefix = "" if channel == "release" else f"{channel}_"
     raw = f"{record['source']['product']}_{prefix}{version}_{target['platform']}_{target['locale']}"

@@ -24,6 +24,7 @@ from shipgauge.errors import SourceError
 from shipgauge.sources.archive import version_sort_key
 
 __all__ = [
+    "LEGACY_CHECKS",
     "RECORD_SCHEMA",
     "build_hash",
     "build_row",
@@ -80,7 +81,7 @@ RECORD_SCHEMA: dict[str, Any] = {
 _VALIDATOR = jsonschema.Draft4Validator(RECORD_SCHEMA)
 _BETA_COPY_PRODUCT = "firefox"
 # v1's sanity checks on path-derived records (check_record, research §3.4).
-_LEGACY_CHECKS = (
+LEGACY_CHECKS = (
     ("target.version", re.compile(r"(\d+|\.|-|esr|rc|b|a|pre|funnelcake|real|plugin)+")),
     ("target.channel", re.compile(r"(release|aurora|beta|esr|nightly)(-old-id)?")),
     ("target.platform", re.compile(r"(win|mac|linux|android|maemo|eabi).*")),
@@ -149,7 +150,7 @@ def validate_record(record: Mapping[str, Any], *, what: str = "record") -> None:
 
 def check_legacy_record(record: Mapping[str, Any]) -> str | None:
     """Why v1 would refuse a path-derived record, or None when it passes (research §3.4)."""
-    for path, _ in _LEGACY_CHECKS:
+    for path, _ in LEGACY_CHECKS:
         part, name = path.split(".")
         value = record.get(part, {}).get(name)
         if not isinstance(value, str) or not _legacy_value_passes(path, value):
@@ -159,7 +160,7 @@ def check_legacy_record(record: Mapping[str, Any]) -> str | None:
 
 @functools.lru_cache(maxsize=8192)
 def _legacy_value_passes(path: str, value: str) -> bool:
-    return dict(_LEGACY_CHECKS)[path].fullmatch(value) is not None
+    return dict(LEGACY_CHECKS)[path].fullmatch(value) is not None
 
 
 def parse_buildhub_json(body: bytes, *, key: str = "buildhub.json") -> dict[str, Any]:

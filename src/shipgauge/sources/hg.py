@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
@@ -53,7 +53,7 @@ class PushRow:
     tip_node: str | None
 
     def as_row(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(vars(self))  # shallow: asdict deep-copies every list, slow for big pages
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class ChangesetRow:
         return self.description is not None
 
     def as_row(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(vars(self))
 
 
 @dataclass(frozen=True)

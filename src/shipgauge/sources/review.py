@@ -230,17 +230,17 @@ def bug_review(
     )
 
 
-def classify_bug(review: BugReview) -> Classification:
-    """Rule 8 over what Bugzilla said."""
+def classify_bug(review: BugReview, bug_id: int | None = None) -> Classification:
+    """Rule 8 over what Bugzilla said about bug `bug_id`."""
     if review.status == "inaccessible":
-        return Classification(ReviewSystem.NO_BUG, "bug-inaccessible")
+        return Classification(ReviewSystem.NO_BUG, "bug-inaccessible", bug_id)
     if review.status == "error":
-        return Classification(ReviewSystem.UNKNOWN, "bugzilla-error")
+        return Classification(ReviewSystem.UNKNOWN, "bugzilla-error", bug_id)
     if review.phabricator:
-        return Classification(ReviewSystem.PHABRICATOR, "phabricator-attachment")
+        return Classification(ReviewSystem.PHABRICATOR, "phabricator-attachment", bug_id)
     if review.raw_patch and review.review_granted:
-        return Classification(ReviewSystem.BMO, "bmo-review")
-    return Classification(ReviewSystem.UNKNOWN, "no-review-found")
+        return Classification(ReviewSystem.BMO, "bmo-review", bug_id)
+    return Classification(ReviewSystem.UNKNOWN, "no-review-found", bug_id)
 
 
 def classify(revision: Revision, lookup: Callable[[int], BugReview]) -> Classification:
@@ -248,5 +248,4 @@ def classify(revision: Revision, lookup: Callable[[int], BugReview]) -> Classifi
     verdict = triage(revision)
     if verdict.system is not None or verdict.bug_id is None:
         return verdict
-    decided = classify_bug(lookup(verdict.bug_id))
-    return Classification(decided.system, decided.rule, verdict.bug_id)
+    return classify_bug(lookup(verdict.bug_id), verdict.bug_id)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from pydantic import SecretStr
 
 from shipgauge.errors import UpstreamError
-from shipgauge.pipelines.telemetry import ChangesetWork, TelemetryServices
+from shipgauge.pipelines.telemetry import ChangesetWork, PingResult, TelemetryServices
 from shipgauge.pipelines.telemetry.engine import compute_ping, send_ping
 from shipgauge.sources.review import BugReview
 from tests.integration.telemetry.fake_mozilla import FakeMozilla, recorded
@@ -18,6 +19,18 @@ REPO = "integration/autoland"
 URL = "https://hg.mozilla.org/integration/autoland"
 NODE = "1234567812345678123456781234567812345678"
 OBSERVED = recorded("observed-classifier-behaviour.json")["determine_review_system"]
+
+
+def _compute(services: TelemetryServices, work: ChangesetWork) -> PingResult:
+    return services.run(compute_ping(services, work))
+
+
+def _send(services: TelemetryServices, work: ChangesetWork) -> PingResult:
+    return services.run(send_ping(services, _compute(services, work)))
+
+
+def _review(services: TelemetryServices, bug: int) -> BugReview:
+    return services.run(services.bugzilla.review(bug))
 
 
 def _serve_bug_state(
@@ -57,7 +70,7 @@ def test_compute_ping_reproduces_observed_upstream_behaviour_over_http(
     mozilla.raw_rev(REPO, NODE)
     if case["bug_looked_up"] is not None:
         _serve_bug_state(recorded_http, mozilla, case["bug_looked_up"], case["bmo_state"])
-    result = compute_ping(services, ChangesetWork(REPO, URL, NODE))
+    result = _compute(services, ChangesetWork(REPO, URL, NODE))
     assert result.status == "pending", result.error
     assert result.ping is not None
     assert result.ping["reviewSystemUsed"] == case["result"]
@@ -75,7 +88,7 @@ def test_compute_ping_builds_the_upstream_ping_of_the_sample(
     mozilla.json_rev(REPO, NODE)
     mozilla.raw_rev(REPO, NODE)
     mozilla.bug(1463962, ["phabricator", "raw patch"])
-    result = compute_ping(services, ChangesetWork(REPO, URL, NODE, 64752, 1))
+    result = _compute(services, ChangesetWork(REPO, URL, NODE, 64752, 1))
     assert result.ping == {
         "changesetID": NODE,
         "diffstat": {"additions": 1, "changedFiles": 1, "deletions": 1},
@@ -92,7 +105,7 @@ def test_compute_ping_reports_an_unknown_changeset(
     recorded_http: RecordedHttpServer, services: TelemetryServices
 ) -> None:
     recorded_http.add("GET", f"/{REPO}/json-rev/{NODE}", status=404, body={"error": "unknown"})
-    result = compute_ping(services, ChangesetWork(REPO, URL, NODE))
+    result = _compute(services, ChangesetWork(REPO, URL, NODE))
     assert (result.status, result.error) == ("error", f"no changeset {NODE} in {REPO}")
 
 
@@ -100,7 +113,7 @@ def test_compute_ping_marks_a_ping_that_breaks_the_schema_invalid(
     mozilla: FakeMozilla, services: TelemetryServices
 ) -> None:
     mozilla.json_rev(REPO, NODE, desc="No bug - x", pushdate=[-5, 0])
-    result = compute_ping(services, ChangesetWork(REPO, URL, NODE))
+    result = _compute(services, ChangesetWork(REPO, URL, NODE))
     assert result.status == "invalid"
     assert (
         result.error == "hgpush ping fails its schema at pushDate: -5 is less than the minimum of 0"
@@ -112,7 +125,7 @@ def test_send_ping_puts_json_to_the_document_url(
 ) -> None:
     mozilla.json_rev(REPO, NODE, desc="No bug - x")
     path = mozilla.ingestion(NODE)
-    result = send_ping(services, compute_ping(services, ChangesetWork(REPO, URL, NODE)))
+    result = _send(services, ChangesetWork(REPO, URL, NODE))
     assert (result.status, result.http_status, result.attempts) == ("sent", 200, 1)
     (put,) = mozilla.pings()
     assert put.path == path == "/submit/eng-workflow/hgpush/1/12345678-1234-5678-1234-567812345678"
@@ -125,7 +138,7 @@ def test_send_ping_retries_then_keeps_the_failure(
 ) -> None:
     mozilla.json_rev(REPO, NODE, desc="No bug - x")
     mozilla.ingestion(NODE, status=503)
-    result = send_ping(services, compute_ping(services, ChangesetWork(REPO, URL, NODE)))
+    result = _send(services, ChangesetWork(REPO, URL, NODE))
     assert (result.status, result.attempts) == ("failed", 1)
     assert "HTTP 503" in (result.error or "")
     assert len(mozilla.pings()) == 2  # http_retries=1: one try and one retry
@@ -137,7 +150,11 @@ def test_bugzilla_looks_each_bug_up_once_and_sends_the_api_key(
     mozilla.bug(5, ["raw patch"], history=True)
     keyed = settings.model_copy(update={"bmo_api_key": SecretStr("secret-key")})
     with TelemetryServices.from_settings(keyed) as services:
-        results = list(services.bugzilla.http.map(services.bugzilla.review, [5] * 8))
+
+        async def eight_askers() -> list[BugReview]:
+            return await asyncio.gather(*(services.bugzilla.review(5) for _ in range(8)))
+
+        results = services.run(eight_askers())
     assert set(results) == {BugReview("ok", raw_patch=True, review_granted=True)}
     paths = [r.path for r in recorded_http.requests]
     assert paths == ["/rest/bug/5/attachment", "/rest/bug/5/history"]
@@ -150,7 +167,7 @@ def test_bugzilla_error_body_with_200_means_inaccessible(
     recorded_http: RecordedHttpServer, services: TelemetryServices
 ) -> None:
     recorded_http.add("GET", "/rest/bug/7/attachment", body={"error": True, "code": 102})
-    assert services.bugzilla.review(7) == BugReview("inaccessible")
+    assert _review(services, 7) == BugReview("inaccessible")
 
 
 def test_bugzilla_5xx_raises_and_is_not_cached(
@@ -162,8 +179,8 @@ def test_bugzilla_5xx_raises_and_is_not_cached(
         [Response(status=502), Response(status=502), Response(body={"bugs": {"9": []}})],
     )
     with pytest.raises(UpstreamError, match="HTTP 502"):
-        services.bugzilla.review(9)
-    assert services.bugzilla.review(9) == BugReview("ok")  # asked again, now answered
+        _review(services, 9)
+    assert _review(services, 9) == BugReview("ok")  # asked again, now answered
     assert services.bugzilla.take_fetched()[0]["status"] == "ok"
 
 
@@ -172,4 +189,4 @@ def test_bugzilla_body_that_is_not_json_raises(
 ) -> None:
     recorded_http.add("GET", "/rest/bug/11/attachment", body="<html>maintenance</html>")
     with pytest.raises(UpstreamError, match="not JSON"):
-        services.bugzilla.review(11)
+        _review(services, 11)

@@ -76,8 +76,8 @@ def test_scan_pushlog_pages_from_the_checkpoint_and_stops_at_lastpushid(
     first = scan_pushlog(store=store, http=http, repo=REPO, page_size=2)
     assert (first.pages, first.pushes, first.checkpoint) == (3, 5, 5)
     assert store.checkpoint("hg:integration/autoland") == "5"
-    asked = [(r.query["startID"], r.query["endID"]) for r in recorded_http.requests]
-    assert asked == [("0", "2"), ("2", "4"), ("4", "5")]
+    asked = sorted((r.query["startID"], r.query["endID"]) for r in recorded_http.requests)
+    assert asked == [("0", "2"), ("2", "4"), ("4", "5")]  # pages after the first come at once
     mozilla.pushlog(REPO, {"lastpushid": 5, "pushes": {}}, 5, 7)
     again = scan_pushlog(store=store, http=http, repo=REPO, page_size=2)
     assert (again.pages, again.pushes, again.checkpoint) == (1, 0, 5)

@@ -147,17 +147,18 @@ def test_open_gzip_decompresses_the_chunk_vector() -> None:
     assert stream.read().decode() == case["gzip_chunk_test"]["decompressed"]
 
 
-def test_read_inventory_filters_and_rejects() -> None:
+def test_read_inventory_keeps_archive_keys_of_product_folders() -> None:
     data = (BUILDHUB / "buildhub1/inventory-simple.csv").read_bytes() + b'"b","k"\n'
     batches = list(
         inventory.read_inventory(
             io.BytesIO(gzip.compress(data)), products=("firefox", "mobile", "devedition")
         )
     )
-    rows = [r for b in batches for r in b.rows]
+    keys = [k for b in batches for k in b.rows.column("Key").to_pylist()]
     rejects = [r for b in batches for r in b.rejects]
     assert sum(b.total for b in batches) == 16
-    assert len(rejects) == 2 and rejects[0] == '"b","k"'
-    assert "thunderbird" not in " ".join(r.key for r in rows)
-    assert all(not r.key.endswith(".mar") for r in rows)
-    assert rows[0].size == 50000 and rows[0].last_modified == "2017-06-02T12:20:10.2Z"
+    assert rejects == ['"b","k"']
+    assert "thunderbird" not in " ".join(keys)
+    assert keys and all(not k.endswith((".mar", ".txt")) for k in keys)
+    first = batches[0].rows.slice(0, 1).to_pylist()[0]
+    assert (first["Size"], first["LastModifiedDate"]) == ("50000", "2017-06-02T12:20:10.2Z")

@@ -1,7 +1,7 @@
 // Dashboard shell: a hash router over SHIPGAUGE_PAGES; every panel fetches one model as JSON.
 (function () {
   const pages = window.SHIPGAUGE_PAGES;
-  const { draw, format } = window.ShipgaugeCharts;
+  const { draw } = window.ShipgaugeCharts;
 
   function renderNav(current) {
     const nav = document.getElementById("nav");
@@ -14,6 +14,11 @@
       if (id === current) a.className = "active";
       nav.appendChild(a);
     }
+  }
+
+  // Tables show ids and counts in full; charts abbreviate (format).
+  function cell(v) {
+    return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6)));
   }
 
   function table(columns, rows) {
@@ -30,7 +35,7 @@
       for (const c of columns) {
         const td = tr.insertCell();
         const v = row[c];
-        td.textContent = v === null || v === undefined ? "" : typeof v === "number" ? format(v) : String(v);
+        td.textContent = v === null || v === undefined ? "" : typeof v === "number" ? cell(v) : String(v);
         if (typeof v === "number") td.className = "num";
       }
     }
@@ -52,6 +57,7 @@
     section.querySelector(".about").textContent = available.get(panel.model);
     const params = new URLSearchParams({ limit: String(panel.limit || 500) });
     if (panel.orderBy) params.set("order_by", panel.orderBy);
+    for (const [column, value] of Object.entries(panel.filter || {})) params.set(column, value);
     const response = await fetch(`/api/v1/models/${panel.model}?${params}`);
     const data = await response.json();
     if (!response.ok) {
@@ -78,6 +84,7 @@
     renderNav(id);
     const main = document.getElementById("page");
     main.innerHTML = "";
+    main.dataset.ready = "false";
     main.dataset.page = id;
     const models = await (await fetch("/api/v1/models")).json();
     const available = new Map(models.map((m) => [m.name, m.description]));

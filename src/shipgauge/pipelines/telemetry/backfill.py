@@ -18,6 +18,7 @@ from shipgauge.pipelines.telemetry.engine import (
     ChangesetWork,
     PingResult,
     compute_ping,
+    run_bounded,
     run_pings,
     send_ping,
 )
@@ -73,7 +74,7 @@ def backfill(
 
     def works() -> Iterator[ChangesetWork]:
         pages = iter_pushlog(
-            services.hg, repo=repo, start_id=start_id, end_id=end_id, page_size=page_size
+            services.pushlog, repo=repo, start_id=start_id, end_id=end_id, page_size=page_size
         )
         for page in pages:
             if page.pushlog is None:
@@ -107,7 +108,8 @@ def backfill(
 
 def dump_ping(services: TelemetryServices, node: str, *, repo_url: str) -> PingResult:
     """The ping of one changeset, computed and not sent; NotFound if hg does not know it."""
-    result = compute_ping(services, ChangesetWork(hg.repo_path(repo_url), repo_url, node))
+    work = ChangesetWork(hg.repo_path(repo_url), repo_url, node)
+    result = services.run(compute_ping(services, work))
     if result.status == "error":
         kind = NotFound if (result.error or "").startswith("no changeset") else UpstreamError
         raise kind(result.error or "lookup failed", field="changeset")
@@ -130,8 +132,7 @@ def resend(
         if not rows:
             return sink.counts
         after = (rows[-1]["repo"], rows[-1]["changeset"])
-        for result in services.ingestion.map(lambda r: send_ping(services, _stored(r)), rows):
-            sink.add(result)
+        run_bounded(services, lambda row: send_ping(services, _stored(row)), rows, sink)
         sink.flush()
 
 

@@ -7,17 +7,19 @@ is retried by the connector and then raises UpstreamError: the changeset is dead
 retried later instead of being misfiled as `unknown` (upstream crashed there).
 
 Many changesets share a bug, so each bug is looked up once per `ttl_s` (upstream asked again for
-every changeset, quirk C5); concurrent askers for one bug wait for the same request.
+every changeset, quirk C5); concurrent askers for one bug wait for the same request. Lookups run on
+the services' event loop; `preload` and `take_fetched` may be called from any thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from concurrent.futures import Future
-from datetime import UTC, datetime, timedelta
+import time
+from datetime import UTC, datetime
 from typing import Any
 
-from shipgauge.connectors.http import HttpConnector
+from shipgauge.connectors.async_http import AsyncHttpConnector
 from shipgauge.errors import UpstreamError
 from shipgauge.sources import review
 from shipgauge.sources.review import BugReview
@@ -26,51 +28,55 @@ __all__ = ["BugzillaClient"]
 
 
 class BugzillaClient:
-    """Review facts of bugs through an HttpConnector on `{bmo_url}/rest`."""
+    """Review facts of bugs through an AsyncHttpConnector on `{bmo_url}/rest`."""
 
-    def __init__(self, http: HttpConnector, *, ttl_s: float = 3600.0) -> None:
+    def __init__(self, http: AsyncHttpConnector, *, ttl_s: float = 3600.0) -> None:
         self.http = http
-        self.ttl = timedelta(seconds=ttl_s)
+        self.ttl_s = ttl_s
         self._lock = threading.Lock()
-        self._known: dict[int, Future[BugReview]] = {}
+        self._known: dict[int, tuple[BugReview, float]] = {}  # answer, monotonic expiry
+        self._asking: dict[int, asyncio.Future[BugReview]] = {}
         self._fetched: dict[int, tuple[BugReview, datetime]] = {}
 
     def preload(self, rows: list[dict[str, Any]]) -> None:
         """Seed the cache with stored `bugzilla_bug_reviews` rows younger than the TTL."""
-        oldest = datetime.now(UTC) - self.ttl
-        for row in rows:
-            if row["fetched_at"] < oldest:
-                continue
-            done: Future[BugReview] = Future()
-            done.set_result(
-                BugReview(
-                    row["status"],
-                    phabricator=row["phabricator"],
-                    raw_patch=row["raw_patch"],
-                    review_granted=row["review_granted"],
-                )
-            )
-            self._known[int(row["bug_id"])] = done
-
-    def review(self, bug_id: int) -> BugReview:
-        """The bug's review facts: cached, or looked up once for every thread that asks."""
+        now, clock = datetime.now(UTC), time.monotonic()
         with self._lock:
-            future = self._known.get(bug_id)
-            owner = future is None
-            if future is None:
-                future = self._known[bug_id] = Future()
-        if not owner:
-            return future.result()
+            for row in rows:
+                left = self.ttl_s - (now - row["fetched_at"]).total_seconds()
+                if left > 0:
+                    found = BugReview(
+                        row["status"],
+                        phabricator=row["phabricator"],
+                        raw_patch=row["raw_patch"],
+                        review_granted=row["review_granted"],
+                    )
+                    self._known[int(row["bug_id"])] = (found, clock + left)
+
+    async def review(self, bug_id: int) -> BugReview:
+        """The bug's review facts: cached, or looked up once for every task that asks."""
+        known = self._known.get(bug_id)
+        if known is not None and known[1] > time.monotonic():
+            return known[0]
+        asking = self._asking.get(bug_id)
+        if asking is not None:
+            return await asyncio.shield(asking)  # a cancelled asker must not cancel the others
+        asking = self._asking[bug_id] = asyncio.get_running_loop().create_future()
         try:
-            found = self._lookup(bug_id)
-        except BaseException as exc:
-            with self._lock:
-                del self._known[bug_id]  # a failure is not cached: the next asker tries again
-            future.set_exception(exc)
+            found = await self._lookup(bug_id)
+        except Exception as exc:  # not cached: the next asker tries again
+            asking.set_exception(exc)
+            asking.exception()  # the owner re-raises it; waiters, if any, get it too
             raise
-        future.set_result(found)
-        if found.status != "error":
-            with self._lock:
+        except BaseException:
+            asking.cancel()
+            raise
+        finally:
+            del self._asking[bug_id]
+        asking.set_result(found)
+        with self._lock:
+            self._known[bug_id] = (found, time.monotonic() + self.ttl_s)
+            if found.status != "error":
                 self._fetched[bug_id] = (found, datetime.now(UTC))
         return found
 
@@ -90,9 +96,9 @@ class BugzillaClient:
             for bug_id, (found, at) in fetched.items()
         ]
 
-    def _get(self, path: str, **params: Any) -> Any | None:
+    async def _get(self, path: str, **params: Any) -> Any | None:
         """The JSON answer, or None when Bugzilla says the bug is not accessible."""
-        response = self.http.request("GET", path, params=params, ok_statuses=range(400, 500))
+        response = await self.http.request("GET", path, params=params, ok_statuses=range(400, 500))
         try:
             doc = response.json()
         except ValueError:
@@ -107,16 +113,16 @@ class BugzillaClient:
             raise _BugzillaRefused
         return doc
 
-    def _lookup(self, bug_id: int) -> BugReview:
+    async def _lookup(self, bug_id: int) -> BugReview:
         try:
-            attachments_doc = self._get(f"/bug/{bug_id}/attachment", exclude_fields="data")
+            attachments_doc = await self._get(f"/bug/{bug_id}/attachment", exclude_fields="data")
             if attachments_doc is None:
                 return BugReview("inaccessible")
             attachments = review.parse_bug_attachments(attachments_doc, bug_id)
             found = review.bug_review(attachments)
             if not found.needs_history:
                 return found
-            history_doc = self._get(f"/bug/{bug_id}/history")
+            history_doc = await self._get(f"/bug/{bug_id}/history")
         except _BugzillaRefused:
             return BugReview("error")
         if history_doc is None:

@@ -56,7 +56,7 @@ class ConsumeResult:
 
 def fetch_push(services: TelemetryServices, repo: str, push_id: int) -> hg.Pushlog:
     """One push with its full changesets: `json-pushes?startID={id-1}&endID={id}`."""
-    page = next(iter_pushlog(services.hg, repo=repo, start_id=push_id - 1, end_id=push_id))
+    page = next(iter_pushlog(services.pushlog, repo=repo, start_id=push_id - 1, end_id=push_id))
     if page.pushlog is None:
         raise SourceError(f"pushlog of {repo} push {push_id}: {page.error}")
     if not any(p.push_id == push_id for p in page.pushlog.pushes):
@@ -122,7 +122,7 @@ def consume(
                 return exc
 
         fetched: list[tuple[hg.PushMessage, hg.Pushlog]] = []
-        for (message, body), got in zip(wanted, services.hg.map(fetch, wanted), strict=True):
+        for (message, body), got in zip(wanted, services.pushlog.map(fetch, wanted), strict=True):
             if isinstance(got, ShipgaugeError):
                 key = f"{message.repo}:{message.pushes[0].push_id}"
                 log.warning("dead-lettered push %s: %s", key, got.message)

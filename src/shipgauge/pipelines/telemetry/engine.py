@@ -1,24 +1,26 @@
 """One changeset → its hgpush ping: json-rev, classification, diffstat, schema check, send.
 
-`run_pings` runs that over any stream of changesets on `concurrency` threads and hands each
-result to a sink on the calling thread, so all store writes stay on one thread.
+The lookups and the send are coroutines on the services' event loop. `run_pings` runs them over
+any stream of changesets, `concurrency` at a time, and hands every result to a sink on the calling
+thread: that thread alone pulls the stream and writes the store, while requests stay in flight.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+import queue
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from shipgauge.errors import NotFound, SourceError, UpstreamError
 from shipgauge.pipelines.telemetry.services import TelemetryServices
 from shipgauge.sources import hg
 from shipgauge.sources.diffstat import Diffstat, parse_diffstat
 from shipgauge.sources.hgpush_ping import DIFFSTAT_SYSTEMS, build_ping, validate_ping
-from shipgauge.sources.review import Classification, classify
+from shipgauge.sources.review import Classification, classify_bug, triage
 
 __all__ = [
     "ChangesetWork",
@@ -26,6 +28,7 @@ __all__ = [
     "ResultSink",
     "compute_ping",
     "fetch_revision",
+    "run_bounded",
     "run_pings",
     "send_ping",
 ]
@@ -34,6 +37,7 @@ log = logging.getLogger("shipgauge.telemetry")
 # With nothing finished for this long, the sink may commit what it holds.
 IDLE_S = 0.05
 Status = Literal["pending", "sent", "failed", "invalid", "error"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -74,9 +78,9 @@ class ResultSink(Protocol):
     def idle(self) -> None: ...
 
 
-def fetch_revision(services: TelemetryServices, repo: str, node: str) -> hg.Revision:
+async def fetch_revision(services: TelemetryServices, repo: str, node: str) -> hg.Revision:
     """`{hg}/{repo}/json-rev/{node}`; NotFound when hg.mozilla.org does not know it."""
-    response = services.hg.request("GET", f"/{repo}/json-rev/{node}", ok_statuses=(404,))
+    response = await services.hg.request("GET", f"/{repo}/json-rev/{node}", ok_statuses=(404,))
     if response.status_code == 404:
         raise NotFound(f"no changeset {node} in {repo}", field="changeset")
     try:
@@ -85,20 +89,22 @@ def fetch_revision(services: TelemetryServices, repo: str, node: str) -> hg.Revi
         raise UpstreamError(f"hg.mozilla.org: json-rev of {repo}/{node} is not JSON") from None
 
 
-def compute_ping(services: TelemetryServices, work: ChangesetWork) -> PingResult:
+async def compute_ping(services: TelemetryServices, work: ChangesetWork) -> PingResult:
     """Look the changeset up, classify it, build and validate its ping (nothing is sent).
 
     Lookup failures (unknown changeset, upstream down) come back as status `error`; a ping that
     breaks the schema as `invalid`. Neither raises, so one changeset never stops a batch.
     """
     try:
-        revision = fetch_revision(services, work.repo, work.node)
-        verdict = classify(revision, services.bugzilla.review)
+        revision = await fetch_revision(services, work.repo, work.node)
+        verdict = triage(revision)
+        if verdict.system is None and verdict.bug_id is not None:
+            verdict = classify_bug(await services.bugzilla.review(verdict.bug_id), verdict.bug_id)
         assert verdict.system is not None
         diffstat = None
         if verdict.system in DIFFSTAT_SYSTEMS:
-            patch = services.hg.request("GET", f"/{work.repo}/raw-rev/{work.node}").text
-            diffstat = parse_diffstat(patch)
+            patch = await services.hg.request("GET", f"/{work.repo}/raw-rev/{work.node}")
+            diffstat = parse_diffstat(patch.text)
     except (NotFound, SourceError, UpstreamError) as exc:
         log.warning("changeset %s of %s: %s", work.node, work.repo, exc.message)
         return PingResult(work, "error", error=exc.message)
@@ -122,14 +128,14 @@ def compute_ping(services: TelemetryServices, work: ChangesetWork) -> PingResult
     return replace(result, document_id=docid)
 
 
-def send_ping(services: TelemetryServices, result: PingResult) -> PingResult:
+async def send_ping(services: TelemetryServices, result: PingResult) -> PingResult:
     """PUT the ping to ingestion (the connector retries 5xx and timeouts); `sent` or `failed`."""
     if result.document_id is None:
         return result
     path = services.target.path(result.document_id)
     tries = result.attempts + 1
     try:
-        response = services.ingestion.request(
+        response = await services.ingestion.request(
             "PUT", path, json=result.ping, ok_statuses=range(400, 500)
         )
     except UpstreamError as exc:
@@ -156,40 +162,79 @@ def run_pings(
     *,
     send: bool,
 ) -> None:
-    """Compute (and with `send`, send) the ping of every changeset, `concurrency` at a time.
+    """Compute (and with `send`, send) the ping of every changeset, `concurrency` at a time."""
 
-    `works` is pulled lazily on this thread (a generator may write to the store as it goes), at
-    most twice the concurrency ahead, so memory stays flat however many changesets stream by.
-    """
+    async def one(work: ChangesetWork) -> PingResult:
+        result = await compute_ping(services, work)
+        return await send_ping(services, result) if send and result.status == "pending" else result
 
-    def one(work: ChangesetWork) -> PingResult:
-        result = compute_ping(services, work)
-        return send_ping(services, result) if send and result.status == "pending" else result
-
-    _bounded(one, works, services.concurrency, sink)
+    run_bounded(services, one, works, sink)
 
 
-def _bounded(
-    fn: Callable[[ChangesetWork], PingResult],
-    works: Iterable[ChangesetWork],
-    workers: int,
+def run_bounded(
+    services: TelemetryServices,
+    fn: Callable[[T], Awaitable[PingResult]],
+    items: Iterable[T],
     sink: ResultSink,
 ) -> None:
-    items = iter(works)
-    running: set[Future[PingResult]] = set()
+    """`fn` over `items` on the services' loop, `concurrency` at a time; results to `sink` here.
+
+    `items` is pulled lazily on this thread (a generator may write to the store as it goes), at
+    most twice the concurrency ahead, so memory stays flat however many changesets stream by.
+    With nothing finished for IDLE_S the sink is told it is idle (it may commit what it holds).
+    """
+    loop = services.loop.loop
+    gate = asyncio.Semaphore(services.concurrency)
+    finished: queue.SimpleQueue[PingResult | BaseException] = queue.SimpleQueue()
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def one(item: T) -> None:
+        async with gate:
+            try:
+                finished.put(await fn(item))
+            except Exception as exc:
+                finished.put(exc)
+
+    def start(batch: list[T]) -> None:  # on the loop
+        for item in batch:
+            task = loop.create_task(one(item))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+    def cancel_all() -> None:  # on the loop
+        for task in list(tasks):
+            task.cancel()
+
+    pending, ahead = 0, services.concurrency * 2
+    source = iter(items)
     exhausted = False
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="telemetry") as pool:
+    try:
         while True:
-            while not exhausted and len(running) < workers * 2:
-                work = next(items, None)
-                if work is None:
+            batch: list[T] = []
+            while not exhausted and pending + len(batch) < ahead:
+                try:
+                    batch.append(next(source))
+                except StopIteration:
                     exhausted = True
-                else:
-                    running.add(pool.submit(fn, work))
-            if not running:
+            if batch:
+                loop.call_soon_threadsafe(start, batch)
+                pending += len(batch)
+            if not pending:
                 return
-            done, running = wait(running, timeout=IDLE_S, return_when=FIRST_COMPLETED)
-            if not done:
+            try:
+                got = finished.get(timeout=IDLE_S)
+            except queue.Empty:
                 sink.idle()
-            for future in done:
-                sink.add(future.result())
+                continue
+            while True:
+                pending -= 1
+                if isinstance(got, BaseException):
+                    raise got
+                sink.add(got)
+                try:
+                    got = finished.get_nowait()
+                except queue.Empty:
+                    break
+    except BaseException:
+        loop.call_soon_threadsafe(cancel_all)
+        raise

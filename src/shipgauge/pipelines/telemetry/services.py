@@ -1,10 +1,18 @@
-"""The outside services commit telemetry talks to, built once from the settings."""
+"""The outside services commit telemetry talks to, built once from the settings.
+
+The pushlog is read page by page through the synchronous `HttpConnector` that `pipelines.pushlog`
+uses. The per-changeset requests (json-rev, raw-rev, Bugzilla, ingestion) go through
+`AsyncHttpConnector`s on the services' own event loop thread, `concurrency` at a time each.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from shipgauge.config import Settings
+from shipgauge.connectors.async_http import AsyncHttpConnector, EventLoopThread
 from shipgauge.connectors.http import HttpConnector
 from shipgauge.errors import ConfigError
 from shipgauge.pipelines.telemetry.bugzilla import BugzillaClient
@@ -13,6 +21,9 @@ from shipgauge.sources.hgpush_ping import IngestionLayout, document_id, ingestio
 __all__ = ["PingTarget", "TelemetryServices"]
 
 LAYOUTS: tuple[IngestionLayout, ...] = ("current", "legacy")
+# Pushlog pages fetched at once (and twice that held ahead): each holds up to page_size pushes.
+PUSHLOG_CONCURRENCY = 4
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -35,13 +46,18 @@ class PingTarget:
 
 @dataclass
 class TelemetryServices:
-    """hg.mozilla.org, Bugzilla and telemetry ingestion, plus how many requests run at once."""
+    """hg.mozilla.org (pushlog pages, then changesets), Bugzilla and telemetry ingestion.
 
-    hg: HttpConnector
+    `concurrency` bounds the changesets in flight; `loop` runs the async connectors.
+    """
+
+    pushlog: HttpConnector
+    hg: AsyncHttpConnector
     bugzilla: BugzillaClient
-    ingestion: HttpConnector
+    ingestion: AsyncHttpConnector
     target: PingTarget
     concurrency: int
+    loop: EventLoopThread
 
     @classmethod
     def from_settings(
@@ -56,8 +72,10 @@ class TelemetryServices:
             )
         workers = max(concurrency or settings.telemetry_concurrency, 1)
 
-        def connector(url: str, name: str, headers: dict[str, str] | None = None) -> HttpConnector:
-            return HttpConnector(
+        def connector(
+            url: str, name: str, headers: dict[str, str] | None = None
+        ) -> AsyncHttpConnector:
+            return AsyncHttpConnector(
                 url,
                 name=name,
                 timeout_s=settings.http_timeout_s,
@@ -72,10 +90,20 @@ class TelemetryServices:
             "Bugzilla",
             {"X-BUGZILLA-API-KEY": key} if key else None,
         )
+        hg = connector(settings.hg_url, "hg.mozilla.org")
+        ingestion = connector(settings.telemetry_url, "telemetry ingestion")
+        pushlog = HttpConnector(
+            settings.hg_url,
+            name="hg.mozilla.org",
+            timeout_s=settings.http_timeout_s,
+            retries=settings.http_retries,
+            concurrency=min(workers, PUSHLOG_CONCURRENCY),
+        )
         return cls(
-            hg=connector(settings.hg_url, "hg.mozilla.org"),
+            pushlog=pushlog,
+            hg=hg,
             bugzilla=BugzillaClient(bmo, ttl_s=settings.telemetry_bmo_cache_ttl_s),
-            ingestion=connector(settings.telemetry_url, "telemetry ingestion"),
+            ingestion=ingestion,
             target=PingTarget(
                 namespace=settings.telemetry_ping_namespace,
                 doctype=settings.telemetry_ping_doctype,
@@ -83,11 +111,22 @@ class TelemetryServices:
                 layout=layout,  # checked against LAYOUTS above
             ),
             concurrency=workers,
+            loop=EventLoopThread("telemetry-http"),
         )
 
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine of these services on their loop; wait here for its result."""
+        return self.loop.run(coro)
+
     def close(self) -> None:
+        self.pushlog.close()
+        if not self.loop.loop.is_closed():
+            self.run(self._aclose())
+            self.loop.close()
+
+    async def _aclose(self) -> None:
         for http in (self.hg, self.bugzilla.http, self.ingestion):
-            http.close()
+            await http.aclose()
 
     def __enter__(self) -> TelemetryServices:
         return self
