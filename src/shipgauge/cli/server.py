@@ -8,7 +8,7 @@ import typer
 
 from shipgauge.cli._output import console, print_json, print_rows
 from shipgauge.cli._state import state
-from shipgauge.pipelines.demo import run_demo
+from shipgauge.pipelines.demo import demo_reports, run_demo
 
 __all__ = ["register"]
 
@@ -36,10 +36,19 @@ def demo(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = 
     """Create the store and load the bundled sample data of every capability."""
     cli = state(ctx)
     loaded = run_demo(cli.store)
+    reports = demo_reports(cli.store)
     if as_json:
-        print_json({"db": cli.settings.db, "loaded": loaded})
+        print_json(
+            {
+                "db": cli.settings.db,
+                "loaded": loaded,
+                "reports": {title: result.dicts() for title, result in reports},
+            }
+        )
         return
     print_rows(["table", "rows"], sorted(loaded.items()), title=f"demo store: {cli.settings.db}")
+    for title, result in reports:
+        print_rows(result.columns, result.rows, title=title)
     console.print('Try: shipgauge query "SELECT * FROM ingest_status"  ·  shipgauge serve')
 
 

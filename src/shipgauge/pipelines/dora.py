@@ -130,19 +130,22 @@ def parse_report_time(value: str, field: str, *, end: bool = False) -> datetime:
 
 
 _SCOPED_TABLES = ("delivery_events", "delivery_event_commits")
+_SERVICE = "'<shipgauge:service>'"
 
 
 @lru_cache(maxsize=8)
 def _summary_sql(by_service: bool, by_environment: bool, series: bool) -> str:
     """The compiled report: totals (bucket all), then the series if asked, in one query.
 
-    Parameters, in order: the service once per scoped table, each part's window, the environment.
+    Parameters, in order: each part's window, then the environment. The service is written in
+    as a literal (`_SERVICE` is replaced per call): DuckDB prunes far better on a constant than
+    on a parameter (4.5 s against 0.5 s for one service of the 1M-deployment benchmark).
     """
     models = {m.name: m for m in discover_models()}
     ctes: list[str] = []
     if by_service:
         ctes += [
-            f"scoped_{table} AS NOT MATERIALIZED (SELECT * FROM {table} WHERE service = ?)"
+            f"scoped_{table} AS NOT MATERIALIZED (SELECT * FROM {table} WHERE service = {_SERVICE})"
             for table in _SCOPED_TABLES
         ]
     needed = _dependencies("dora_summary", models) - {"dora_summary"}
@@ -187,12 +190,13 @@ def summary_rows(
 ) -> list[dict[str, Any]]:
     """`dora_summary` rows for `window`: `part` total (one bucket), and with `series` also the
     rows cut by `window.interval` (`part` series)."""
-    params: list[Any] = [service] * len(_SCOPED_TABLES) if service is not None else []
-    params += [window.start, window.end, "all", window.benchmark]
+    params: list[Any] = [window.start, window.end, "all", window.benchmark]
     if series:
         params += [window.start, window.end, INTERVALS[window.interval], window.benchmark]
     params += [environment] if environment is not None else []
     sql = _summary_sql(service is not None, environment is not None, series)
+    if service is not None:
+        sql = sql.replace(_SERVICE, exp.Literal.string(service).sql(dialect="duckdb"))
     return store.query(sql, params).dicts()
 
 
