@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -147,10 +148,17 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _backfill(
-    url: str, db: str, pushes: int, concurrency: int
-) -> tuple[BackfillResult, float, float]:
-    """The backfill's result, its wall time, and the peak RSS (MB) after 10% of the pushes."""
+@dataclass(frozen=True)
+class Run:
+    """A backfill's result, its wall and CPU seconds, and the peak RSS (MB) after 10% of it."""
+
+    result: BackfillResult
+    seconds: float
+    cpu_s: float
+    rss_mb_at_10pct: float
+
+
+def _backfill(url: str, db: str, pushes: int, concurrency: int) -> Run:
     settings = load_settings(hg_url=url, bmo_url=url, telemetry_url=url, http_retries=0,
                              telemetry_concurrency=concurrency)  # fmt: skip
     rss: list[float] = []
@@ -160,6 +168,7 @@ def _backfill(
             rss.append(_rss_mb())
 
     with Store.open(db) as store, TelemetryServices.from_settings(settings) as services:
+        cpu = time.process_time()
         result, seconds = timed(
             lambda: backfill(
                 store=store,
@@ -170,9 +179,10 @@ def _backfill(
                 on_page=on_page,
             )
         )
+        cpu = time.process_time() - cpu
         sent = store.query("SELECT count(*) FROM hgpush_pings WHERE status = 'sent'").scalar()
     assert result.pings.sent == sent == pushes * PER_PUSH, (result, sent)
-    return result, seconds, rss[0]
+    return Run(result, seconds, cpu, rss[0])
 
 
 def main() -> None:
@@ -186,32 +196,34 @@ def main() -> None:
     server.start()
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            seq, seq_s, _ = _backfill(url, f"{tmp}/seq.duckdb", SEQUENTIAL_PUSHES, 1)
+            seq = _backfill(url, f"{tmp}/seq.duckdb", SEQUENTIAL_PUSHES, 1)
             before = httpx.get(f"{url}/_stats").json()
-            full, full_s, rss_at_10pct = _backfill(url, f"{tmp}/full.duckdb", PUSHES, CONCURRENCY)
+            full = _backfill(url, f"{tmp}/full.duckdb", PUSHES, CONCURRENCY)
             after = httpx.get(f"{url}/_stats").json()
     finally:
         server.terminate()
     requests = Counter(after["requests"]) - Counter(before["requests"])
-    seq_rate = seq.pings.sent / seq_s
-    rate = full.pings.sent / full_s
+    pings = full.result.pings.sent
+    seq_rate = seq.result.pings.sent / seq.seconds
+    rate = pings / full.seconds
     report(
         "telemetry backfill",
         pushes=PUSHES,
-        pings=full.pings.sent,
+        pings=pings,
         latency_ms=int(LATENCY_S * 1000),
         concurrency=CONCURRENCY,
-        seconds=f"{full_s:.1f}",
+        seconds=f"{full.seconds:.1f}",
         pings_per_s=f"{rate:,.0f}",
-        sequential_pings=seq.pings.sent,
+        sequential_pings=seq.result.pings.sent,
         sequential_pings_per_s=f"{seq_rate:.1f}",
         ratio=f"{rate / seq_rate:.1f}",
         distinct_bugs=after["bugs"],
         requests=sum(requests.values()),
-        requests_per_ping=f"{sum(requests.values()) / full.pings.sent:.2f}",
+        requests_per_ping=f"{sum(requests.values()) / pings:.2f}",
         bugzilla_requests=requests["bugzilla attachment"] + requests["bugzilla history"],
-        server_cpu_s=f"{after['cpu_s'] - before['cpu_s']:.1f}",
-        rss_mb_at_10pct=f"{rss_at_10pct:.0f}",
+        client_cpu_ms_per_ping=f"{full.cpu_s / pings * 1000:.2f}",
+        server_cpu_ms_per_ping=f"{(after['cpu_s'] - before['cpu_s']) / pings * 1000:.2f}",
+        rss_mb_at_10pct=f"{full.rss_mb_at_10pct:.0f}",
         rss_mb_peak=f"{_rss_mb():.0f}",
     )
 

@@ -27,83 +27,144 @@ _URL_PASSWORD = re.compile(r"(?<=://)([^:/@]+):([^@/]+)@")
 class Settings(BaseSettings):
     """Every setting of shipgauge; env var = `SHIPGAUGE_` + the upper-cased name."""
 
-    model_config = SettingsConfigDict(env_prefix="SHIPGAUGE_", extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix="SHIPGAUGE_", extra="forbid", use_attribute_docstrings=True
+    )
 
     # store
     db: str = "./shipgauge.duckdb"
+    """Store: a DuckDB file path (embedded default) or a postgresql:// URL (several processes)."""
     # API server
     host: str = "127.0.0.1"
+    """Interface `shipgauge serve` binds."""
     port: int = 8000
+    """Port `shipgauge serve` listens on."""
     # outside HTTP services: every base URL is a setting so tests can point them at a local server
     http_timeout_s: float = 30.0
+    """Seconds before an outside HTTP request times out."""
     http_retries: int = 4
+    """Retries of an outside HTTP request on connection errors, timeouts, 429 and 5xx."""
     http_concurrency: int = 8
+    """Outside HTTP requests in flight at once, per service."""
     hg_url: str = "https://hg.mozilla.org"
+    """Mercurial server (json-pushes, json-rev, raw-rev)."""
     taskcluster_root_url: str = "https://firefox-ci-tc.services.mozilla.com"
+    """Taskcluster deployment (Queue, Index)."""
     bmo_url: str = "https://bugzilla.mozilla.org"
+    """Bugzilla (REST API) that the review classifier asks."""
     bmo_api_key: SecretStr | None = None
+    """Bugzilla API key, for bugs that are not public (secret)."""
     archive_url: str = "https://archive.mozilla.org"
+    """Release archive the build catalog fetches metadata files from."""
     telemetry_url: str = "https://incoming.telemetry.mozilla.org"
+    """Telemetry ingestion endpoint the hgpush pings are sent to (`/submit/…` appended)."""
     # message broker (Pulse or any AMQP 0-9-1 broker)
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672//"
+    """AMQP 0-9-1 broker (Pulse: amqps://user:password@pulse.mozilla.org:5671)."""
     # S3 (inventories, backfill); empty endpoint means AWS
     s3_endpoint_url: str | None = None
+    """S3-compatible endpoint; empty means AWS."""
     s3_bucket: str = "net-mozaws-prod-delivery-archive"
+    """Bucket of the release archive (backfill, S3 events)."""
     s3_unsigned: bool = True
+    """Read S3 without credentials (the public archive bucket)."""
     # telemetry (commit telemetry: Pulse hgpushes → review system → hgpush pings; hg pushlog)
     telemetry_pulse_user: str = "shipgauge"
+    """Pulse user: the queue is `queue/<user>/<queue name>` (seed: PULSE_USERNAME)."""
     telemetry_exchange: str = "exchange/hgpushes/v2"
+    """Exchange of hg push messages (seed: PULSE_EXCHANGE)."""
     telemetry_queue_name: str = "commit-telemetry"
+    """Durable queue name (seed: PULSE_QUEUE_NAME)."""
     telemetry_routing_key: str = "#"
+    """Binding, e.g. integration/mozilla-inbound (seed: PULSE_QUEUE_ROUTING_KEY)."""
     telemetry_declare_exchange: bool = False
+    """Declare the exchange (a local broker); Pulse's exists and must be used passively."""
     telemetry_batch_size: int = 200
+    """Push messages per transaction and ack."""
     telemetry_ping_namespace: str = "eng-workflow"
+    """Ping namespace in the ingestion URL (seed: TMO_PING_NAMESPACE)."""
     telemetry_ping_doctype: str = "hgpush"
+    """Ping document type (seed: TMO_PING_DOCTYPE)."""
     telemetry_ping_version: int = 1
+    """Ping document version (seed: TMO_PING_DOCVERSION)."""
     telemetry_ingestion_layout: str = "current"
+    """Document id layout: `current` (UUID from the changeset) or `legacy` (the changeset)."""
     telemetry_concurrency: int = 32
+    """Changesets classified and sent at once (also the connection pool size)."""
     telemetry_bmo_cache_ttl_s: float = 3600.0
+    """Seconds a bug's review facts from Bugzilla are reused."""
     telemetry_serve_consumer: bool = False
+    """`shipgauge serve` also consumes the hg push queue."""
     pushlog_page_size: int = 200
+    """Pushes per json-pushes request."""
     # buildhub (build catalog: S3 inventories, S3 events, archive metadata, Buildhub search API)
     buildhub_s3_region: str = "us-east-1"
+    """S3/SQS region (an AWS SQS URL's region wins)."""
     buildhub_s3_access_key_id: str | None = None
+    """Credentials for signed S3 access."""
     buildhub_s3_secret_access_key: SecretStr | None = None
+    """Secret for signed S3 access (secret)."""
     buildhub_inventory_bucket: str = "net-mozaws-prod-delivery-inventory-us-east-1"
+    """Bucket of the S3 inventories, for bare inventory keys and prefixes."""
     buildhub_products: str = "firefox thunderbird mobile devedition"
+    """Archive folders cataloged, space-separated."""
     buildhub_max_age_hours: float = 0.0
+    """Skip inventory rows last modified longer ago than this; 0 is off."""
     buildhub_retries: int = 9
+    """HTTP and S3 retries of the build catalog."""
     buildhub_timeout_s: float = 300.0
+    """Seconds per archive request."""
     buildhub_concurrency: int = 32
+    """Archive metadata files fetched at once."""
     buildhub_cache_dir: str = "./.shipgauge-cache/buildhub"
+    """Folder of downloaded inventory data files and the URL + ETag cache."""
     buildhub_sqs_queue_url: str | None = None
+    """SQS queue for `builds consume --from sqs`."""
     buildhub_amqp_exchange: str = "buildhub.s3-events"
+    """Exchange an S3-compatible store publishes bucket notifications to."""
     buildhub_amqp_routing_key: str = "#"
+    """Binding of the bucket-notification queue."""
     buildhub_amqp_queue: str = "shipgauge.buildhub.s3-events"
+    """Durable queue of bucket notifications."""
     buildhub_max_search_size: int = 1000
+    """Largest `size` a search may ask for (Buildhub2's MAX_SEARCH_SIZE)."""
     # taskcluster (Taskcluster ETL: Pulse task messages, worker uptime and costs)
     taskcluster_pulse_user: str = "shipgauge"
+    """Pulse user: the queue is `queue/<user>/<queue name>`."""
     taskcluster_queue_name: str = "taskcluster-tasks"
+    """Durable queue bound to every task exchange."""
     taskcluster_exchange_prefix: str = "exchange/taskcluster-queue/v1/"
+    """Prefix of the Queue's task exchanges."""
     taskcluster_exchanges: list[str] = [
         "task-completed",
         "task-failed",
         "task-exception",
         "task-defined",
     ]
+    """Task exchanges consumed (JSON list)."""
     taskcluster_routing_key: str = "#"
+    """Binding of each exchange."""
     taskcluster_declare_exchanges: bool = False
+    """Declare the exchanges (a local broker); Pulse's exist already."""
     taskcluster_prefetch: int = 10000
+    """Unacked messages the broker may send; keep at least the batch size."""
     taskcluster_batch_size: int = 5000
+    """Messages per transaction and per ack."""
     taskcluster_drain_threshold: int = 100
+    """`taskcluster drain` stops when fewer messages than this are ready."""
     taskcluster_listen: bool = False
+    """`shipgauge serve` also runs the Pulse listener."""
     taskcluster_fetch_definitions: bool = False
+    """`taskcluster drain` fetches definitions of tasks without tags."""
     taskcluster_monitoring_url: str = "https://monitoring.googleapis.com"
+    """Cloud Monitoring API base URL (worker uptime)."""
     taskcluster_monitoring_token: SecretStr | None = None
+    """OAuth bearer token for Cloud Monitoring (secret)."""
     taskcluster_gcp_projects: list[str] = [
         "fxci-production-level1-workers",
         "fxci-production-level3-workers",
     ]
+    """GCP projects for `metrics` and the GCP billing filter (JSON list)."""
     # delivery (delivery events API, reporters, DORA metrics)
     delivery_max_body_bytes: int = 1_048_576
     """Largest event request body the API reads, in bytes; a larger one gets 413."""

@@ -19,7 +19,7 @@ import asyncio
 import json
 import ssl
 import threading
-from collections.abc import Coroutine, Iterable, Mapping
+from collections.abc import Container, Coroutine, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -131,12 +131,11 @@ class AsyncHttpConnector:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
-        ok_statuses: Iterable[int] = (),
+        ok_statuses: Container[int] = (),
     ) -> HttpResponse:
         """Send with retries; a 2xx (or a status in `ok_statuses`) returns, else UpstreamError."""
         target = self._prefix + path + (f"?{urlencode(params)}" if params else "")
         message = self._message(method, target, json)
-        allowed = set(ok_statuses)
         outcome, tries = "", 0
         while tries <= self.retries:
             if tries:
@@ -147,7 +146,7 @@ class AsyncHttpConnector:
             except _Failed as exc:
                 outcome = str(exc)
                 continue
-            if response.is_success or response.status_code in allowed:
+            if response.is_success or response.status_code in ok_statuses:
                 return response
             outcome = f"HTTP {response.status_code}"
             if response.status_code not in _RETRY_STATUSES:

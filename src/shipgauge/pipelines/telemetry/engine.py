@@ -118,14 +118,13 @@ async def compute_ping(services: TelemetryServices, work: ChangesetWork) -> Ping
         landing_system=revision.landing_system,
         diffstat=diffstat,
     )
-    result = PingResult(work, "pending", ping, verdict, diffstat)
     try:
         validate_ping(ping)
         docid = services.target.docid(changeset)
     except SourceError as exc:
         log.warning("changeset %s of %s: %s; not sent", work.node, work.repo, exc.message)
-        return replace(result, status="invalid", error=exc.message)
-    return replace(result, document_id=docid)
+        return PingResult(work, "invalid", ping, verdict, diffstat, error=exc.message)
+    return PingResult(work, "pending", ping, verdict, diffstat, document_id=docid)
 
 
 async def send_ping(services: TelemetryServices, result: PingResult) -> PingResult:
