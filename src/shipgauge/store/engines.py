@@ -19,7 +19,15 @@ import pyarrow as pa
 from shipgauge.errors import StoreError
 from shipgauge.store._sql import quote_ident, to_engine
 
-__all__ = ["Column", "DuckDBEngine", "Engine", "PostgresEngine", "TableInfo", "open_engine"]
+__all__ = [
+    "Column",
+    "DuckDBEngine",
+    "Engine",
+    "Merge",
+    "PostgresEngine",
+    "TableInfo",
+    "open_engine",
+]
 
 # Both engines' catalog type names, folded to one Arrow type each.
 _ARROW_TYPES: dict[str, pa.DataType] = {
@@ -86,6 +94,22 @@ class TableInfo:
         return pa.schema([(n, by_name[n].arrow_type) for n in names])
 
 
+@dataclass(frozen=True)
+class Merge:
+    """Staged rows to merge into their table on its primary key.
+
+    `update` are the columns an existing row takes from the staged one (none: insert-or-ignore),
+    where `update_where` (over `<table>.col` and `excluded.col`) holds.
+    """
+
+    info: TableInfo
+    stage: str
+    columns: Sequence[str]
+    update: Sequence[str]
+    update_where: str | None
+    rows: int
+
+
 _CATALOG_COLUMNS = """
 SELECT table_name, column_name, lower(data_type)
 FROM information_schema.columns
@@ -128,18 +152,8 @@ class Engine(Protocol):
 
     def stage(self, conn: Any, info: TableInfo, names: Sequence[str], table: pa.Table) -> str: ...
 
-    def merge(
-        self,
-        conn: Any,
-        info: TableInfo,
-        stage: str,
-        columns: Sequence[str],
-        update: Sequence[str],
-        update_where: str | None,
-        rows: int,
-    ) -> None:
-        """Insert the staged rows whose key is new; update `update` columns of the others
-        where `update_where` (over `<table>.col` and `excluded.col`) holds."""
+    def merge(self, conn: Any, merge: Merge) -> None:
+        """Insert the staged rows whose key is new; update the others as `merge` says."""
 
     def bulk_load(self, conn: Any, info: TableInfo, table: pa.Table) -> None: ...
 
@@ -214,41 +228,35 @@ class DuckDBEngine:
         conn.register(view, table)
         return view
 
-    def merge(
-        self,
-        conn: Any,
-        info: TableInfo,
-        stage: str,
-        columns: Sequence[str],
-        update: Sequence[str],
-        update_where: str | None,
-        rows: int,
-    ) -> None:
+    def merge(self, conn: Any, merge: Merge) -> None:
         # A batch that is large next to its table merges fastest as an UPDATE join plus an
         # anti-join INSERT (vectorised hash joins, ~1.5x faster than ON CONFLICT into an empty
         # table); a small batch into a large table would scan the whole table that way, so it
         # takes ON CONFLICT's index probes. Both are safe: a DuckDB file has one writing process.
+        info = merge.info
         target = quote_ident(info.name)
         table_rows = conn.execute(
             "SELECT estimated_size FROM duckdb_tables() "
             "WHERE table_name = ? AND schema_name = current_schema()",
             [info.name],
         ).fetchone()
-        if table_rows and rows * JOIN_MERGE_MIN_SHARE < table_rows[0]:
-            _merge_on_conflict(self, conn, info, stage, columns, update, update_where)
+        if table_rows and merge.rows * JOIN_MERGE_MIN_SHARE < table_rows[0]:
+            _merge_on_conflict(self, conn, merge)
             return
         on = " AND ".join(
             f"{target}.{quote_ident(k)} = excluded.{quote_ident(k)}" for k in info.primary_key
         )
-        if update:
-            sets = ", ".join(f"{quote_ident(c)} = excluded.{quote_ident(c)}" for c in update)
-            where = f" AND ({update_where})" if update_where else ""
-            conn.execute(f"UPDATE {target} SET {sets} FROM {stage} AS excluded WHERE {on}{where}")
-        cols = ", ".join(f"excluded.{quote_ident(c)}" for c in columns)
+        if merge.update:
+            sets = _sets(merge.update)
+            where = f" AND ({merge.update_where})" if merge.update_where else ""
+            conn.execute(
+                f"UPDATE {target} SET {sets} FROM {merge.stage} AS excluded WHERE {on}{where}"
+            )
+        cols = ", ".join(f"excluded.{quote_ident(c)}" for c in merge.columns)
         keys = ", ".join(quote_ident(k) for k in info.primary_key)
         conn.execute(
-            f"INSERT INTO {target} ({', '.join(quote_ident(c) for c in columns)}) "
-            f"SELECT {cols} FROM {stage} AS excluded ANTI JOIN {target} USING ({keys})"
+            f"INSERT INTO {target} ({', '.join(quote_ident(c) for c in merge.columns)}) "
+            f"SELECT {cols} FROM {merge.stage} AS excluded ANTI JOIN {target} USING ({keys})"
         )
 
     def bulk_load(self, conn: Any, info: TableInfo, table: pa.Table) -> None:
@@ -322,18 +330,9 @@ class PostgresEngine:
         self._copy(conn, stage, table)
         return stage
 
-    def merge(
-        self,
-        conn: Any,
-        info: TableInfo,
-        stage: str,
-        columns: Sequence[str],
-        update: Sequence[str],
-        update_where: str | None,
-        rows: int,
-    ) -> None:
+    def merge(self, conn: Any, merge: Merge) -> None:
         # ON CONFLICT is what keeps concurrent writers from different processes correct.
-        _merge_on_conflict(self, conn, info, stage, columns, update, update_where)
+        _merge_on_conflict(self, conn, merge)
 
     def bulk_load(self, conn: Any, info: TableInfo, table: pa.Table) -> None:
         self._copy(conn, quote_ident(info.name), table)
@@ -357,26 +356,22 @@ class PostgresEngine:
         """Connections are per thread and closed with them."""
 
 
-def _merge_on_conflict(
-    engine: Engine,
-    conn: Any,
-    info: TableInfo,
-    stage: str,
-    columns: Sequence[str],
-    update: Sequence[str],
-    update_where: str | None,
-) -> None:
-    cols = ", ".join(quote_ident(c) for c in columns)
-    keys = ", ".join(quote_ident(k) for k in info.primary_key)
+def _merge_on_conflict(engine: Engine, conn: Any, merge: Merge) -> None:
+    cols = ", ".join(quote_ident(c) for c in merge.columns)
+    keys = ", ".join(quote_ident(k) for k in merge.info.primary_key)
     action = "DO NOTHING"
-    if update:
-        sets = ", ".join(f"{quote_ident(c)} = excluded.{quote_ident(c)}" for c in update)
-        action = f"DO UPDATE SET {sets}" + (f" WHERE {update_where}" if update_where else "")
+    if merge.update:
+        action = f"DO UPDATE SET {_sets(merge.update)}"
+        action += f" WHERE {merge.update_where}" if merge.update_where else ""
     engine.execute(
         conn,
-        f"INSERT INTO {quote_ident(info.name)} ({cols}) SELECT {cols} FROM {stage} "
+        f"INSERT INTO {quote_ident(merge.info.name)} ({cols}) SELECT {cols} FROM {merge.stage} "
         f"ON CONFLICT ({keys}) {action}",
     )
+
+
+def _sets(columns: Sequence[str]) -> str:
+    return ", ".join(f"{quote_ident(c)} = excluded.{quote_ident(c)}" for c in columns)
 
 
 def _has_temp(conn: Any, name: str) -> bool:

@@ -22,7 +22,7 @@ import pyarrow as pa
 from shipgauge.errors import NotFound, StoreError
 from shipgauge.store import views
 from shipgauge.store._sql import quote_ident, split_statements
-from shipgauge.store.engines import Engine, TableInfo, open_engine
+from shipgauge.store.engines import Engine, Merge, TableInfo, open_engine
 
 __all__ = ["QueryResult", "Row", "Store", "Transaction", "dead_letter_id"]
 
@@ -131,7 +131,8 @@ class Transaction:
         engine = self._store.engine
         stage = engine.stage(self._conn, info, table.column_names, table)
         engine.merge(
-            self._conn, info, stage, table.column_names, update, update_where, table.num_rows
+            self._conn,
+            Merge(info, stage, table.column_names, update, update_where, table.num_rows),
         )
         return int(table.num_rows)
 
