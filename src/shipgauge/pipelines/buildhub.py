@@ -191,17 +191,25 @@ def load_inventory(
 
 @contextlib.contextmanager
 def _load_settings(store: Store) -> Iterator[None]:
-    """A DuckDB store holds its buffers to a bounded size while an inventory streams in."""
+    """A DuckDB store holds its buffers to a bounded size while an inventory streams in, and
+    checkpoints once at the end rather than at every chunk (each checkpoint rewrites the
+    primary-key index, so per-chunk checkpoints grow with the table)."""
     if store.engine.name != "duckdb":
         yield
         return
-    store.query(f"SET memory_limit = '{STORE_MEMORY_LIMIT}'")
-    store.query("SET preserve_insertion_order = false")
+    settings = {
+        "memory_limit": STORE_MEMORY_LIMIT,
+        "checkpoint_threshold": "1GB",
+        "preserve_insertion_order": "false",
+    }
+    for name, value in settings.items():
+        store.query(f"SET {name} = '{value}'")
     try:
         yield
     finally:
-        store.query("RESET memory_limit")
-        store.query("RESET preserve_insertion_order")
+        for name in settings:
+            store.query(f"RESET {name}")
+        store.query("CHECKPOINT")
 
 
 def _locate_manifest(connectors: BuildhubConnectors, location: str, cache_dir: Path) -> _Manifest:

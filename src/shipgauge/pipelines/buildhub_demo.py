@@ -38,6 +38,8 @@ _PRODUCTS = ("firefox", "thunderbird", "mobile", "devedition")
 
 def _handler(root: Path) -> type[BaseHTTPRequestHandler]:
     class ArchiveHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as the real archive's front end
+
         def log_message(self, format: str, *args: object) -> None:
             """Quiet."""
 

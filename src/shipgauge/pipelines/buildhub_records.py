@@ -188,17 +188,20 @@ def new_rows(
     return keep
 
 
-def insert_table(store: Store, table: pa.Table) -> None:
-    """Insert-or-ignore `builds` rows given as Arrow, inside the open `store.transaction()`.
+def insert_table(store: Store, tx: Transaction, table: pa.Table) -> None:
+    """Insert `builds` rows given as Arrow (already `new_rows`) in the open transaction `tx`.
 
     An adapter: `Transaction.insert_ignore` takes row dicts, and turning an inventory's rows
-    into dicts and back costs more than deriving them, so the engine's own stage and merge
-    (what `insert_ignore` runs) take the Arrow table as it is.
+    into dicts and back costs more than deriving them. A DuckDB file has one writer, so rows
+    `new_rows` kept are new and the engine's bulk load takes the table as it is; PostgreSQL
+    may have other writers and keeps insert-or-ignore.
     """
-    if table.num_rows:
-        info = store.table("builds")
-        stage = store.engine.stage(store.conn, info, table.column_names, table)
-        store.engine.merge(store.conn, info, stage, table.column_names, (), None, table.num_rows)
+    if not table.num_rows:
+        return
+    if store.engine.name == "duckdb":
+        store.engine.bulk_load(store.conn, store.table("builds"), table)
+    else:
+        tx.insert_ignore("builds", table.to_pylist())
 
 
 def _existing(tx: Transaction, column: str, values: list[str]) -> set[str]:

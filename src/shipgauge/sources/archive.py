@@ -15,6 +15,7 @@ from shipgauge.errors import SourceError
 
 __all__ = [
     "ARCHIVE_EXTENSIONS",
+    "OS_NAMES",
     "PRODUCT_FOLDERS",
     "archive_folder_url",
     "build_number",
@@ -67,7 +68,7 @@ _EXCLUDED_PATTERNS = re.compile(
     r"| Installer\.[\w-]+\.exe$"  # nightly stub installers
 )
 _EXCLUDED_NAMES = re.compile(r".+(sdk|tests|crashreporter|stub|gtk2.+xft|source|asan)")
-_OS_NAMES = ("linux", "win", "mac", "android", "maemo")
+OS_NAMES = ("linux", "win", "mac", "android", "maemo")
 _BUILD_NUMBER = re.compile(r"build(\d+)")
 _VERSION_PARTS = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?(?:(esr|a|b|rc)(\d*))?")
 _RELEASE_CODES = {"a": "a", "b": "b", "rc": "c", "esr": "x", None: "r"}
@@ -125,11 +126,11 @@ def normalized_os(platform: str) -> str:
     lowered = platform.lower()
     if "eabi" in lowered:
         return "android"
-    for name in _OS_NAMES:
+    for name in OS_NAMES:
         if name in lowered:
             return name
     raise SourceError(
-        f"platform '{platform}' is not one of {', '.join(_OS_NAMES)}", field="platform"
+        f"platform '{platform}' is not one of {', '.join(OS_NAMES)}", field="platform"
     )
 
 

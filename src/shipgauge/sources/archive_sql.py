@@ -18,6 +18,7 @@ from shipgauge.sources.archive import (
     _EXCLUDED_PARTS,
     _EXCLUDED_PATTERNS,
     _MIMETYPES,
+    OS_NAMES,
     _archive_name,
 )
 from shipgauge.sources.buildhub_json import LEGACY_CHECKS
@@ -51,6 +52,14 @@ def _name_pattern(prefix: str) -> str:
     )
 
 
+_OS_CASES = " ".join(
+    f"WHEN contains(platform, {_text(name)}) THEN {_text(name)}" for name in OS_NAMES
+)
+_PATH_CHECKS = " AND ".join(
+    f"regexp_full_match({path.split('.')[1]}, {_text(pattern.pattern)})"
+    for path, pattern in LEGACY_CHECKS
+    if path in _PATH_CHECKED
+)
 _CANDIDATES = f"""
 WITH picked AS (
     SELECT Bucket AS bucket, Key AS key, Size AS size_text, LastModifiedDate AS modified
@@ -86,7 +95,8 @@ builds AS (
     SELECT *,
         CASE WHEN lp[2] = 'mobile' THEN 'fennec' ELSE lp[2] END AS product,
         string_split(lp[-1], '.') AS fp,
-        regexp_replace(lp[4], '-candidates$', '') || 'rc' || regexp_replace(lp[5], '[^0-9]', '', 'g')
+        regexp_replace(lp[4], '-candidates$', '') || 'rc'
+            || regexp_replace(lp[5], '[^0-9]', '', 'g')
             AS rc_version,
         NOT (nightly AND NOT contains(url, 'mozilla-central') AND NOT contains(url, 'comm-central'))
         AND NOT regexp_matches(substr(url, 2), {_text("|".join(map(re.escape, _EXCLUDED_PARTS)))})
@@ -109,7 +119,8 @@ triples AS (
     SELECT *,
         CASE
             WHEN n_parts < 8 THEN NULL
-            WHEN nightly AND n_parts > 8 AND contains(lp[6], 'android-api') AND from_file IS NOT NULL
+            WHEN nightly AND n_parts > 8 AND contains(lp[6], 'android-api')
+                AND from_file IS NOT NULL
                 THEN {{'version': from_file.version,
                       'platform': array_to_string(string_split(lp[6], '-')[9:11], '-'),
                       'locale': from_file.locale}}
@@ -146,12 +157,13 @@ records AS (
     SELECT *,
         CASE
             WHEN contains(platform, 'eabi') THEN 'android'
-            {" ".join(f"WHEN contains(platform, {_text(o)}) THEN {_text(o)}" for o in ("linux", "win", "mac", "android", "maemo"))}
+            {_OS_CASES}
         END AS os,
         CASE lower(string_split(url, '.')[-1])
             {" ".join(f"WHEN {_text(e)} THEN {_text(m)}" for e, m in _MIMETYPES.items())}
         END AS mimetype,
-        lower(replace(product || '_' || CASE WHEN channel = 'release' THEN '' ELSE channel || '_' END
+        lower(replace(product || '_'
+            || CASE WHEN channel = 'release' THEN '' ELSE channel || '_' END
             || CASE WHEN contains(channel, 'nightly')
                 THEN array_to_string(string_split(string_split(url, '/')[9], '-')[1:6], '-')
                     || '_' || version
@@ -196,7 +208,8 @@ waits AS (
             WHEN candidates THEN rc_folder || '/'
                 || CASE WHEN product = 'devedition' THEN 'firefox' ELSE product END
                 || '-' || rc_of || '.json'
-            ELSE $archive_url || '/pub/' || CASE WHEN product = 'fennec' THEN 'mobile' ELSE product END
+            ELSE $archive_url || '/pub/'
+                || CASE WHEN product = 'fennec' THEN 'mobile' ELSE product END
                 || '/candidates/' || version || '-candidates/*/'
                 || CASE WHEN starts_with(plain_platform, 'macosx')
                     THEN 'mac' || substr(plain_platform, 7) ELSE plain_platform END
@@ -215,7 +228,7 @@ SELECT
     product, version, platform, os, locale, channel, mimetype, record_id, wait_key,
     coalesce(valid AND plain AND is_build AND os IS NOT NULL AND mimetype IS NOT NULL
         AND record_id IS NOT NULL AND wait_key IS NOT NULL
-        AND {" AND ".join(f"regexp_full_match({path[7:]}, {_text(p.pattern)})" for path, p in LEGACY_CHECKS if path in _PATH_CHECKED)}, false)
+        AND {_PATH_CHECKS}, false)
         AS fast
 FROM waits
 """
@@ -232,11 +245,11 @@ def candidates_params(archive_url: str, newer_than: str | None) -> dict[str, str
 def candidates_sql() -> str:
     """The SELECT over `inventory_rows` with the parameters of `candidates_params`.
 
-    One row per inventory row, in order, except rows too old and plain keys the rules say
-    are no build archive: `valid`
-    (else it is a dead letter), the S3 facts, and for a `fast` row the record's fields
-    (`product` … `record_id`) and `wait_key` (`MetadataResolver.wait_key`). A valid row that
-    is not fast is for `derive_candidate` to judge.
+    One row per inventory row, in order: `valid` (else it is a dead letter), `fresh` (not
+    older than asked), `skip` (a plain key the rules say is no build archive), the S3 facts,
+    and for a `fast` row the record's fields (`product` … `record_id`) and `wait_key`
+    (`MetadataResolver.wait_key`). A valid, fresh row that is neither skipped nor fast is for
+    `derive_candidate` to judge.
     """
     return _CANDIDATES
 
@@ -244,10 +257,10 @@ def candidates_sql() -> str:
 # json.dumps(record, sort_keys=True) of a fast row: its strings hold no `"` or `\\` (see
 # `plain`), so they need no escaping; the metadata parts come already dumped by Python.
 _DOCUMENT = (
-    "format('{{\"build\": {}, \"download\": {{\"date\": \"{}\", \"mimetype\": \"{}\", "
-    "\"size\": {}, \"url\": \"{}\"}}, \"source\": {{\"product\": \"{}\"{}}}, "
-    "\"target\": {{\"channel\": {}, \"locale\": \"{}\", \"os\": \"{}\", \"platform\": \"{}\", "
-    "\"version\": \"{}\"}}}}', build_json, date, mimetype, size, url, product, source_json, "
+    'format(\'{{"build": {}, "download": {{"date": "{}", "mimetype": "{}", '
+    '"size": {}, "url": "{}"}}, "source": {{"product": "{}"{}}}, '
+    '"target": {{"channel": {}, "locale": "{}", "os": "{}", "platform": "{}", '
+    '"version": "{}"}}}}\', build_json, date, mimetype, size, url, product, source_json, '
     "target_channel_json, locale, os, platform, version)"
 )
 _RECORDS = f"""

@@ -4,7 +4,9 @@ Formats read (all JSON from the Taskcluster REST API):
 - index `findTask` (`GET /api/index/v1/task/<path>`): `{namespace, taskId, rank, data, expires}`;
 - queue `task` (`GET /api/queue/v1/task/<taskId>`): a task definition with `taskGroupId`;
 - queue `listTaskGroup` (`GET /api/queue/v1/task-group/<id>/list`): `{taskGroupId, tasks:
-  [{status, task}], continuationToken?}`, paged by continuation token.
+  [{status, task}], continuationToken?}`, paged by continuation token. Pages are read from their
+  bytes with typed msgspec decoders: of each task definition only `tags` is read, kept as the JSON
+  text it came in (stored as such), and every other field is skipped without being decoded.
 
 The rules a push's task group follows (research/seed-hgpush-measuring-ci.md §A.6-A.8, and the
 bugs Q3, Q7 and Q12 it lists) live here as data and pure functions, so the scan only wires them.
@@ -12,11 +14,12 @@ bugs Q3, Q7 and Q12 it lists) live here as data and pure functions, so the scan 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Final
+
+import msgspec
 
 from shipgauge.errors import SourceError
 from shipgauge.sources.taskcluster import TaskRow, TaskRunRow, rows_from_task_status
@@ -97,22 +100,49 @@ def parse_task_group_id(doc: Any, *, task_id: str) -> str:
 
 @dataclass(frozen=True)
 class TaskGroupPage:
-    """One `listTaskGroup` page: its entries and the token of the next page, if any."""
+    """One `listTaskGroup` page: its entries (each the raw JSON of one `{status, task}`) and the
+    token of the next page, if any."""
 
     task_group_id: str
-    entries: list[Any]
+    entries: list[bytes]
     continuation_token: str | None
 
 
-def parse_task_group_page(doc: Any, *, task_group_id: str) -> TaskGroupPage:
+class _PageDoc(msgspec.Struct, rename="camel"):
+    tasks: list[msgspec.Raw]
+    task_group_id: str | None = None
+    continuation_token: str | None = None
+
+
+class _Definition(msgspec.Struct):
+    # The one field of a task definition the rows need; payload, metadata, extra… are skipped.
+    tags: msgspec.Raw = msgspec.Raw(b"null")
+
+
+class _EntryDoc(msgspec.Struct):
+    status: dict[str, Any]
+    task: _Definition | None = None
+
+
+_PAGE = msgspec.json.Decoder(_PageDoc)
+_ENTRY = msgspec.json.Decoder(_EntryDoc)
+_TAGS = msgspec.json.Decoder(dict[str, Any] | None)
+
+
+def parse_task_group_page(body: bytes, *, task_group_id: str) -> TaskGroupPage:
     """A `listTaskGroup` answer; entries are checked one by one later (`rows_from_entries`)."""
-    if not isinstance(doc, Mapping) or not isinstance(doc.get("tasks"), list):
-        raise SourceError(f"task group {task_group_id}: page has no tasks list", field="tasks")
-    token = doc.get("continuationToken")
+    try:
+        doc = _PAGE.decode(body)
+    except msgspec.ValidationError as exc:
+        raise SourceError(
+            f"task group {task_group_id}: page has no tasks list ({exc})", field="tasks"
+        ) from None
+    except msgspec.DecodeError:
+        raise SourceError(f"task group {task_group_id}: page is not JSON", field="tasks") from None
     return TaskGroupPage(
-        str(doc.get("taskGroupId") or task_group_id),
-        doc["tasks"],
-        token if isinstance(token, str) and token else None,
+        doc.task_group_id or task_group_id,
+        [bytes(raw) for raw in doc.tasks],
+        doc.continuation_token or None,
     )
 
 
@@ -133,24 +163,40 @@ class GroupListing:
         return sum(s in UNFINISHED_TASK_STATES for s in self.task_states.values())
 
 
-def rows_from_entries(listing: GroupListing, entries: Iterable[Any], *, submitted: date) -> None:
-    """Add a page's `{status, task}` entries to `listing`; a bad entry becomes a reject
-    `(key, error, payload)` instead of stopping the group."""
-    for entry in entries:
+def _entry_rows(raw: bytes, submitted: date) -> tuple[TaskRow, list[TaskRunRow], str]:
+    try:
+        entry = _ENTRY.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise SourceError(f"entry has no status object ({exc})", field="status") from None
+    status = entry.status
+    raw_tags = None if entry.task is None else entry.task.tags
+    try:
+        tags = None if raw_tags is None else _TAGS.decode(raw_tags)
+    except msgspec.DecodeError:
+        raise SourceError(f"task {status.get('taskId', '?')}: tags is not an object") from None
+    row, runs = rows_from_task_status(
+        status, None if raw_tags is None else {"tags": tags}, submitted=submitted
+    )
+    if raw_tags is not None and tags is not None:
+        row["tags"] = bytes(raw_tags).decode()  # as it came: never decoded and dumped again
+    state = status.get("state")
+    if not isinstance(state, str):
+        raise SourceError(f"task {row['task_id']}: status has no state", field="state")
+    return row, runs, state
+
+
+def rows_from_entries(listing: GroupListing, entries: Iterable[bytes], *, submitted: date) -> None:
+    """Add a page's `{status, task}` entries (raw JSON each) to `listing`; a bad entry becomes a
+    reject `(key, error, payload)` holding its bytes, instead of stopping the group."""
+    for raw in entries:
         try:
-            if not isinstance(entry, Mapping) or not isinstance(entry.get("status"), Mapping):
-                raise SourceError("entry has no status object", field="status")
-            status = entry["status"]
-            task, runs = rows_from_task_status(status, entry.get("task"), submitted=submitted)
-            state = status.get("state")
-            if not isinstance(state, str):
-                raise SourceError(f"task {task['task_id']}: status has no state", field="state")
+            task, runs, state = _entry_rows(raw, submitted)
         except SourceError as exc:
-            task_id = (
-                entry.get("status", {}).get("taskId", "?") if isinstance(entry, Mapping) else "?"
-            )
-            key = f"{listing.task_group_id}/{task_id}"
-            listing.rejects.append((key, exc.message, json.dumps(entry).encode()))
+            try:
+                task_id = str(_ENTRY.decode(raw).status.get("taskId", "?"))
+            except msgspec.DecodeError:
+                task_id = "?"
+            listing.rejects.append((f"{listing.task_group_id}/{task_id}", exc.message, raw))
             continue
         listing.tasks.append(task)
         listing.runs.extend(runs)

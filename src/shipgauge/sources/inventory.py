@@ -40,7 +40,7 @@ __all__ = [
 DEFAULT_FILE_SCHEMA = ("Bucket", "Key", "Size", "LastModifiedDate", "ETag")
 NEEDED_COLUMNS = ("Bucket", "Key", "Size", "LastModifiedDate")
 _RUN_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}-\d{2}Z")
-_BLOCK_BYTES = 16 << 20
+_BLOCK_BYTES = 2 << 20
 _ARCHIVE_END = r"\.(" + "|".join(re.escape(e) for e in ARCHIVE_EXTENSIONS) + ")$"
 
 

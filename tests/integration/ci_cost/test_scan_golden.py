@@ -2,12 +2,11 @@
 
 Research: ../shared/research/seed-hgpush-measuring-ci.md §A.8 (expected values) and §A.9 (the
 worked example: 6 tasks, compute_time 1316.516 s, total $0.067886, ideal $0.028419 with the
-draft 5-column table's unit costs).
+draft 5-column table's unit costs, loaded by `ci-cost prices`).
 """
 
 from __future__ import annotations
 
-import csv
 from datetime import date, datetime
 
 import pytest
@@ -36,23 +35,9 @@ def scan_recorded_group(store: Store, ci: FakeCI) -> int:
 
 
 def load_draft_unit_costs(store: Store) -> None:
-    """The draft table's unit_cost per worker type as an hourly rate (measuring_ci E1 read
-    column 5 by position; research §A.10). usage_hours 1 makes cost / usage_hours = unit_cost."""
-    with DRAFT_CSV.open(newline="") as handle:
-        rows = [
-            {
-                "provider": "aws",
-                "provisioner": r["provisioner"].strip(),
-                "worker_type": r["worker_type"],
-                "month": date(2018, 8, 1),
-                "usage_hours": 1.0,
-                "cost": float(r["unit_cost"]),
-                "modified": None,
-            }
-            for r in csv.DictReader(handle)
-        ]
-    with store.transaction() as tx:
-        tx.upsert("worker_type_costs", rows)
+    """The draft 5-column table through `ci-cost prices`: its unit_cost per worker type is the
+    hourly rate, as measuring_ci E1 read it (column 5 by position; research §A.10)."""
+    assert load_prices(store, DRAFT_CSV, month=date(2018, 8, 1)).format == "worker_type_5"
 
 
 def test_recorded_group_reproduces_expected_values(store: Store, ci: FakeCI) -> None:
@@ -111,12 +96,14 @@ def test_worked_example_with_the_draft_unit_costs(store: Store, ci: FakeCI) -> N
     ]
 
 
-def test_the_draft_loaded_as_a_cost_table_prices_by_cost_over_hours(
-    duck: Store, ci: FakeCI
-) -> None:
-    push_id = scan_recorded_group(duck, ci)
-    assert load_prices(duck, DRAFT_CSV, month=date(2018, 8, 1)).format == "worker_type_5"
-    push = duck.query("SELECT * FROM push_costs WHERE push_id = ?", [push_id]).dicts()[0]
-    win10, linux = 46844.15 / 391335.66, 19092.14 / 69519.97  # the draft's rows, unrounded
-    assert push["total_cost"] == pytest.approx((852.561 * win10 + 526.231 * linux) / 3600)
-    assert push["ideal_cost"] == pytest.approx(852.561 * win10 / 3600)
+def test_the_draft_table_prices_by_its_unit_cost_not_cost_over_hours(duck: Store) -> None:
+    load_draft_unit_costs(duck)
+    rates = duck.query(
+        "SELECT worker_type, usage_hours, cost / usage_hours FROM worker_type_costs"
+        " WHERE worker_type IN ('gecko-t-win10-64', 'gecko-3-b-linux') ORDER BY worker_type"
+    ).rows
+    # The draft's rows: 46844.15 $ over 391335.66 h is 0.1197 $/h, written 0.12 in unit_cost.
+    assert rates == [
+        ("gecko-3-b-linux", 69519.97, pytest.approx(0.27)),
+        ("gecko-t-win10-64", 391335.66, pytest.approx(0.12)),
+    ]

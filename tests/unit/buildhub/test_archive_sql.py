@@ -30,7 +30,9 @@ BASE = "https://archive.mozilla.org"
 PRODUCTS = ("firefox", "thunderbird", "mobile", "devedition")
 BUILDHUB1 = fixtures_dir() / "buildhub" / "buildhub1"
 DATE = "2017-06-02T12:20:10.2Z"
-PICKED = re.compile(r"^pub/(firefox|thunderbird|mobile|devedition)/.*\.(zip|tar\.(gz|bz2|xz)|dmg|apk|exe)$")
+PICKED = re.compile(
+    r"^pub/(firefox|thunderbird|mobile|devedition)/.*\.(zip|tar\.(gz|bz2|xz)|dmg|apk|exe)$"
+)
 METADATA = {
     "buildid": "20170602030204",
     "moz_source_repo": "MOZ_SOURCE_REPO=https://hg.mozilla.org/mozilla-central",
@@ -45,7 +47,9 @@ class _Archive:
 
 
 def _fixture_keys() -> list[str]:
-    urls = [c["url"] for c in json.loads((BUILDHUB1 / "url-to-record-cases.json").read_text())["cases"]]
+    urls = [
+        c["url"] for c in json.loads((BUILDHUB1 / "url-to-record-cases.json").read_text())["cases"]
+    ]
     classified = json.loads((BUILDHUB1 / "url-classification-cases.json").read_text())
     for name in ("is_build_url_true", "is_build_url_false", "guess_mimetype"):
         urls += [c["url"] for c in classified[name]]
@@ -61,7 +65,8 @@ def _generated_keys(count: int) -> list[str]:
     """Keys made by shuffling the fixtures' folders and names: odd layouts the rules meet."""
     rng = random.Random(5)
     known = [k.split("/") for k in _fixture_keys()]
-    parts = sorted({p for k in known for p in k[2:]}) + [
+    parts = [
+        *sorted({p for k in known for p in k[2:]}),
         "android-api-16", "funnelcake88", "build11", "55.0b9-candidates", "win64-EME-free",
         "mac", "old-id", "2017-05-15-10-02-38-mozilla-central-l10n", "ja-JP-mac",
         "firefox-1.installer.tar.bz2", "fennec-55.0a1.multi.android-arm.apk", "x.tar.bz2",
@@ -140,25 +145,36 @@ def test_records_sql_writes_the_document_and_hash_python_writes() -> None:
     groups: dict[str, dict[str, Any]] = {}
     expected: dict[tuple[str, int], dict[str, Any]] = {}
     for number, row in enumerate(rows):
-        candidate = derive_candidate(row["key"], archive_url=BASE, products=PRODUCTS, size=123, date=DATE)
+        candidate = derive_candidate(
+            row["key"], archive_url=BASE, products=PRODUCTS, size=123, date=DATE
+        )
         assert candidate is not None
         metadata = {**METADATA, "moz_update_channel": "release"} if number % 2 else METADATA
-        parts = group_parts(MetadataResolver(_Archive()), row["wait_key"], candidate, (metadata, ""))  # type: ignore[arg-type]
+        parts = group_parts(
+            MetadataResolver(_Archive()), row["wait_key"], candidate, (metadata, "")
+        )  # type: ignore[arg-type]
         if parts is None or row["wait_key"] in groups:
             continue
         groups[row["wait_key"]] = parts
         merged = merge_metadata(candidate.record, metadata)
         for copy, built in enumerate(rows_of(candidate.record_id, merged, "inventory")):
             expected[(row["key"], copy)] = built
-    fast = pa.Table.from_pylist([{**r, "candidate": n} for n, r in enumerate(rows) if r["wait_key"] in groups])
+    fast = pa.Table.from_pylist(
+        [{**r, "candidate": n} for n, r in enumerate(rows) if r["wait_key"] in groups]
+    )
     versions = sorted({r["version"] for r in rows})
     with duckdb.connect() as db:
         db.execute("SET TimeZone = 'UTC'")
         db.register("fast_rows", fast)
         db.register("group_metadata", pa.Table.from_pylist(list(groups.values())))
-        db.register("version_keys", pa.table({"version": versions, "version_key": [version_sort_key(v) for v in versions]}))
+        db.register(
+            "version_keys",
+            pa.table({"version": versions, "version_key": [version_sort_key(v) for v in versions]}),
+        )
         now = datetime(2026, 1, 1, tzinfo=UTC)
-        built = db.sql(records_sql(), params={"origin": "inventory", "created_at": now}).to_arrow_table()
+        built = db.sql(
+            records_sql(), params={"origin": "inventory", "created_at": now}
+        ).to_arrow_table()
     keys_of = dict(enumerate(fast.column("key").to_pylist()))
     got = {(keys_of[r.pop("candidate")], r.pop("copy")): r for r in built.to_pylist()}
     assert len(got) > 20 and set(got) <= set(expected)

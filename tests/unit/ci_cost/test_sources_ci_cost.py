@@ -19,8 +19,8 @@ DAY = date(2026, 1, 1)
 
 
 def _page(name: str) -> source.TaskGroupPage:
-    doc = json.loads((TASKHUDDLER / f"listTaskGroup.{name}.json").read_text())
-    return source.parse_task_group_page(doc, task_group_id="asked")
+    body = (TASKHUDDLER / f"listTaskGroup.{name}.json").read_bytes()
+    return source.parse_task_group_page(body, task_group_id="asked")
 
 
 def _listing(*names: str) -> source.GroupListing:
@@ -59,11 +59,25 @@ def test_rows_from_entries_keeps_a_run_that_never_started() -> None:
 
 def test_rows_from_entries_turns_a_bad_entry_into_a_reject() -> None:
     listing = source.GroupListing("g")
-    source.rows_from_entries(listing, [{"task": {}}, "text"], submitted=DAY)
-    assert [r[:2] for r in listing.rejects] == [
-        ("g/?", "entry has no status object"),
-        ("g/?", "entry has no status object"),
+    entries = [b'{"task": {}}', b'"text"', b'{"status": {"taskId": "t1"}, "task": {"tags": 3}}']
+    source.rows_from_entries(listing, entries, submitted=DAY)
+    keys = [key for key, _, _ in listing.rejects]
+    assert keys == ["g/?", "g/?", "g/t1"]
+    assert [error.partition(" (")[0] for _, error, _ in listing.rejects] == [
+        "entry has no status object",
+        "entry has no status object",
+        "task t1: tags is not an object",
     ]
+    assert [payload for _, _, payload in listing.rejects] == entries  # kept byte for byte
+
+
+def test_rows_from_entries_keeps_the_tags_as_they_came() -> None:
+    listing = source.GroupListing("g")
+    raw = b'{"status": %s, "task": {"payload": {"big": [1, 2]}, "tags": {"kind":  "test"}}}'
+    status = json.dumps(json.loads(_page("completed").entries[0])["status"])
+    source.rows_from_entries(listing, [raw % status.encode()], submitted=DAY)
+    (task,) = listing.tasks
+    assert task["tags"] == '{"kind":  "test"}' and task["kind"] == "test"
 
 
 def test_parse_answers_without_ids_raise() -> None:
@@ -72,7 +86,9 @@ def test_parse_answers_without_ids_raise() -> None:
     with pytest.raises(SourceError, match="has no taskGroupId"):
         source.parse_task_group_id({}, task_id="t")
     with pytest.raises(SourceError, match="no tasks list"):
-        source.parse_task_group_page({"tasks": None}, task_group_id="g")
+        source.parse_task_group_page(b'{"tasks": null}', task_group_id="g")
+    with pytest.raises(SourceError, match="page is not JSON"):
+        source.parse_task_group_page(b"<html>", task_group_id="g")
 
 
 def test_index_path_fills_the_route_templates() -> None:

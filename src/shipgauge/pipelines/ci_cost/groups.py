@@ -1,17 +1,19 @@
 """From a push to its task group: index lookup, group listing, and the push's new state.
 
-`resolve_push` runs on a worker thread: it only talks HTTP and parses, and returns rows for the
-scan to write. The push → task group rules themselves are in `sources/ci_cost.py`.
+`resolve_push` is a coroutine on the scan's event loop: it only talks HTTP and parses, and
+returns rows for the scan to write. The push → task group rules themselves are in
+`sources/ci_cost.py`.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from shipgauge.connectors.http import HttpConnector
+from shipgauge.connectors.async_http import AsyncHttpConnector
 from shipgauge.errors import UpstreamError
 from shipgauge.sources import ci_cost as source
 
@@ -26,41 +28,44 @@ __all__ = [
 ]
 
 
-def _get(tc: HttpConnector, path: str, **params: Any) -> Any | None:
-    """GET a Taskcluster JSON answer; None on 404 (the API's ResourceNotFound)."""
-    response = tc.request("GET", path, params=params or None, ok_statuses=(404,))
-    if response.status_code == 404:
-        return None
+async def _get(tc: AsyncHttpConnector, path: str, **params: Any) -> bytes | None:
+    """GET a Taskcluster answer's body; None on 404 (the API's ResourceNotFound)."""
+    response = await tc.request("GET", path, params=params or None, ok_statuses=(404,))
+    return None if response.status_code == 404 else response.content
+
+
+async def _get_json(tc: AsyncHttpConnector, path: str) -> Any | None:
+    body = await _get(tc, path)
     try:
-        return response.json()
+        return None if body is None else json.loads(body)
     except ValueError:
         raise UpstreamError(f"{tc.name}: {tc.base_url}{path} did not return JSON") from None
 
 
-def find_task(tc: HttpConnector, path: str) -> str | None:
+async def find_task(tc: AsyncHttpConnector, path: str) -> str | None:
     """The task indexed at `path`, or None when the index has nothing there (yet)."""
-    doc = _get(tc, f"/api/index/v1/task/{quote(path, safe='')}")
+    doc = await _get_json(tc, f"/api/index/v1/task/{quote(path, safe='')}")
     return None if doc is None else source.parse_indexed_task(doc, path=path)
 
 
-def task_group_of(tc: HttpConnector, task_id: str) -> str | None:
+async def task_group_of(tc: AsyncHttpConnector, task_id: str) -> str | None:
     """The group of a task, from its definition (`queue.task`); None when the task is unknown."""
-    doc = _get(tc, f"/api/queue/v1/task/{quote(task_id, safe='')}")
+    doc = await _get_json(tc, f"/api/queue/v1/task/{quote(task_id, safe='')}")
     return None if doc is None else source.parse_task_group_id(doc, task_id=task_id)
 
 
-def list_task_group(
-    tc: HttpConnector, group_id: str, *, page_size: int, submitted: date
+async def list_task_group(
+    tc: AsyncHttpConnector, group_id: str, *, page_size: int, submitted: date
 ) -> source.GroupListing | None:
     """Every task of a group, all pages by continuation token; None when there is no group."""
     listing = source.GroupListing(group_id)
     path = f"/api/queue/v1/task-group/{quote(group_id, safe='')}/list"
     params: dict[str, Any] = {"limit": page_size}
     while True:
-        doc = _get(tc, path, **params)
-        if doc is None:
+        body = await _get(tc, path, **params)
+        if body is None:
             return None
-        page = source.parse_task_group_page(doc, task_group_id=group_id)
+        page = source.parse_task_group_page(body, task_group_id=group_id)
         listing.pages += 1
         source.rows_from_entries(listing, page.entries, submitted=submitted)
         if page.continuation_token is None:
@@ -99,25 +104,31 @@ class PushOutcome:
     listing: source.GroupListing | None
 
 
-def _resolve_group(
-    tc: HttpConnector, decision_task_id: str, route: GroupRoute, now: datetime
+async def _list(
+    tc: AsyncHttpConnector, group_id: str, route: GroupRoute, now: datetime
+) -> source.GroupListing | None:
+    return await list_task_group(tc, group_id, page_size=route.page_size, submitted=now.date())
+
+
+async def _resolve_group(
+    tc: AsyncHttpConnector, decision_task_id: str, route: GroupRoute, now: datetime
 ) -> tuple[str, source.GroupListing | None]:
     # A decision task starts its own group (taskGroupId == taskId), so list that id first and
     # ask the queue only when the task is not in it: one request fewer per push. measuring_ci
     # always asked (research §A.6); the answer is the same.
-    listing = list_task_group(tc, decision_task_id, page_size=route.page_size, submitted=now.date())
+    listing = await _list(tc, decision_task_id, route, now)
     if listing is not None and decision_task_id in listing.task_states:
         return decision_task_id, listing
-    group_id = task_group_of(tc, decision_task_id)
+    group_id = await task_group_of(tc, decision_task_id)
     if group_id is None:
         return decision_task_id, None
     if group_id != decision_task_id or listing is None:
-        listing = list_task_group(tc, group_id, page_size=route.page_size, submitted=now.date())
+        listing = await _list(tc, group_id, route, now)
     return group_id, listing
 
 
-def resolve_push(
-    job: PushJob, *, tc: HttpConnector, route: GroupRoute, now: datetime
+async def resolve_push(
+    job: PushJob, *, tc: AsyncHttpConnector, route: GroupRoute, now: datetime
 ) -> PushOutcome:
     """Look the push up (or re-list its known group) and say what state it is in now."""
     previous = job.previous or {}
@@ -147,14 +158,14 @@ def resolve_push(
         )
         row["index_path"] = path
         row["lookups"] += 1
-        task_id = find_task(tc, path)
+        task_id = await find_task(tc, path)
         if task_id is None:
             state, reason = source.lookup_state(push_age=age, give_up_after=route.give_up_after)
             return PushOutcome({**row, "state": state, "reason": reason}, None)
         row["decision_task_id"] = task_id
-        group_id, listing = _resolve_group(tc, task_id, route, now)
+        group_id, listing = await _resolve_group(tc, task_id, route, now)
     else:
-        listing = list_task_group(tc, group_id, page_size=route.page_size, submitted=now.date())
+        listing = await _list(tc, group_id, route, now)
     row["listings"] += 1
     if listing is None:
         state, reason = source.lookup_state(

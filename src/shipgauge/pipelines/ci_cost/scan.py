@@ -4,23 +4,26 @@ Per repository (its full hg path, e.g. `integration/autoland`):
 1. the pushlog is paged from where this scan (or the shared pushlog checkpoint) got to, with
    integer ids, both bounds and `lastpushid` (`pipelines/pushlog.py`);
 2. the pushes after the checkpoint, plus every push whose decision task was not indexed yet or
-   whose group was still running, are resolved `concurrency` at a time (`groups.resolve_push`);
-3. results are written in push order, in batches: tasks, runs, dead letters, push_task_groups
-   and the checkpoint `ci_cost.<mode>:<repo>` commit in one transaction, so a killed scan
-   resumes from its last batch and a rerun changes nothing.
+   whose group was still running, are resolved on an event loop of their own thread
+   (`groups.resolve_push`, `concurrency` requests in flight), which fetches and parses;
+3. this thread writes the results in push order, in batches: tasks, runs, dead letters,
+   push_task_groups and the checkpoint `ci_cost.<mode>:<repo>` commit in one transaction, so a
+   killed scan resumes from its last batch and a rerun changes nothing. The store releases the
+   GIL while it writes, so parsing goes on meanwhile.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Coroutine, Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TypeVar
 
 from shipgauge.config import Settings
+from shipgauge.connectors.async_http import AsyncHttpConnector, EventLoopThread
 from shipgauge.connectors.http import HttpConnector
 from shipgauge.errors import SourceError
 from shipgauge.pipelines import pushlog
@@ -103,18 +106,25 @@ class RepoScan:
     error: str | None = None
 
 
-def _ordered(
-    pool: ThreadPoolExecutor, fn: Callable[[T], R], items: Iterable[T], window: int
+def _in_order(
+    loop: EventLoopThread,
+    start: Callable[[T], Coroutine[Any, Any, R]],
+    items: Iterable[T],
+    window: int,
 ) -> Iterator[R]:
-    """`fn` over `items` on the pool, results in input order, at most `window` in flight
-    (the executor's own `map` submits everything at once, so memory would grow with the input)."""
+    """`start(item)` run on `loop` for each item, results in input order, at most `window` in
+    flight (so memory stays flat however many items there are)."""
     todo = iter(items)
-    running: deque[Future[R]] = deque(pool.submit(fn, i) for i in itertools.islice(todo, window))
-    while running:
-        result = running.popleft().result()
-        for item in itertools.islice(todo, 1):
-            running.append(pool.submit(fn, item))
-        yield result
+    running: deque[Future[R]] = deque(loop.submit(start(i)) for i in itertools.islice(todo, window))
+    try:
+        while running:
+            result = running.popleft().result()
+            for item in itertools.islice(todo, 1):
+                running.append(loop.submit(start(item)))
+            yield result
+    finally:
+        for future in running:
+            future.cancel()
 
 
 def _last_push_id(store: Store, hg_http: HttpConnector, repo: str) -> int | None:
@@ -171,7 +181,8 @@ def scan_repo(
     *,
     store: Store,
     hg_http: HttpConnector,
-    tc: HttpConnector,
+    tc: AsyncHttpConnector,
+    loop: EventLoopThread,
     repo: str,
     options: ScanOptions,
     since: int | None = None,
@@ -179,8 +190,9 @@ def scan_repo(
     now: datetime | None = None,
     on_progress: ProgressFn | None = None,
 ) -> RepoScan:
-    """Scan one repository in one mode (see the module docstring); raises UpstreamError when hg
-    or Taskcluster stay unreachable, leaving every committed batch and its checkpoint."""
+    """Scan one repository in one mode (see the module docstring); `tc` is used on `loop`.
+    Raises UpstreamError when hg or Taskcluster stay unreachable, leaving every committed batch
+    and its checkpoint."""
     repo = hg.repo_path(repo)
     now = now or datetime.now(UTC)
     mode = options.route.mode
@@ -205,17 +217,14 @@ def scan_repo(
     jobs = _jobs(store, repo, mode, min(low, *(s for s, _ in ranges)))
     progress(repo, "pushes", 0, len(jobs))
 
-    def resolve(job: PushJob) -> PushOutcome:
+    def resolve(job: PushJob) -> Coroutine[Any, Any, PushOutcome]:
         return resolve_push(job, tc=tc, route=options.route, now=now)
 
-    window = 2 * max(options.concurrency, 1)
-    with ThreadPoolExecutor(max_workers=max(options.concurrency, 1)) as pool:
-        try:
-            for outcome in _ordered(pool, resolve, jobs, window):
-                if writer.add(outcome):
-                    progress(repo, "pushes", writer.pushes, len(jobs))
-        finally:
-            pool.shutdown(cancel_futures=True)
+    # Each push makes its requests one after another: twice as many pushes as requests in
+    # flight keeps the connector busy.
+    for outcome in _in_order(loop, resolve, jobs, 2 * max(options.concurrency, 1)):
+        if writer.add(outcome):
+            progress(repo, "pushes", writer.pushes, len(jobs))
     writer.flush(covered=covered)
     progress(repo, "pushes", writer.pushes, len(jobs))
     result.pushes_checked, result.groups_listed = writer.pushes, writer.groups
@@ -271,26 +280,32 @@ def scan_ci_cost(
         "timeout_s": settings.http_timeout_s,
         "retries": settings.http_retries,
     }
-    with (
-        HttpConnector(settings.hg_url, name="hg pushlog", concurrency=1, **common) as hg_http,
-        HttpConnector(
-            settings.taskcluster_root_url,
-            name="taskcluster",
-            concurrency=settings.ci_cost_concurrency,
-            **common,
-        ) as tc,
-    ):
-        return [
-            scan_repo(
-                store=store,
-                hg_http=hg_http,
-                tc=tc,
-                repo=repo,
-                options=options,
-                since=since,
-                backfill=backfill,
-                now=now,
-                on_progress=on_progress,
-            )
-            for repo in (repos or settings.ci_cost_repos)
-        ]
+    loop = EventLoopThread(name="ci-cost scan")
+    tc = AsyncHttpConnector(
+        settings.taskcluster_root_url,
+        name="taskcluster",
+        concurrency=settings.ci_cost_concurrency,
+        **common,
+    )
+    try:
+        with HttpConnector(
+            settings.hg_url, name="hg pushlog", concurrency=settings.http_concurrency, **common
+        ) as hg_http:
+            return [
+                scan_repo(
+                    store=store,
+                    hg_http=hg_http,
+                    tc=tc,
+                    loop=loop,
+                    repo=repo,
+                    options=options,
+                    since=since,
+                    backfill=backfill,
+                    now=now,
+                    on_progress=on_progress,
+                )
+                for repo in (repos or settings.ci_cost_repos)
+            ]
+    finally:
+        loop.run(tc.aclose())
+        loop.close()

@@ -184,7 +184,7 @@ def run_bounded(
     """
     loop = services.loop.loop
     gate = asyncio.Semaphore(services.concurrency)
-    finished: queue.SimpleQueue[PingResult | BaseException] = queue.SimpleQueue()
+    finished: queue.SimpleQueue[PingResult | Exception] = queue.SimpleQueue()
     tasks: set[asyncio.Task[None]] = set()
 
     async def one(item: T) -> None:
@@ -227,7 +227,7 @@ def run_bounded(
                 continue
             while True:
                 pending -= 1
-                if isinstance(got, BaseException):
+                if isinstance(got, Exception):
                     raise got
                 sink.add(got)
                 try:

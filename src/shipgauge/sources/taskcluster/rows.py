@@ -78,7 +78,7 @@ class TaskRow(TypedDict):
     test_suite: str | None
     test_platform: str | None
     test_variant: str | None
-    tags: dict[str, str] | None
+    tags: dict[str, str] | str | None  # str: the JSON text the tags came in (listTaskGroup pages)
     submission_date: date
 
 
