@@ -188,7 +188,10 @@ class Settings(BaseSettings):
     ci_cost_product: str = "firefox"
     """The {product} of the route templates."""
     ci_cost_concurrency: int = 16
-    """Pushes whose decision task and task group are fetched at the same time."""
+    """Requests to Taskcluster in flight at once (each push makes its own one after another)."""
+    ci_cost_write_batch_pushes: int = 500
+    """Pushes written per transaction (with their tasks, runs and the checkpoint): larger
+    batches cost less CPU per push, smaller ones less memory and less to redo after a kill."""
     ci_cost_first_scan_pushes: int = 100
     """On a repository's first scan (no checkpoint, no --since), start this many pushes back."""
     ci_cost_lookup_give_up_hours: float = 24.0

@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 INVENTORY_SOURCE = "buildhub.inventory"
-STORE_MEMORY_LIMIT = "384MB"
+STORE_MEMORY_LIMIT = "256MB"
 Progress = Callable[[int], None]
 
 
@@ -199,7 +199,7 @@ def _load_settings(store: Store) -> Iterator[None]:
         return
     settings = {
         "memory_limit": STORE_MEMORY_LIMIT,
-        "checkpoint_threshold": "1GB",
+        "checkpoint_threshold": "256MB",
         "preserve_insertion_order": "false",
     }
     for name, value in settings.items():

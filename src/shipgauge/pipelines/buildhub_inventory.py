@@ -110,7 +110,7 @@ class InventoryFileLoad:
         self._work = duckdb.connect()
         # One thread: a chunk's queries are small, and the CSV reader and the store want the
         # other core (two threads cost a third more CPU for the same chunk).
-        self._work.execute("SET TimeZone = 'UTC'; SET memory_limit = '256MB'; SET threads = 1")
+        self._work.execute("SET TimeZone = 'UTC'; SET memory_limit = '128MB'; SET threads = 1")
         schema = store.table("builds").arrow_schema(store.table("builds").column_names)
         self._schema = pa.schema([*schema, *_ORDER])
 

@@ -16,6 +16,7 @@ from tests.integration.ci_cost.fake_ci import FakeCI, entry, node, pushlog_doc, 
 
 PUSHES = 300
 PAGE = 50
+BATCH = 100  # pushes per transaction
 SHIPGAUGE = str(Path(sys.executable).parent / "shipgauge")
 # What must match; times of the scan itself (first_seen_at, checked_at, updated_at) may not.
 SNAPSHOTS = {
@@ -46,6 +47,7 @@ def _serve(ci: FakeCI) -> dict[str, str]:
         "SHIPGAUGE_HTTP_RETRIES": "0",
         "SHIPGAUGE_PUSHLOG_PAGE_SIZE": str(PAGE),
         "SHIPGAUGE_CI_COST_CONCURRENCY": "4",
+        "SHIPGAUGE_CI_COST_WRITE_BATCH_PUSHES": str(BATCH),
         "SHIPGAUGE_CI_COST_REPOS": '["mozilla-central"]',
     }
     return env
@@ -63,7 +65,9 @@ def test_killed_scan_rerun_equals_one_clean_scan(
     clean, killed = tmp_path / "clean.duckdb", tmp_path / "killed.duckdb"
     shutil.copy(_template_db, clean)
     shutil.copy(_template_db, killed)
-    settings = ci.settings(pushlog_page_size=PAGE, ci_cost_concurrency=4)
+    settings = ci.settings(
+        pushlog_page_size=PAGE, ci_cost_concurrency=4, ci_cost_write_batch_pushes=BATCH
+    )
     with Store.open(str(clean)) as store:
         scan_ci_cost(store=store, settings=settings, since=0)
 
@@ -76,7 +80,7 @@ def test_killed_scan_rerun_equals_one_clean_scan(
     )
     deadline = time.monotonic() + 60
     while len(ci.server.requests) - before < PUSHES * 1.5 and time.monotonic() < deadline:
-        time.sleep(0.01)  # about 3/4 of the pushes resolved: past the first batch of 100
+        time.sleep(0.01)  # about 3/4 of the pushes resolved: past the first batch
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
     with Store.open(str(killed)) as store:

@@ -63,6 +63,7 @@ class ScanOptions:
 
     route: GroupRoute
     concurrency: int = 16
+    write_batch_pushes: int = 500
     first_scan_pushes: int = 100
     pushlog_page_size: int = pushlog.DEFAULT_PAGE_SIZE
 
@@ -83,6 +84,7 @@ class ScanOptions:
         return cls(
             route=route,
             concurrency=settings.ci_cost_concurrency,
+            write_batch_pushes=settings.ci_cost_write_batch_pushes,
             first_scan_pushes=settings.ci_cost_first_scan_pushes,
             pushlog_page_size=settings.pushlog_page_size,
         )
@@ -199,7 +201,12 @@ def scan_repo(
     progress = on_progress or (lambda *_: None)
     result = RepoScan(repo, mode)
     saved = store.checkpoint(checkpoint_name(mode, repo))
-    writer = BatchWriter(store, checkpoint_name(mode, repo), None if saved is None else int(saved))
+    writer = BatchWriter(
+        store,
+        checkpoint_name(mode, repo),
+        None if saved is None else int(saved),
+        batch_pushes=options.write_batch_pushes,
+    )
     low = _start(store, hg_http, repo, writer.position, since, options.first_scan_pushes)
     if low is None:
         result.error = f"pushlog of {repo} is unreadable; kept as a dead letter"
@@ -220,9 +227,10 @@ def scan_repo(
     def resolve(job: PushJob) -> Coroutine[Any, Any, PushOutcome]:
         return resolve_push(job, tc=tc, route=options.route, now=now)
 
-    # Each push makes its requests one after another: twice as many pushes as requests in
-    # flight keeps the connector busy.
-    for outcome in _in_order(loop, resolve, jobs, 2 * max(options.concurrency, 1)):
+    # Each push makes its requests one after another, so twice as many pushes as requests in
+    # flight keep the connector busy; one batch more lets the loop go on while a batch is written.
+    window = 2 * max(options.concurrency, 1) + writer.batch_pushes
+    for outcome in _in_order(loop, resolve, jobs, window):
         if writer.add(outcome):
             progress(repo, "pushes", writer.pushes, len(jobs))
     writer.flush(covered=covered)
