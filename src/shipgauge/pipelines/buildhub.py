@@ -24,7 +24,7 @@ from shipgauge.connectors.http import HttpConnector
 from shipgauge.connectors.s3 import S3Connector
 from shipgauge.errors import NotFound, SourceError
 from shipgauge.pipelines.buildhub_backfill import BACKFILL_SOURCE, retry_backfill
-from shipgauge.pipelines.buildhub_inventory import InventoryFileLoad
+from shipgauge.pipelines.buildhub_inventory import InventoryFileLoad, InventoryResult
 from shipgauge.pipelines.buildhub_metadata import MetadataResolver
 from shipgauge.pipelines.buildhub_records import (
     ArchiveCandidate,
@@ -106,19 +106,6 @@ def connectors_from_settings(
 
 
 @dataclass
-class InventoryResult:
-    """What an inventory load did, row by row."""
-
-    manifest: str = ""
-    files: int = 0
-    rows: int = 0
-    candidates: int = 0
-    inserted: int = 0
-    no_metadata: int = 0
-    dead_letters: int = 0
-
-
-@dataclass
 class _Manifest:
     name: str
     manifest: InventoryManifest
@@ -153,6 +140,7 @@ def load_inventory(
         products=connectors.products,
         newer_than=newer_than,
         dead_letter_source=INVENTORY_SOURCE,
+        result=result,
     )
     try:
         with _load_settings(store):
@@ -176,14 +164,6 @@ def load_inventory(
                 result.files += 1
     finally:
         loader.close()
-    counts = loader.counts
-    result.rows, result.candidates, result.inserted = (
-        counts.rows,
-        counts.candidates,
-        counts.inserted,
-    )
-    result.no_metadata = counts.no_metadata
-    result.dead_letters += counts.dead_letters
     with store.transaction() as tx:
         tx.set_checkpoint(INVENTORY_SOURCE, found.name)
     return result

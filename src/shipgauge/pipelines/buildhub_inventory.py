@@ -1,15 +1,15 @@
 """One inventory data file into build records, with DuckDB doing the per-key work.
 
-The gzipped CSV streams in Arrow batches (`sources.inventory`). Each batch goes through
-`archive_sql.candidates_sql` in an in-memory DuckDB, so of ten million keys only the build
-archives come back, already derived. Python then works once per distinct metadata file (a
-nightly's hundreds of locales share one): it fetches it, merges it into one record of the
-group by the Python rules and checks it, and hands DuckDB the merged `build` and `source`
-parts; `archive_sql.records_sql` writes every record of the group, its JSON and its hash.
-Keys the SQL does not take on (not printable ASCII, unknown layout, failing a check) and
-groups whose metadata is missing or refused go through `derive_candidate` and
-`complete_candidates` as S3 events do. Metadata of chunk n+1 is fetched while chunk n is
-stored.
+The gzipped CSV streams in Arrow batches, filtered in Arrow to keys in a product folder with
+an archive extension (`sources.inventory`). Chunks of 20,000 of them go through
+`archive_sql.candidates_sql` in an in-memory DuckDB, which checks and derives them all at
+once. Python then works once per distinct metadata file (a nightly's hundreds of locales share
+one): it fetches it, merges it into one record of the group by the Python rules and checks
+it, and hands DuckDB the merged `build` and `source` parts; `archive_sql.records_sql` writes
+every record of the group, its JSON and its hash. Keys the SQL does not take on (not plain
+ASCII, unknown layout, failing a check) and groups whose metadata is missing or refused go
+through `derive_candidate` and `complete_candidates` as S3 events do. Reading and storing,
+deriving, and fetching metadata run on three threads, a few chunks apart.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from shipgauge.errors import SourceError
 from shipgauge.pipelines.buildhub_metadata import MetadataResolver
 from shipgauge.pipelines.buildhub_records import (
     ArchiveCandidate,
+    Completion,
     complete_candidates,
     derive_candidate,
     insert_table,
@@ -47,7 +48,7 @@ from shipgauge.sources.archive_sql import (
 from shipgauge.sources.inventory import InventoryBatch, csv_lines
 from shipgauge.store import Store
 
-__all__ = ["CHUNK_CANDIDATES", "InventoryCounts", "InventoryFileLoad", "group_parts"]
+__all__ = ["CHUNK_CANDIDATES", "InventoryFileLoad", "InventoryResult", "group_parts"]
 
 CHUNK_CANDIDATES = 20_000
 PREFETCH_CHUNKS = 2
@@ -71,9 +72,11 @@ _ORDER = [("candidate", pa.int64()), ("copy", pa.int32())]
 
 
 @dataclass
-class InventoryCounts:
-    """What loading data files did, row by row."""
+class InventoryResult:
+    """What an inventory load did, row by row."""
 
+    manifest: str = ""
+    files: int = 0
     rows: int = 0
     candidates: int = 0
     inserted: int = 0
@@ -90,7 +93,8 @@ class _Chunk:
 
 
 class InventoryFileLoad:
-    """Loads data files into `store` with one DuckDB working database and metadata memo."""
+    """Loads data files into `store` with one DuckDB working database and metadata memo,
+    counting into `result`."""
 
     def __init__(
         self,
@@ -100,10 +104,11 @@ class InventoryFileLoad:
         products: tuple[str, ...],
         newer_than: str | None,
         dead_letter_source: str,
+        result: InventoryResult,
     ) -> None:
         self.store, self.resolver, self.products = store, resolver, products
         self.source = dead_letter_source
-        self.counts = InventoryCounts()
+        self.result = result
         self._params = candidates_params(resolver.archive.base_url, newer_than)
         self._groups: dict[str, dict[str, Any] | None] = {}  # wait key → merged parts
         self._next_candidate = 0
@@ -111,10 +116,12 @@ class InventoryFileLoad:
         # One thread: a chunk's queries are small, and the CSV reader and the store want the
         # other core (two threads cost a third more CPU for the same chunk).
         self._work.execute("SET TimeZone = 'UTC'; SET memory_limit = '128MB'; SET threads = 1")
+        self._records = self._work.cursor()  # the storing thread's own connection
         schema = store.table("builds").arrow_schema(store.table("builds").column_names)
         self._schema = pa.schema([*schema, *_ORDER])
 
     def close(self) -> None:
+        self._records.close()
         self._work.close()
 
     def load(
@@ -122,13 +129,18 @@ class InventoryFileLoad:
     ) -> None:
         """Every batch of one data file: candidates, metadata, records, dead letters.
 
-        Metadata runs two chunks ahead of storing, on its own thread: a chunk's fetches take
-        about as long as deriving a chunk, and both overlap storing.
+        Three stages overlap: this thread reads and stores, one thread derives chunks in
+        DuckDB, one fetches their metadata; up to PREFETCH_CHUNKS chunks wait to be stored.
         """
-        with ThreadPoolExecutor(max_workers=1) as prefetch:
-            ahead: deque[tuple[_Chunk, Future[pa.Table]]] = deque()
-            for chunk in self._chunks(batches):
-                ahead.append((chunk, prefetch.submit(self._resolve_groups, chunk)))
+        with (
+            ThreadPoolExecutor(max_workers=1) as deriving,
+            ThreadPoolExecutor(max_workers=1) as fetching,
+        ):
+            ahead: deque[tuple[Future[_Chunk], Future[pa.Table]]] = deque()
+            for picked in self._chunks(batches):
+                derived = deriving.submit(self._derived, picked)
+                groups = fetching.submit(self._resolve_when_derived, derived)
+                ahead.append((derived, groups))
                 if len(ahead) > PREFETCH_CHUNKS:
                     self._store_chunk(*ahead.popleft(), progress)
             while ahead:
@@ -142,9 +154,9 @@ class InventoryFileLoad:
             chunk.picked.append(batch.rows)
             picked += batch.rows.num_rows
             if picked >= CHUNK_CANDIDATES:
-                yield self._derived(chunk)
+                yield chunk
                 chunk, picked = _Chunk(), 0
-        yield self._derived(chunk)
+        yield chunk
 
     def _derived(self, chunk: _Chunk) -> _Chunk:
         """The chunk's rows judged in one DuckDB query (dense vectors, one plan)."""
@@ -167,6 +179,9 @@ class InventoryFileLoad:
         chunk.candidates = valid.append_column("candidate", numbers)
         chunk.picked = []
         return chunk
+
+    def _resolve_when_derived(self, derived: Future[_Chunk]) -> pa.Table:
+        return self._resolve_groups(derived.result())
 
     def _resolve_groups(self, chunk: _Chunk) -> pa.Table:
         """The merged metadata parts of the chunk's groups (fetched once per wait key)."""
@@ -199,16 +214,19 @@ class InventoryFileLoad:
         return derive_candidate(key, archive_url=base, products=self.products, size=size, date=date)
 
     def _store_chunk(
-        self, chunk: _Chunk, fetching: Future[pa.Table], progress: Callable[[int], None] | None
+        self,
+        derived: Future[_Chunk],
+        fetching: Future[pa.Table],
+        progress: Callable[[int], None] | None,
     ) -> None:
-        groups = fetching.result()
+        chunk, groups = derived.result(), fetching.result()
         candidates = chunk.candidates
         fast = (
             self._schema.empty_table()
             if candidates is None
             else self._fast_records(candidates, groups).cast(self._schema)
         )
-        slow, done, derived = self._slow_records(candidates, fast)
+        slow, done, judged = self._slow_records(candidates, fast)
         table = pa.concat_tables([fast, slow]).sort_by([(name, "ascending") for name, _ in _ORDER])
         with self.store.transaction() as tx:
             keep = new_rows(
@@ -224,9 +242,9 @@ class InventoryFileLoad:
             for candidate, error in done.rejects:
                 payload = json.dumps({"record_id": candidate.record_id, "record": candidate.record})
                 tx.dead_letter(self.source, candidate.record_id, error, payload)
-        counts = self.counts
+        counts = self.result
         counts.rows += chunk.rows
-        counts.candidates += derived
+        counts.candidates += judged
         counts.inserted += fresh.num_rows
         counts.no_metadata += len(done.waiting)
         counts.dead_letters += len(chunk.rejects) + len(done.rejects)
@@ -237,7 +255,7 @@ class InventoryFileLoad:
         """Records of fast rows whose group's metadata merged and checked, built in SQL."""
         fast = candidates.filter(candidates.column("fast"))
         versions = sorted(set(fast.column("version").to_pylist()))
-        work = self._work
+        work = self._records
         work.register("fast_rows", fast)
         work.register("group_metadata", groups)
         work.register(
@@ -249,8 +267,9 @@ class InventoryFileLoad:
 
     def _slow_records(
         self, candidates: pa.Table | None, fast: pa.Table
-    ) -> tuple[pa.Table, Any, int]:
-        """Rows SQL left to Python: derived, completed and checked one by one."""
+    ) -> tuple[pa.Table, Completion, int]:
+        """Rows SQL left to Python, derived, completed and checked one by one; with what
+        completing them gave and how many candidates the chunk held in all."""
         built = set(fast.column("candidate").to_pylist())
         numbered: list[tuple[int, ArchiveCandidate]] = []
         derived = len(built)

@@ -81,11 +81,11 @@ def _t13_archive() -> dict[str, dict[str, Any]]:
 
 
 def test_load_inventory_matches_t13_and_replays_change_nothing(
-    recorded_http: RecordedHttpServer, tmp_path: Path, duckdb_url: str
+    recorded_http: RecordedHttpServer, tmp_path: Path, store_url: str
 ) -> None:
     serve_archive(recorded_http, _t13_archive())
     connectors = make_connectors(recorded_http.url, tmp_path / "s3", tmp_path / "cache")
-    with Store.open(duckdb_url) as store:
+    with Store.open(store_url) as store:
         first = load_inventory(
             store=store, connectors=connectors, location=str(MANIFEST), cache_dir=tmp_path
         )
