@@ -10,12 +10,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import sys
 import tempfile
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from importlib import resources
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -23,16 +21,15 @@ from urllib.parse import unquote, urlsplit
 from shipgauge.connectors.archive import ArchiveConnector
 from shipgauge.connectors.http import HttpConnector
 from shipgauge.connectors.s3 import S3Connector
+from shipgauge.pipelines._demo_http import serve_on_loopback
 from shipgauge.pipelines.buildhub import BuildhubConnectors, load_inventory
 from shipgauge.pipelines.buildhub_events import ingest_event_messages
-from shipgauge.pipelines.buildhub_search import search_builds
 from shipgauge.store import Store
 
-__all__ = ["DEMO_BUILD_ID", "load_demo", "serve_archive_folder"]
+__all__ = ["load_demo", "serve_archive_folder"]
 
 PUBLIC_ARCHIVE = "https://archive.mozilla.org"
 DEMO_BUCKET = "net-mozaws-prod-delivery-firefox"
-DEMO_BUILD_ID = "20170713130618"
 _PRODUCTS = ("firefox", "thunderbird", "mobile", "devedition")
 
 
@@ -76,19 +73,12 @@ def _file_entry(path: Path) -> dict[str, object]:
 @contextlib.contextmanager
 def serve_archive_folder(root: Path) -> Iterator[str]:
     """Serve `root` as an archive (files, and folders as JSON listings) on a loopback port."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(root.resolve()))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serve_on_loopback(_handler(root.resolve())) as url:
+        yield url
 
 
 def load_demo(store: Store) -> None:
-    """Load the bundled inventory sample and buildhub.json files; print one search (stderr)."""
+    """Load the bundled inventory sample and buildhub.json files."""
     bundled = resources.files("shipgauge") / "demo_data" / "buildhub"
     with (
         resources.as_file(bundled) as data,
@@ -117,18 +107,6 @@ def load_demo(store: Store) -> None:
             ingest_event_messages(store, connectors, [(k, _s3_event(k)) for k in keys])
         finally:
             connectors.close()
-    found = search_builds(store, {"size": 1, "query": {"term": {"build.id": DEMO_BUILD_ID}}})
-    hits = found["hits"]["hits"]
-    target = hits[0]["_source"]["target"] if hits else {}
-    print(
-        f"builds: search build.id {DEMO_BUILD_ID} → {found['hits']['total']} hit(s)"
-        + (
-            f": {target['version']} {target['channel']} {target['platform']} {target['locale']}"
-            if hits
-            else ""
-        ),
-        file=sys.stderr,
-    )
 
 
 def _s3_event(key: str) -> bytes:

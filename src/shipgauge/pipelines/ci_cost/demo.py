@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, Final
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from shipgauge.config import load_settings
+from shipgauge.pipelines._demo_http import serve_on_loopback
 from shipgauge.pipelines.ci_cost.prices import load_prices
 from shipgauge.pipelines.ci_cost.scan import scan_ci_cost
 from shipgauge.store import Store
@@ -119,14 +119,8 @@ def demo_server() -> Iterator[str]:
     Handler.task_ids = [
         t["status"]["taskId"] for text in pages.values() for t in json.loads(text)["tasks"]
     ]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_on_loopback(Handler) as url:
+        yield url
 
 
 def load_demo(store: Store) -> None:

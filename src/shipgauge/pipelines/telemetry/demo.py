@@ -9,7 +9,6 @@ connectors as in production. Re-running it sends nothing twice.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from shipgauge.config import load_settings
+from shipgauge.pipelines._demo_http import serve_on_loopback
 from shipgauge.pipelines.telemetry.backfill import backfill
 from shipgauge.pipelines.telemetry.services import TelemetryServices
 from shipgauge.store import Store
@@ -120,14 +120,8 @@ def demo_server() -> Iterator[str]:
     class Handler(_DemoHandler):
         pushlog = json.loads(_data("hg_pushlog.v2-full.json"))
 
-    server = _DemoServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_on_loopback(Handler, _DemoServer) as url:
+        yield url
 
 
 def load_demo(store: Store) -> None:
