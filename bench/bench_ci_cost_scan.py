@@ -5,7 +5,8 @@ and peak RSS flat in the number of pushes. The server is one asyncio process (th
 `asyncio.sleep`, so waiting costs no CPU) that answers from prepared bytes: the two cores are
 left to the scan. Each task entry is the recorded taskhuddler one (status with its run,
 definition with tags and metadata) with the payload, scopes and routes emptied: about 2 kB of
-JSON, 400 kB a page. RSS is sampled when a fifth and when all of the pushes are written.
+JSON, 400 kB a page. RSS is sampled when a fifth and when all of the pushes are resolved (the
+last batch not yet written), and the CPU of this process (every thread) is printed per push.
 """
 
 from __future__ import annotations
@@ -81,8 +82,7 @@ class _Upstream:
             last = REPOS[url.path.strip("/").removesuffix("/json-pushes")]
             ids = range(query["startID"] + 1, min(query["endID"], last) + 1)
             pushes = {
-                str(i): {"changesets": [f"{i:040x}"], "date": self.pushed, "user": "u"}
-                for i in ids
+                str(i): {"changesets": [f"{i:040x}"], "date": self.pushed, "user": "u"} for i in ids
             }
             return json.dumps({"lastpushid": last, "pushes": pushes}).encode()
         if url.path.startswith("/api/index/"):

@@ -52,7 +52,7 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "bytea": pa.binary(),
 }
 # The join merge is used while a batch is at least 1/JOIN_MERGE_MIN_SHARE of its table's rows.
-JOIN_MERGE_MIN_SHARE = 4
+JOIN_MERGE_MIN_SHARE = 20
 _TIME_TYPES = ("timestamp with time zone", "timestamp", "timestamp without time zone", "date")
 
 

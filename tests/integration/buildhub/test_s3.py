@@ -154,7 +154,7 @@ def test_backfill_case_reconciles_keys_and_etags(moto_url: str, duckdb_url: str)
     keys = [c["Key"] for page in case["list_objects_v2_pages"] for c in page["Contents"]]
 
     def document(key: str) -> dict[str, Any]:
-        doc = copy.deepcopy(valid)
+        doc: dict[str, Any] = copy.deepcopy(valid)
         doc["download"]["mimetype"] = key
         return doc
 

@@ -3,7 +3,7 @@ systems and one deployment event."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -78,3 +78,42 @@ def test_ci_cost_models_join_reviews_and_deployments(store: Store, ci: FakeCI) -
     assert review == [("bmo", 4, 1, pytest.approx(0.067886, abs=5e-7))]  # push 33270: bug 909264
     changesets = store.query("SELECT sum(changesets) FROM cost_by_review_system").scalar()
     assert changesets == 15  # every changeset of the sample, priced or not
+
+
+def test_push_task_runs_flags_the_last_run_of_each_task(store: Store) -> None:
+    started = datetime(2025, 12, 1, 10, tzinfo=UTC)
+    tasks = {"rerun": ["completed", "failed"], "retried": ["exception", "exception", "completed"]}
+    with store.transaction() as tx:
+        tx.insert_ignore("tasks", [
+            {"task_id": t, "task_group_id": "g", "scheduler_id": "s", "task_queue_id": "p/w",
+             "provisioner_id": "p", "worker_type": "w", "submission_date": started.date()}
+            for t in [*tasks, "unscheduled"]
+        ])  # fmt: skip
+        tx.insert_ignore("task_runs", [
+            {"task_id": t, "run_id": n, "state": state, "started": started,
+             "resolved": started + timedelta(seconds=100), "submission_date": started.date()}
+            for t, states in tasks.items() for n, state in enumerate(states)
+        ])  # fmt: skip
+        tx.insert_ignore("pushes", [
+            {"repo": "r", "push_id": 1, "pushed_at": started, "changeset_count": 1}
+        ])  # fmt: skip
+        tx.insert_ignore("push_task_groups", [
+            {"repo": "r", "push_id": 1, "mode": "push", "task_group_id": "g", "state": "final",
+             "reason": "x", "lookups": 1, "listings": 1, "first_seen_at": started,
+             "checked_at": started}
+        ])  # fmt: skip
+    rows = store.query(
+        "SELECT task_id, run_id, is_last_run, task_state, in_ideal, in_compute, pricing_method"
+        " FROM push_task_runs ORDER BY task_id, run_id"
+    ).rows
+    assert rows == [
+        # a completed task rerun (queue.rerunTask) that then failed: failed, never ideal
+        ("rerun", 0, False, "failed", False, False, "unpriced"),
+        ("rerun", 1, True, "failed", False, False, "unpriced"),
+        ("retried", 0, False, "completed", False, True, "unpriced"),
+        ("retried", 1, False, "completed", False, True, "unpriced"),
+        ("retried", 2, True, "completed", True, True, "unpriced"),
+        ("unscheduled", None, None, None, False, False, None),
+    ]
+    push = store.query("SELECT tasks, runs, retried_runs FROM push_costs").rows
+    assert push == [(3, 5, 3)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -122,3 +122,48 @@ def test_cost_models_aggregate_task_run_costs(store: Store) -> None:
         ).rows
     )
     assert task == [(2, 2, 0, 0.6)]
+
+
+def _run_on(run_id: int, end: str) -> dict[str, Any]:
+    """A completed 30-minute run resolved at `end` (ISO, UTC)."""
+    resolved = datetime.fromisoformat(end)
+    started = resolved - timedelta(minutes=30)
+    done = run(run_id, "completed", "mdc1", "t-mac-1", None, None)
+    done.update(started=started.isoformat(), resolved=resolved.isoformat())
+    return done
+
+
+def test_task_run_costs_take_the_runs_own_month_else_the_nearest(store: Store) -> None:
+    pool = "releng-hardware/gecko-t-osx"
+    write_tasks(
+        store,
+        task_rows("A", pool, [_run_on(0, "2026-05-31T23:40:00+00:00")]),  # last day of May
+        task_rows("B", pool, [_run_on(0, "2026-03-10T12:40:00+00:00")]),  # January and May: tie
+        task_rows("C", pool, [_run_on(0, "2026-02-27T12:40:00+00:00")]),  # January is nearest
+        task_rows("D", pool, [_run_on(0, "2026-08-02T12:40:00+00:00")]),  # after the last month
+    )
+    rates = [("2026-01-01", 40.0), ("2026-05-01", 10.0), ("2026-06-01", 20.0)]
+    with store.transaction() as tx:
+        tx.upsert("worker_type_costs", [
+            {"provider": "hw", "provisioner": "releng-hardware", "worker_type": "gecko-t-osx",
+             "month": date.fromisoformat(m), "usage_hours": 1.0, "cost": c, "modified": None}
+            for m, c in rates
+        ])  # fmt: skip
+    rows = store.query(
+        "SELECT task_id, rate_month, attribution_hourly_rate, run_cost FROM task_run_costs"
+        " ORDER BY task_id"
+    ).rows
+    assert rows == [
+        ("A", date(2026, 5, 1), 10.0, 5.0),  # its own month, not June one day away
+        ("B", date(2026, 5, 1), 10.0, 5.0),  # two months either way: the later month
+        ("C", date(2026, 1, 1), 40.0, 20.0),
+        ("D", date(2026, 6, 1), 20.0, 10.0),
+    ]
+    rates_by_month = store.query(
+        "SELECT month, rate_month FROM worker_type_rates WHERE month IN (?, ?) ORDER BY month",
+        [date(2026, 4, 1), date(2026, 7, 1)],
+    ).rows
+    assert rates_by_month == [
+        (date(2026, 4, 1), date(2026, 5, 1)),
+        (date(2026, 7, 1), date(2026, 6, 1)),
+    ]

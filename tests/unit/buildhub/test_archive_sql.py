@@ -71,7 +71,7 @@ def _generated_keys(count: int) -> list[str]:
         "mac", "old-id", "2017-05-15-10-02-38-mozilla-central-l10n", "ja-JP-mac",
         "firefox-1.installer.tar.bz2", "fennec-55.0a1.multi.android-arm.apk", "x.tar.bz2",
     ]  # fmt: skip
-    keys = set()
+    keys: set[str] = set()
     while len(keys) < count:
         key = list(rng.choice(known))
         for _ in range(rng.randint(1, 3)):

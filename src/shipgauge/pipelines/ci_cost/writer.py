@@ -56,15 +56,13 @@ class BatchWriter:
         self._batch: list[PushOutcome] = []
         self._rows = 0
 
-    def add(self, outcome: PushOutcome) -> bool:
-        """Hold one outcome; write the batch when it is full. True when a batch was written."""
+    def add(self, outcome: PushOutcome) -> None:
+        """Hold one outcome; write the batch when it is full."""
         self._batch.append(outcome)
         if outcome.listing is not None:
             self._rows += len(outcome.listing.tasks) + len(outcome.listing.runs)
         if len(self._batch) >= self.batch_pushes or self._rows >= WRITE_BATCH_ROWS:
             self.flush()
-            return True
-        return False
 
     def flush(self, *, covered: int | None = None) -> None:
         """Write what is held; `covered` (the pushlog's end, once every push is resolved) moves

@@ -6,6 +6,7 @@ capability's task-group scan (`listTaskGroup` entries through `rows_from_task_st
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Hashable, Sequence
 from typing import Final, TypeVar
 
@@ -38,6 +39,8 @@ TASK_TAGS_RULE: Final = "tasks.tags IS NULL AND excluded.tags IS NOT NULL"
 _TASK_UPDATE: Final = [
     c for c in TaskRow.__annotations__ if c not in ("task_id", "submission_date")
 ]
+_TASK_ID: Final = operator.itemgetter("task_id")
+_RUN_KEY: Final = operator.itemgetter("task_id", "run_id")
 _RUN_UPDATE: Final = [
     c for c in TaskRunRow.__annotations__ if c not in ("task_id", "run_id", "submission_date")
 ]
@@ -46,6 +49,8 @@ _RUN_UPDATE: Final = [
 def _waves(rows: Sequence[R], key: Callable[[R], Hashable]) -> list[list[R]]:
     """Rows split so that no wave repeats a key, in arrival order: the n-th message about a
     key goes in wave n. Each wave is one upsert, so the rule above sees messages in order."""
+    if len(set(map(key, rows))) == len(rows):  # no key twice (a task group's listing): one wave
+        return [list(rows)]
     waves: list[list[R]] = []
     seen: dict[Hashable, int] = {}
     for row in rows:
@@ -62,6 +67,8 @@ def _first_with_tags(tasks: Sequence[TaskRow]) -> list[TaskRow]:
     """One row per task: what TASK_TAGS_RULE leaves after applying `tasks` in order (the
     first row, or the first that carries tags when the ones before it had none). Saves a
     second upsert for the task-defined + resolved pairs that share most batches."""
+    if len(set(map(_TASK_ID, tasks))) == len(tasks):
+        return list(tasks)
     chosen: dict[str, TaskRow] = {}
     for row in tasks:
         held = chosen.get(row["task_id"])
@@ -73,5 +80,5 @@ def _first_with_tags(tasks: Sequence[TaskRow]) -> list[TaskRow]:
 def upsert_task_rows(tx: Transaction, tasks: Sequence[TaskRow], runs: Sequence[TaskRunRow]) -> None:
     """Store task and run rows in `tx`, in the order given; re-applying them changes nothing."""
     tx.upsert("tasks", _first_with_tags(tasks), update=_TASK_UPDATE, update_where=TASK_TAGS_RULE)
-    for wave in _waves(runs, lambda r: (r["task_id"], r["run_id"])):
+    for wave in _waves(runs, _RUN_KEY):
         tx.upsert("task_runs", wave, update=_RUN_UPDATE, update_where=RUN_TRANSITION_RULE)
