@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Query, Request
 
-from shipgauge.config import Settings
+from shipgauge.api._background import background_worker
 from shipgauge.errors import BadRequest, NotFound
 from shipgauge.pipelines.taskcluster import listen_pulse, pulse_consumer
 from shipgauge.store import Store
@@ -31,25 +29,14 @@ _COST_MODELS = {
 }
 
 
-@asynccontextmanager
-async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings: Settings = app.state.settings
-    if not settings.taskcluster_listen:
-        yield
-        return
-    stop = threading.Event()
-    worker = threading.Thread(
-        target=listen_pulse,
-        kwargs={"store": app.state.store, "consumer": pulse_consumer(settings), "stop": stop},
-        name="taskcluster-listen",
-        daemon=True,
-    )
-    worker.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        worker.join(timeout=30)
+def _listen(app: FastAPI, stop: threading.Event) -> None:
+    consumer = pulse_consumer(app.state.settings)
+    listen_pulse(store=app.state.store, consumer=consumer, stop=stop)
+
+
+_lifespan = background_worker(
+    name="taskcluster-listen", enabled=lambda s: s.taskcluster_listen, run=_listen
+)
 
 
 router = APIRouter(prefix="/api/v1", tags=["taskcluster"], lifespan=_lifespan)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Query, Request
 
+from shipgauge.api._background import background_worker
 from shipgauge.config import Settings
 from shipgauge.errors import ShipgaugeError
 from shipgauge.pipelines import telemetry
@@ -40,25 +39,11 @@ def _consume_forever(settings: Settings, store: Store, stop: threading.Event) ->
             stop.wait(RESTART_AFTER_S)
 
 
-@asynccontextmanager
-async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings: Settings = app.state.settings
-    if not settings.telemetry_serve_consumer:
-        yield
-        return
-    stop = threading.Event()
-    worker = threading.Thread(
-        target=_consume_forever,
-        args=(settings, app.state.store, stop),
-        name="hgpush-consumer",
-        daemon=True,
-    )
-    worker.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        worker.join(timeout=30)
+_lifespan = background_worker(
+    name="hgpush-consumer",
+    enabled=lambda s: s.telemetry_serve_consumer,
+    run=lambda app, stop: _consume_forever(app.state.settings, app.state.store, stop),
+)
 
 
 router = APIRouter(prefix="/api/v1", lifespan=_lifespan)
