@@ -25,12 +25,16 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
-from shipgauge.connectors.http import DEFAULT_BACKOFF_S, DEFAULT_HTTP_TIMEOUT_S, DEFAULT_RETRIES
+from shipgauge.connectors.http import (
+    DEFAULT_BACKOFF_S,
+    DEFAULT_HTTP_TIMEOUT_S,
+    DEFAULT_RETRIES,
+    RETRY_STATUSES,
+)
 from shipgauge.errors import ConfigError, UpstreamError
 
 __all__ = ["AsyncHttpConnector", "EventLoopThread", "HttpResponse"]
 
-_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _NO_BODY_STATUSES = frozenset({204, 304})
 T = TypeVar("T")
 
@@ -149,7 +153,7 @@ class AsyncHttpConnector:
             if response.is_success or response.status_code in ok_statuses:
                 return response
             outcome = f"HTTP {response.status_code}"
-            if response.status_code not in _RETRY_STATUSES:
+            if response.status_code not in RETRY_STATUSES:
                 break
         raise UpstreamError(
             f"{self.name}: {outcome} from {self.base_url}{path} after {tries} "

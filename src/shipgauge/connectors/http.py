@@ -15,12 +15,13 @@ import httpx
 
 from shipgauge.errors import UpstreamError
 
-__all__ = ["DEFAULT_HTTP_TIMEOUT_S", "HttpConnector"]
+__all__ = ["DEFAULT_HTTP_TIMEOUT_S", "RETRY_STATUSES", "HttpConnector"]
 
 DEFAULT_HTTP_TIMEOUT_S = 30.0
 DEFAULT_RETRIES = 4
 DEFAULT_BACKOFF_S = 0.5
-_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# What a later try can fix; any other 4xx is the caller's answer.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -80,7 +81,7 @@ class HttpConnector:
             if response.is_success or response.status_code in allowed:
                 return response
             outcome = f"HTTP {response.status_code}"
-            if response.status_code not in _RETRY_STATUSES:
+            if response.status_code not in RETRY_STATUSES:
                 break
         raise UpstreamError(
             f"{self.name}: {outcome} from {self.base_url}{path} after {tries} "
