@@ -7,7 +7,7 @@ the caller's answer and comes back at once.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -15,7 +15,7 @@ import httpx
 
 from shipgauge.errors import UpstreamError
 
-__all__ = ["DEFAULT_HTTP_TIMEOUT_S", "RETRY_STATUSES", "HttpConnector"]
+__all__ = ["DEFAULT_HTTP_TIMEOUT_S", "RETRY_STATUSES", "Attempts", "HttpConnector", "Upstream"]
 
 DEFAULT_HTTP_TIMEOUT_S = 30.0
 DEFAULT_RETRIES = 4
@@ -27,8 +27,49 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-class HttpConnector:
-    """Requests to one base URL; `name` appears in errors ("hg pushlog: HTTP 503 from …")."""
+class Attempts:
+    """The tries of one request: iterate for the pause before each, and say how each ended.
+
+    The one retry policy of both connectors (this one and `async_http.AsyncHttpConnector`):
+    transport failures and RETRY_STATUSES are tried again, `retries` times at the most, with a
+    doubling backoff; any other status is the answer.
+    """
+
+    def __init__(self, upstream: Upstream, path: str) -> None:
+        self._upstream = upstream
+        self._path = path
+        self._outcome = ""
+        self._tries = 0
+        self._final = False
+
+    def __iter__(self) -> Iterator[float]:
+        while self._tries <= self._upstream.retries and not self._final:
+            self._tries += 1
+            yield self._upstream.backoff_s * 2 ** (self._tries - 2) if self._tries > 1 else 0.0
+
+    def failed(self, outcome: str) -> None:
+        """The try got no response (`outcome` names the kind, e.g. ConnectError)."""
+        self._outcome = outcome
+
+    def answered(self, status: int, ok_statuses: Container[int]) -> bool:
+        """Whether a response with `status` is the one to return; if not, the try failed."""
+        if 200 <= status < 300 or status in ok_statuses:
+            return True
+        self._outcome = f"HTTP {status}"
+        self._final = status not in RETRY_STATUSES
+        return False
+
+    def error(self) -> UpstreamError:
+        upstream, tries = self._upstream, self._tries
+        return UpstreamError(
+            f"{upstream.name}: {self._outcome} from {upstream.base_url}{self._path} after {tries} "
+            f"{'try' if tries == 1 else 'tries'}; retry later or check the base URL setting"
+        )
+
+
+class Upstream:
+    """One outside service: its base URL, the name errors give it ("hg pushlog: HTTP 503 from
+    …"), timeout, retries, backoff and how many requests may be in flight."""
 
     def __init__(
         self,
@@ -43,14 +84,26 @@ class HttpConnector:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.name = name or self.base_url
+        self.timeout_s = timeout_s
         self.retries = retries
         self.backoff_s = backoff_s
-        self.concurrency = concurrency
+        self.concurrency = max(concurrency, 1)
+        self.headers = {"User-Agent": "shipgauge", **(headers or {})}
+
+    def attempts(self, path: str) -> Attempts:
+        return Attempts(self, path)
+
+
+class HttpConnector(Upstream):
+    """Requests to one base URL over httpx, with retries (see `Attempts`)."""
+
+    def __init__(self, base_url: str, **options: Any) -> None:
+        super().__init__(base_url, **options)
         self._client = httpx.Client(
             base_url=self.base_url,
-            timeout=timeout_s,
-            headers={"User-Agent": "shipgauge", **(headers or {})},
-            limits=httpx.Limits(max_connections=max(concurrency, 1) * 2),
+            timeout=self.timeout_s,
+            headers=self.headers,
+            limits=httpx.Limits(max_connections=self.concurrency * 2),
             follow_redirects=True,
         )
 
@@ -68,25 +121,17 @@ class HttpConnector:
     ) -> httpx.Response:
         """Send with retries; a 2xx (or a status in `ok_statuses`) returns, else UpstreamError."""
         allowed = set(ok_statuses)
-        outcome, tries = "", 0
-        while tries <= self.retries:
-            if tries:
-                time.sleep(self.backoff_s * 2 ** (tries - 1))
-            tries += 1
+        attempts = self.attempts(path)
+        for pause in attempts:
+            time.sleep(pause)
             try:
                 response = self._client.request(method, path, **kwargs)
             except httpx.TransportError as exc:
-                outcome = type(exc).__name__
+                attempts.failed(type(exc).__name__)
                 continue
-            if response.is_success or response.status_code in allowed:
+            if attempts.answered(response.status_code, allowed):
                 return response
-            outcome = f"HTTP {response.status_code}"
-            if response.status_code not in RETRY_STATUSES:
-                break
-        raise UpstreamError(
-            f"{self.name}: {outcome} from {self.base_url}{path} after {tries} "
-            f"{'try' if tries == 1 else 'tries'}; retry later or check the base URL setting"
-        )
+        raise attempts.error()
 
     def get_json(self, path: str, **kwargs: Any) -> Any:
         """GET and decode JSON; a body that is not JSON is an UpstreamError."""
@@ -101,5 +146,5 @@ class HttpConnector:
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         """`fn` over `items` on at most `concurrency` threads, results in input order."""
-        with ThreadPoolExecutor(max_workers=max(self.concurrency, 1)) as pool:
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             yield from pool.map(fn, items)

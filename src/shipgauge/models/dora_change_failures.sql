@@ -8,18 +8,36 @@
 --   remediated         the next deployment of its service and environment is a rollback or a
 --                      hotfix (link_method time_heuristic).
 -- Unlike Four Keys (incidents / deployments, fourkeys#351) the ratio counts failed deployments.
-WITH ordered AS (
+-- report_start: the view covers all history; a DORA report (pipelines/dora.py) sets its window's
+-- start, and then deployments before their environment's last success before it are left out
+-- unless an incident is linked to them: their failure and recovery all fall before the window.
+WITH report_start AS (
+    SELECT CAST('-infinity' AS TIMESTAMPTZ) AS start_at
+),
+horizons AS (
     SELECT
-        *,
-        lead(is_rollback OR is_hotfix) OVER (
-            PARTITION BY service, environment ORDER BY deployed_at, event_id
+        d.service,
+        d.environment,
+        max(d.deployed_at) FILTER (WHERE d.result = 'success' AND d.deployed_at < r.start_at)
+            AS horizon_at
+    FROM dora_deployments AS d
+    CROSS JOIN report_start AS r
+    GROUP BY d.service, d.environment
+),
+ordered AS (
+    SELECT
+        d.*,
+        lead(d.is_rollback OR d.is_hotfix) OVER (
+            PARTITION BY d.service, d.environment ORDER BY d.deployed_at, d.event_id
         ) AS next_is_remedy,
-        min(CASE WHEN result = 'success' THEN deployed_at END) OVER (
-            PARTITION BY service, environment
-            ORDER BY deployed_at, event_id
+        min(CASE WHEN d.result = 'success' THEN d.deployed_at END) OVER (
+            PARTITION BY d.service, d.environment
+            ORDER BY d.deployed_at, d.event_id
             ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
         ) AS next_success_at
-    FROM dora_deployments
+    FROM dora_deployments AS d
+    JOIN horizons AS h ON h.service = d.service AND h.environment = d.environment
+    WHERE h.horizon_at IS NULL OR d.deployed_at >= h.horizon_at
 ),
 linked AS (
     SELECT
@@ -35,6 +53,21 @@ linked AS (
     WHERE deployment_id IS NOT NULL
     GROUP BY service, deployment_id
 ),
+earlier_linked AS (
+    SELECT
+        d.*,
+        CAST(NULL AS BOOLEAN) AS next_is_remedy,
+        CAST(NULL AS TIMESTAMPTZ) AS next_success_at
+    FROM dora_deployments AS d
+    JOIN horizons AS h ON h.service = d.service AND h.environment = d.environment
+    WHERE
+        d.deployed_at < h.horizon_at
+        AND EXISTS (
+            SELECT 1
+            FROM linked AS l
+            WHERE l.service = d.service AND l.deployment_id = d.deployment_id
+        )
+),
 reasons AS (
     SELECT
         o.*,
@@ -47,7 +80,7 @@ reasons AS (
             WHEN l.incidents > 0 THEN 'incident'
             WHEN o.next_is_remedy THEN 'remediated'
         END AS failure_reason
-    FROM ordered AS o
+    FROM (SELECT * FROM ordered UNION ALL SELECT * FROM earlier_linked) AS o
     LEFT JOIN linked AS l ON l.service = o.service AND l.deployment_id = o.deployment_id
 )
 SELECT

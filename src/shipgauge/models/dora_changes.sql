@@ -24,7 +24,8 @@ change_commits AS (
         e.change_id,
         c.commit_sha
     FROM delivery_event_commits AS c
-    JOIN delivery_events AS e ON e.service = c.service AND e.event_id = c.event_id
+    JOIN delivery_events AS e
+        ON e.service = c.service AND e.event_id = c.event_id AND e.kind = 'change'
     WHERE c.kind = 'change'
 ),
 pushed AS (
@@ -34,6 +35,7 @@ pushed AS (
         min(p.pushed_at) AS first_pushed_at
     FROM change_commits AS cc
     JOIN dora_commit_pushes AS p ON p.service = cc.service AND p.commit_sha = cc.commit_sha
+    WHERE p.commit_sha IN (SELECT commit_sha FROM change_commits)
     GROUP BY cc.service, cc.change_id
 ),
 deployed AS (
@@ -46,7 +48,10 @@ deployed AS (
     JOIN change_events AS ce ON ce.service = cc.service AND ce.change_id = cc.change_id
     JOIN dora_deployment_commits AS dc
         ON dc.service = cc.service AND dc.commit_sha = cc.commit_sha AND dc.result = 'success'
-    WHERE ce.merged_at IS NOT NULL AND dc.deployed_at >= ce.merged_at
+    WHERE
+        ce.merged_at IS NOT NULL
+        AND dc.deployed_at >= ce.merged_at
+        AND dc.commit_sha IN (SELECT commit_sha FROM change_commits)
     GROUP BY cc.service, cc.change_id, dc.environment
 )
 SELECT

@@ -1,6 +1,6 @@
 -- dora_incidents: each incident, the deployment it is blamed on, and how that link was made.
 -- grain: one row per (service, incident_id).
--- inputs: delivery_events (kind incident), dora_deployments, dora_deployment_commits.
+-- inputs: delivery_events (kind incident), dora_deployments, delivery_commit_deployments.
 -- link_method, first that applies:
 --   explicit_id    the incident named a deployment_id of its service;
 --   commit_sha     its cause_commit was first deployed, successfully, by that deployment in the
@@ -43,28 +43,34 @@ commit_deployments AS (
     SELECT
         i.service,
         i.incident_id,
-        d.deployment_id,
-        row_number() OVER (
-            PARTITION BY i.service, i.incident_id ORDER BY c.deployed_at, c.event_id
-        ) AS nth
+        d.deployment_id
     FROM detected AS i
-    JOIN dora_deployment_commits AS c
+    JOIN delivery_commit_deployments AS c
         ON
             c.service = i.service
             AND c.environment = i.environment
             AND c.commit_sha = i.cause_commit
-            AND c.result = 'success'
+            AND c.deployed_at IS NOT NULL
     JOIN dora_deployments AS d ON d.service = c.service AND d.event_id = c.event_id
+),
+successes AS (
+    SELECT
+        service,
+        environment,
+        deployment_id,
+        deployed_at,
+        CAST(deployed_at AS DATE) AS day
+    FROM dora_deployments
+    WHERE result = 'success'
 ),
 deploy_days AS (
     SELECT
         service,
         environment,
-        CAST(deployed_at AS DATE) AS day,
+        day,
         max(deployed_at) AS last_deployed_at
-    FROM dora_deployments
-    WHERE result = 'success'
-    GROUP BY service, environment, CAST(deployed_at AS DATE)
+    FROM successes
+    GROUP BY service, environment, day
 ),
 day_timeline AS (
     SELECT
@@ -104,13 +110,12 @@ same_day AS (
         i.incident_id,
         max(d.deployed_at) AS last_deployed_at
     FROM detected AS i
-    JOIN dora_deployments AS d
+    JOIN successes AS d
         ON
             d.service = i.service
             AND d.environment = i.environment
-            AND CAST(d.deployed_at AS DATE) = CAST(i.detected_at AS DATE)
-            AND d.deployed_at <= i.detected_at
-            AND d.result = 'success'
+            AND d.day = CAST(i.detected_at AS DATE)
+    WHERE d.deployed_at <= i.detected_at
     GROUP BY i.service, i.incident_id
 ),
 last_deployments AS (
@@ -129,12 +134,11 @@ by_time AS (
         l.incident_id,
         min(d.deployment_id) AS deployment_id
     FROM last_deployments AS l
-    JOIN dora_deployments AS d
+    JOIN successes AS d
         ON
             d.service = l.service
             AND d.environment = l.environment
             AND d.deployed_at = l.last_deployed_at
-            AND d.result = 'success'
     GROUP BY l.service, l.incident_id
 )
 SELECT
@@ -154,6 +158,5 @@ SELECT
     END AS link_method
 FROM detected AS i
 LEFT JOIN by_id AS x ON x.service = i.service AND x.incident_id = i.incident_id
-LEFT JOIN commit_deployments AS c
-    ON c.service = i.service AND c.incident_id = i.incident_id AND c.nth = 1
+LEFT JOIN commit_deployments AS c ON c.service = i.service AND c.incident_id = i.incident_id
 LEFT JOIN by_time AS t ON t.service = i.service AND t.incident_id = i.incident_id

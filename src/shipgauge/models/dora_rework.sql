@@ -8,15 +8,21 @@
 --   explicit_id    the deployment named it (incident_id);
 --   time_heuristic an incident of its service and environment open at deployment time;
 --   NULL           flagged, but no incident known.
-WITH deployments AS (
+-- report_start: the view covers all history; a DORA report (pipelines/dora.py) sets its window's
+-- start, before which no deployment is read.
+WITH report_start AS (
+    SELECT CAST('-infinity' AS TIMESTAMPTZ) AS start_at
+),
+deployments AS (
     SELECT
-        *,
+        d.*,
         CASE
-            WHEN is_planned IS NOT NULL THEN NOT is_planned
-            ELSE is_rollback OR is_hotfix OR fixes_incident_id IS NOT NULL
+            WHEN d.is_planned IS NOT NULL THEN NOT d.is_planned
+            ELSE d.is_rollback OR d.is_hotfix OR d.fixes_incident_id IS NOT NULL
         END AS is_rework
-    FROM dora_deployments
-    WHERE result = 'success'
+    FROM dora_deployments AS d
+    CROSS JOIN report_start AS r
+    WHERE d.result = 'success' AND d.deployed_at >= r.start_at
 ),
 open_incidents AS (
     SELECT

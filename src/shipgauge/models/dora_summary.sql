@@ -91,7 +91,8 @@ aggregated AS (
         quantile_cont(value, 0.5) AS p50,
         quantile_cont(value, 0.75) AS p75,
         quantile_cont(value, 0.9) AS p90,
-        count(DISTINCT CAST(sampled_at AS DATE)) AS days,
+        count(DISTINCT CASE WHEN metric = 'deployment_frequency' THEN CAST(sampled_at AS DATE) END)
+            AS days,
         count(*) FILTER (WHERE link_method = 'explicit_id') AS explicit_id_links,
         count(*) FILTER (WHERE link_method = 'commit_sha') AS commit_sha_links,
         count(*) FILTER (WHERE link_method = 'time_heuristic') AS time_heuristic_links
@@ -163,6 +164,22 @@ seed_frequency AS (
             AND dd.week_start = k.week_start
     GROUP BY p.service, p.environment
 ),
+counted AS (
+    SELECT
+        service,
+        environment,
+        bucket_start,
+        'deployment_frequency' AS metric,
+        deployments / bucket_days AS value,
+        deployments AS samples
+    FROM deployment_counts
+    UNION ALL
+    SELECT service, environment, bucket_start, 'deployment_days', deployment_days, deployments
+    FROM deployment_counts
+    UNION ALL
+    SELECT service, environment, bucket_start, 'deploy_days_per_week_median', value, weeks
+    FROM seed_frequency
+),
 valued AS (
     SELECT
         service,
@@ -181,50 +198,8 @@ valued AS (
     FROM aggregated
     WHERE metric <> 'deployment_frequency'
     UNION ALL
-    SELECT
-        service,
-        environment,
-        bucket_start,
-        'deployment_frequency',
-        deployments / bucket_days,
-        deployments,
-        NULL,
-        NULL,
-        NULL,
-        0,
-        0,
-        0
-    FROM deployment_counts
-    UNION ALL
-    SELECT
-        service,
-        environment,
-        bucket_start,
-        'deployment_days',
-        deployment_days,
-        deployments,
-        NULL,
-        NULL,
-        NULL,
-        0,
-        0,
-        0
-    FROM deployment_counts
-    UNION ALL
-    SELECT
-        service,
-        environment,
-        bucket_start,
-        'deploy_days_per_week_median',
-        value,
-        weeks,
-        NULL,
-        NULL,
-        NULL,
-        0,
-        0,
-        0
-    FROM seed_frequency
+    SELECT service, environment, bucket_start, metric, value, samples, NULL, NULL, NULL, 0, 0, 0
+    FROM counted
 ),
 tier_reports AS (
     SELECT

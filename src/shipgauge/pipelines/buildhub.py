@@ -11,12 +11,11 @@ import contextlib
 import hashlib
 import json
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import pyarrow as pa
 
 from shipgauge.config import Settings
 from shipgauge.connectors.archive import ArchiveConnector
@@ -145,28 +144,48 @@ def load_inventory(
     try:
         with _load_settings(store):
             for entry, fetch in found.data_files:
-                path = fetch(cache_dir)
-                if _md5(path) != entry.md5:
-                    with store.transaction() as tx:
-                        tx.dead_letter(
-                            INVENTORY_SOURCE,
-                            entry.key,
-                            "MD5 differs from manifest",
-                            json.dumps(entry.__dict__),
-                        )
-                    result.dead_letters += 1
+                if _load_data_file(loader, fetch(cache_dir), entry, found.manifest, progress):
+                    result.files += 1
                     continue
-                with pa.OSFile(str(path)) as stream:
-                    rows = read_inventory(
-                        stream, columns=found.manifest.columns, products=connectors.products
+                with store.transaction() as tx:
+                    tx.dead_letter(
+                        INVENTORY_SOURCE,
+                        entry.key,
+                        "MD5 differs from manifest",
+                        json.dumps(entry.__dict__),
                     )
-                    loader.load(rows, progress)
-                result.files += 1
+                result.dead_letters += 1
     finally:
         loader.close()
     with store.transaction() as tx:
         tx.set_checkpoint(INVENTORY_SOURCE, found.name)
     return result
+
+
+def _load_data_file(
+    loader: InventoryFileLoad,
+    path: Path,
+    entry: InventoryFile,
+    manifest: InventoryManifest,
+    progress: Progress | None,
+) -> bool:
+    """Load one data file while another thread checks its MD5; False (nothing stored) when
+    the MD5 differs from the manifest. The loader waits for the check before its first
+    commit; a file that fails to read is a mismatch if its MD5 says so, else the error."""
+    with ThreadPoolExecutor(max_workers=1) as hashing:
+        digest = hashing.submit(_md5, path)
+
+        def intact() -> bool:
+            return digest.result() == entry.md5
+
+        try:
+            with path.open("rb") as stream:
+                rows = read_inventory(stream, columns=manifest.columns, products=loader.products)
+                return loader.load(rows, progress, intact=intact)
+        except Exception:
+            if not intact():
+                return False
+            raise
 
 
 @contextlib.contextmanager

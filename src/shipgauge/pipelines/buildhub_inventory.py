@@ -33,7 +33,6 @@ from shipgauge.pipelines.buildhub_records import (
     Completion,
     complete_candidates,
     derive_candidate,
-    insert_table,
     new_rows,
     rows_of,
 )
@@ -125,12 +124,18 @@ class InventoryFileLoad:
         self._work.close()
 
     def load(
-        self, batches: Iterator[InventoryBatch], progress: Callable[[int], None] | None
-    ) -> None:
+        self,
+        batches: Iterator[InventoryBatch],
+        progress: Callable[[int], None] | None,
+        *,
+        intact: Callable[[], bool],
+    ) -> bool:
         """Every batch of one data file: candidates, metadata, records, dead letters.
 
         Three stages overlap: this thread reads and stores, one thread derives chunks in
         DuckDB, one fetches their metadata; up to PREFETCH_CHUNKS chunks wait to be stored.
+        `intact()` (whose answer never changes) is asked before each commit; when it says no,
+        nothing is stored and this returns False.
         """
         with (
             ThreadPoolExecutor(max_workers=1) as deriving,
@@ -142,9 +147,14 @@ class InventoryFileLoad:
                 groups = fetching.submit(self._resolve_when_derived, derived)
                 ahead.append((derived, groups))
                 if len(ahead) > PREFETCH_CHUNKS:
+                    if not intact():
+                        return False
                     self._store_chunk(*ahead.popleft(), progress)
+            if not intact():
+                return False
             while ahead:
                 self._store_chunk(*ahead.popleft(), progress)
+        return True
 
     def _chunks(self, batches: Iterator[InventoryBatch]) -> Iterator[_Chunk]:
         chunk, picked = _Chunk(), 0
@@ -185,26 +195,28 @@ class InventoryFileLoad:
 
     def _resolve_groups(self, chunk: _Chunk) -> pa.Table:
         """The merged metadata parts of the chunk's groups (fetched once per wait key)."""
-        fast = (
-            []
-            if chunk.candidates is None
-            else [chunk.candidates.filter(chunk.candidates.column("fast"))]
+        if chunk.candidates is None:
+            return _GROUP_SCHEMA.empty_table()
+        fast = chunk.candidates.filter(chunk.candidates.column("fast"))
+        # Each group's first row (a nightly's hundreds of locales share one group).
+        heads = fast.group_by("wait_key", use_threads=False).aggregate(
+            [(c, "first") for c in ("key", "size", "date")]
         )
+        wanted = heads.column("wait_key").to_pylist()
         firsts: dict[str, ArchiveCandidate | None] = {}
-        for batch in fast:
-            for wait_key, key, size, date in zip(
-                *(batch.column(c).to_pylist() for c in ("wait_key", "key", "size", "date")),
-                strict=True,
-            ):
-                if wait_key not in self._groups and wait_key not in firsts:
-                    firsts[wait_key] = self._derive(key, size, date)
+        for wait_key, key, size, date in zip(
+            wanted,
+            *(heads.column(f"{c}_first").to_pylist() for c in ("key", "size", "date")),
+            strict=True,
+        ):
+            if wait_key not in self._groups:
+                firsts[wait_key] = self._derive(key, size, date)
         records = {w: c for w, c in firsts.items() if c is not None}
         found = self.resolver.resolve_all([c.record for c in records.values()])
         for (wait_key, candidate), outcome in zip(records.items(), found, strict=True):
             self._groups[wait_key] = group_parts(self.resolver, wait_key, candidate, outcome)
         for wait_key in firsts.keys() - records.keys():
             self._groups[wait_key] = None
-        wanted = {w for b in fast for w in b.column("wait_key").to_pylist()}
         parts = [self._groups[w] for w in wanted]
         return pa.Table.from_pylist([p for p in parts if p is not None], schema=_GROUP_SCHEMA)
 
@@ -236,7 +248,7 @@ class InventoryFileLoad:
                 hashes=table.column("build_hash").to_pylist(),
             )
             fresh = table.filter(pa.array(keep, pa.bool_())).drop_columns([n for n, _ in _ORDER])
-            insert_table(self.store, tx, fresh)
+            tx.insert_ignore_arrow("builds", fresh)
             for line in chunk.rejects:
                 tx.dead_letter(self.source, None, "inventory row cannot be read", line)
             for candidate, error in done.rejects:

@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import pyarrow as pa
-
 from shipgauge.errors import SourceError
 from shipgauge.pipelines.buildhub_metadata import MetadataResolver
 from shipgauge.sources.archive import is_build_url, key_to_archive_url, record_from_url
@@ -24,7 +22,7 @@ from shipgauge.sources.buildhub_json import (
     records_to_store,
     validate_record,
 )
-from shipgauge.store import Store, Transaction
+from shipgauge.store import Transaction
 
 __all__ = [
     "ArchiveCandidate",
@@ -34,7 +32,6 @@ __all__ = [
     "derive_candidate",
     "format_download_date",
     "insert_groups",
-    "insert_table",
     "new_rows",
 ]
 
@@ -186,22 +183,6 @@ def new_rows(
             known.add(build_hash)
         keep.append(kept)
     return keep
-
-
-def insert_table(store: Store, tx: Transaction, table: pa.Table) -> None:
-    """Insert `builds` rows given as Arrow (already `new_rows`) in the open transaction `tx`.
-
-    An adapter: `Transaction.insert_ignore` takes row dicts, and turning an inventory's rows
-    into dicts and back costs more than deriving them. A DuckDB file has one writer, so rows
-    `new_rows` kept are new and the engine's bulk load takes the table as it is; PostgreSQL
-    may have other writers and keeps insert-or-ignore.
-    """
-    if not table.num_rows:
-        return
-    if store.engine.name == "duckdb":
-        store.engine.bulk_load(store.conn, store.table("builds"), table)
-    else:
-        tx.insert_ignore("builds", table.to_pylist())
 
 
 def _existing(tx: Transaction, column: str, values: list[str]) -> set[str]:

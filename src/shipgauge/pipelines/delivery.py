@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from shipgauge.errors import BadRequest, ShipgaugeError, StoreError
+from shipgauge.pipelines.delivery_facts import write_commit_facts
 from shipgauge.sources.delivery import (
     DeliveryEventRow,
     Reject,
@@ -46,9 +47,36 @@ DEMO_BATCH = 500
 
 
 def write_events(tx: Transaction, rows: Sequence[DeliveryEventRow]) -> None:
-    """Write events and their commits inside `tx`; existing `(service, event_id)` rows stay."""
-    tx.insert_ignore("delivery_events", [row.event_row() for row in rows])
-    tx.insert_ignore("delivery_event_commits", [c for row in rows for c in row.commit_rows()])
+    """Write events, their commits and the commits' facts inside `tx`.
+
+    Existing `(service, event_id)` rows stay (the first write wins, within a batch too), and only
+    the events stored now feed the facts (pipelines/delivery_facts.py), which keep the earliest
+    values seen, so arrival order and replays do not change them.
+    """
+    new_rows = _unstored(tx, rows)
+    events = [row.event_row() for row in new_rows]
+    commits = [c for row in new_rows for c in row.commit_rows()]
+    tx.insert_ignore("delivery_events", events)
+    tx.insert_ignore("delivery_event_commits", commits)
+    write_commit_facts(tx, events, commits)
+
+
+def _unstored(tx: Transaction, rows: Sequence[DeliveryEventRow]) -> list[DeliveryEventRow]:
+    """The first row of each `(service, event_id)` of `rows` that is not stored yet."""
+    firsts: dict[tuple[str, str], DeliveryEventRow] = {}
+    for row in rows:
+        firsts.setdefault((row.service, row.event_id), row)
+    if not firsts:
+        return []
+    ids = sorted({event_id for _, event_id in firsts})
+    stored = tx.execute(
+        "SELECT service, event_id FROM delivery_events"
+        f" WHERE event_id IN ({', '.join('?' * len(ids))})",
+        ids,
+    ).rows
+    for service, event_id in stored:
+        firsts.pop((service, event_id), None)
+    return list(firsts.values())
 
 
 def ingest_events(store: Store, rows: Sequence[DeliveryEventRow]) -> int:

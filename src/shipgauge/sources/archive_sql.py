@@ -85,7 +85,6 @@ located AS (
 tokens AS (
     SELECT *,
         string_split(lower(replace(url_path, ' ', '-')), '/') AS lp,
-        len(string_split(lower(replace(url_path, ' ', '-')), '/')) + 3 AS n_parts,
         lower(replace(raw_name, ' ', '-')) AS file_name,
         split_part(key, '/', 2) AS key_folder,
         regexp_full_match(url, '[ !#-\\[\\]-~]*') AS plain
@@ -93,11 +92,11 @@ tokens AS (
 ),
 builds AS (
     SELECT *,
+        len(lp) + 3 AS n_parts,
         CASE WHEN lp[2] = 'mobile' THEN 'fennec' ELSE lp[2] END AS product,
         string_split(lp[-1], '.') AS fp,
-        regexp_replace(lp[4], '-candidates$', '') || 'rc'
-            || regexp_replace(lp[5], '[^0-9]', '', 'g')
-            AS rc_version,
+        CASE WHEN candidates THEN regexp_replace(lp[4], '-candidates$', '') || 'rc'
+            || regexp_replace(lp[5], '[^0-9]', '', 'g') END AS rc_version,
         NOT (nightly AND NOT contains(url, 'mozilla-central') AND NOT contains(url, 'comm-central'))
         AND NOT regexp_matches(substr(url, 2), {_text("|".join(map(re.escape, _EXCLUDED_PARTS)))})
         AND NOT regexp_matches(url, {_text(_EXCLUDED_PATTERNS.pattern)})
@@ -180,8 +179,8 @@ nightly_names AS (
 ),
 nightly_localized AS (
     SELECT *,
-        replace(folder, '-l10n', '') || '/' || array_to_string(list_concat(
-            np[1:en_at - 1], [en_us], np[en_at + 1:]), '.') AS localized
+        CASE WHEN nightly THEN replace(folder, '-l10n', '') || '/' || array_to_string(
+            list_concat(np[1:en_at - 1], [en_us], np[en_at + 1:]), '.') END AS localized
     FROM (
         SELECT *, CASE WHEN np[-2] = 'tar' THEN len(np) - 3 ELSE len(np) - 2 END AS en_at
         FROM nightly_names
@@ -189,10 +188,13 @@ nightly_localized AS (
 ),
 rc_localized AS (
     SELECT *,
-        regexp_replace(left(folder, length(folder) - length(string_split(folder, '/')[-1]) - 1),
-            '(?i)-eme-free', '', 'g') || '/en-US' AS rc_folder,
-        replace(raw_name, '.' || string_split(folder, '/')[-1] || '.', '.en-US.') AS rc_name,
-        nullif(regexp_extract(url, '/([^/]+)-candidates/', 1), '') AS rc_of
+        CASE WHEN candidates THEN regexp_replace(
+            left(folder, length(folder) - length(string_split(folder, '/')[-1]) - 1),
+            '(?i)-eme-free', '', 'g') || '/en-US' END AS rc_folder,
+        CASE WHEN candidates THEN replace(
+            raw_name, '.' || string_split(folder, '/')[-1] || '.', '.en-US.') END AS rc_name,
+        CASE WHEN candidates THEN nullif(
+            regexp_extract(url, '/([^/]+)-candidates/', 1), '') END AS rc_of
     FROM nightly_localized
 ),
 waits AS (
@@ -290,7 +292,6 @@ SELECT
     $origin AS origin, CAST(NULL AS VARCHAR) AS s3_object_key,
     CAST(NULL AS VARCHAR) AS s3_object_etag, $created_at AS created_at, candidate, copy
 FROM documents JOIN version_keys AS v USING (version)
-ORDER BY candidate, copy
 """
 
 

@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from typing import Any, Final
 
 import msgspec
+import pyarrow as pa
 
 from shipgauge.errors import SourceError
 from shipgauge.sources.taskcluster import TaskRow, TaskRunRow, rows_from_task_status
@@ -148,14 +149,27 @@ def parse_task_group_page(body: bytes, *, task_group_id: str) -> TaskGroupPage:
 
 @dataclass
 class GroupListing:
-    """What every page of one task group gave: rows, rejected entries and task states."""
+    """What every page of one task group gave: rows, rejected entries and task states.
+
+    Pages read whole (`sources/ci_cost_pages.py`) add Arrow tables; pages read entry by entry
+    add rows (`rows_from_entries`)."""
 
     task_group_id: str
     tasks: list[TaskRow] = field(default_factory=list)
     runs: list[TaskRunRow] = field(default_factory=list)
+    task_tables: list[pa.Table] = field(default_factory=list)
+    run_tables: list[pa.Table] = field(default_factory=list)
     rejects: list[tuple[str, str, bytes]] = field(default_factory=list)
     task_states: dict[str, str] = field(default_factory=dict)
     pages: int = 0
+
+    @property
+    def task_count(self) -> int:
+        return len(self.tasks) + sum(int(t.num_rows) for t in self.task_tables)
+
+    @property
+    def run_count(self) -> int:
+        return len(self.runs) + sum(int(t.num_rows) for t in self.run_tables)
 
     @property
     def unfinished(self) -> int:

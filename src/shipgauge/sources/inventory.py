@@ -1,9 +1,9 @@
 """S3 Inventory: `manifest.json`, the choice of the latest run, and gzipped CSV data files.
 
-The CSV is read in Arrow record batches straight from the gzip stream, so memory stays flat
-whatever the inventory's size. Only rows whose key is in a product folder and ends with an
-archive extension (~5 % of a real bucket) leave this module, filtered vectorised in Arrow;
-`sources.archive_sql` judges them in DuckDB. Research §1.
+The CSV is read in Arrow record batches straight from the gzip stream (inflated by ISA-L),
+so memory stays flat whatever the inventory's size. Only rows whose key is in a product
+folder and ends with an archive extension (~5 % of a real bucket) leave this module, filtered
+vectorised in Arrow; `sources.archive_sql` judges them in DuckDB. Research §1.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+from isal import igzip
 
 from shipgauge.errors import SourceError
 from shipgauge.sources.archive import ARCHIVE_EXTENSIONS
@@ -41,7 +42,6 @@ DEFAULT_FILE_SCHEMA = ("Bucket", "Key", "Size", "LastModifiedDate", "ETag")
 NEEDED_COLUMNS = ("Bucket", "Key", "Size", "LastModifiedDate")
 _RUN_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}-\d{2}Z")
 _BLOCK_BYTES = 2 << 20
-_ARCHIVE_END = r"\.(" + "|".join(re.escape(e) for e in ARCHIVE_EXTENSIONS) + ")$"
 
 
 @dataclass(frozen=True)
@@ -119,9 +119,13 @@ def data_file_key(manifest_key: str, file_key: str) -> str:
 
 
 def open_gzip(stream: BinaryIO | pa.NativeFile) -> pa.NativeFile:
-    """A stream of the decompressed bytes of a gzip stream."""
-    source = stream if isinstance(stream, pa.NativeFile) else pa.PythonFile(stream, mode="r")
-    return pa.CompressedInputStream(source, "gzip")
+    """A stream of the decompressed bytes of a gzip stream.
+
+    ISA-L inflates about three times as fast as zlib, and inflating is most of the cost of
+    reading an inventory.
+    """
+    inflated = igzip.IGzipFile(fileobj=stream, mode="rb")  # type: ignore[no-untyped-call]
+    return pa.PythonFile(inflated, mode="r")
 
 
 def read_inventory(
@@ -151,11 +155,20 @@ def read_inventory(
     for batch in reader:
         # The extension test first: it keeps ~5 % of a real bucket for the folder test.
         keys = batch.column("Key")
-        picked = batch.filter(pc.fill_null(pc.match_substring_regex(keys, _ARCHIVE_END), False))
+        picked = batch.filter(pc.fill_null(_archive_end(keys), False))
         keys = picked.column("Key")
         picked = picked.filter(pc.fill_null(pc.match_substring_regex(keys, folders), False))
         yield InventoryBatch(picked, bad_lines, batch.num_rows + len(bad_lines))
         bad_lines = []
+
+
+def _archive_end(keys: pa.Array) -> pa.Array:
+    # One suffix test per extension costs half of one regular expression over all of them.
+    ends = [pc.ends_with(keys, f".{extension}") for extension in ARCHIVE_EXTENSIONS]
+    found = ends[0]
+    for end in ends[1:]:
+        found = pc.or_(found, end)
+    return found
 
 
 def csv_lines(rows: Iterable[Sequence[str | None]]) -> list[str]:

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import duckdb
 import psycopg
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from shipgauge.errors import StoreError
 from shipgauge.store._sql import quote_ident, to_engine
@@ -229,8 +230,8 @@ class DuckDBEngine:
         return view
 
     def merge(self, conn: Any, merge: Merge) -> None:
-        # A batch that is large next to its table merges fastest as an UPDATE join plus an
-        # anti-join INSERT (vectorised hash joins, ~1.5x faster than ON CONFLICT into an empty
+        # A batch that is large next to its table merges fastest as an anti-join INSERT plus
+        # an UPDATE join (vectorised hash joins, ~1.5x faster than ON CONFLICT into an empty
         # table); a small batch into a large table would scan the whole table that way, so it
         # takes ON CONFLICT's index probes. Both are safe: a DuckDB file has one writing process.
         info = merge.info
@@ -243,20 +244,24 @@ class DuckDBEngine:
         if table_rows and merge.rows * JOIN_MERGE_MIN_SHARE < table_rows[0]:
             _merge_on_conflict(self, conn, merge)
             return
+        # New keys first: when every staged row was new (a first scan, a fresh batch of tasks)
+        # the UPDATE join is skipped. Otherwise it also meets the rows just inserted, and sets
+        # them to what they already hold.
+        cols = ", ".join(f"excluded.{quote_ident(c)}" for c in merge.columns)
+        keys = ", ".join(quote_ident(k) for k in info.primary_key)
+        inserted = conn.execute(
+            f"INSERT INTO {target} ({', '.join(quote_ident(c) for c in merge.columns)}) "
+            f"SELECT {cols} FROM {merge.stage} AS excluded ANTI JOIN {target} USING ({keys})"
+        ).fetchone()
+        if not merge.update or (inserted is not None and inserted[0] == merge.rows):
+            return
         on = " AND ".join(
             f"{target}.{quote_ident(k)} = excluded.{quote_ident(k)}" for k in info.primary_key
         )
-        if merge.update:
-            sets = _sets(merge.update)
-            where = f" AND ({merge.update_where})" if merge.update_where else ""
-            conn.execute(
-                f"UPDATE {target} SET {sets} FROM {merge.stage} AS excluded WHERE {on}{where}"
-            )
-        cols = ", ".join(f"excluded.{quote_ident(c)}" for c in merge.columns)
-        keys = ", ".join(quote_ident(k) for k in info.primary_key)
+        where = f" AND ({merge.update_where})" if merge.update_where else ""
         conn.execute(
-            f"INSERT INTO {target} ({', '.join(quote_ident(c) for c in merge.columns)}) "
-            f"SELECT {cols} FROM {merge.stage} AS excluded ANTI JOIN {target} USING ({keys})"
+            f"UPDATE {target} SET {_sets(merge.update)} FROM {merge.stage} AS excluded "
+            f"WHERE {on}{where}"
         )
 
     def bulk_load(self, conn: Any, info: TableInfo, table: pa.Table) -> None:
@@ -340,10 +345,19 @@ class PostgresEngine:
     @staticmethod
     def _copy(conn: Any, target: str, table: pa.Table) -> None:
         cols = ", ".join(quote_ident(n) for n in table.column_names)
-        columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
-        with conn.cursor().copy(f"COPY {target} ({cols}) FROM STDIN") as copy:
-            for row in zip(*columns, strict=True):
-                copy.write_row(row)
+        if any(pa.types.is_binary(t) for t in table.schema.types):
+            # Arrow's CSV writer has no bytea text form: bytes go row by row.
+            columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+            with conn.cursor().copy(f"COPY {target} ({cols}) FROM STDIN") as copy:
+                for row in zip(*columns, strict=True):
+                    copy.write_row(row)
+            return
+        # Arrow writes the CSV in C++: strings always quoted, NULL as an unquoted empty field,
+        # which is what PostgreSQL's CSV format reads back as NULL.
+        sink = pa.BufferOutputStream()
+        pa_csv.write_csv(table, sink, pa_csv.WriteOptions(include_header=False))
+        with conn.cursor().copy(f"COPY {target} ({cols}) FROM STDIN (FORMAT csv)") as copy:
+            copy.write(memoryview(sink.getvalue()))
 
     def catalog(self, conn: Any) -> dict[str, TableInfo]:
         return _catalog(lambda sql: self.fetch(conn, sql))

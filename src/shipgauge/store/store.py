@@ -1,17 +1,16 @@
 """The store: one schema, applied by migrations on open, on DuckDB or PostgreSQL.
 
 Every write goes through a `Transaction`: batched upserts or insert-or-ignores on each table's
-natural (primary) key, checkpoints and dead letters, committed together or not at all.
+natural (primary) key, of dict rows or of Arrow tables (`upsert_arrow`, `insert_ignore_arrow`),
+checkpoints and dead letters, committed together or not at all.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
-import operator
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -19,8 +18,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from shipgauge.errors import NotFound, StoreError
+from shipgauge.errors import NotFound
 from shipgauge.store import views
+from shipgauge.store._arrow import arrow_of_rows, conform, unique_on_key
 from shipgauge.store._sql import quote_ident, split_statements
 from shipgauge.store.engines import Engine, Merge, TableInfo, open_engine
 
@@ -71,21 +71,44 @@ class Transaction:
         """Insert rows, or update the existing row with the same natural key.
 
         `update` limits which columns an existing row takes from the new one (default: every
-        column not in the key); `update_where` is a condition over `{table}.col` and
-        `excluded.col` that must hold for the update, e.g. to keep a final state final.
-        Returns the number of rows given after de-duplication on the key (last one wins).
+        column not in the key); columns the rows do not carry are never updated. `update_where`
+        is a condition over `{table}.col` and `excluded.col` that must hold for the update,
+        e.g. to keep a final state final. Returns the number of rows given after
+        de-duplication on the key (last one wins).
         """
+        if not rows:
+            return 0
         info = self._store.table(table)
-        columns = (
-            update
-            if update is not None
-            else [c for c in info.column_names if c not in info.primary_key]
-        )
-        return self._write(info, rows, columns, update_where)
+        return self._merge(info, arrow_of_rows(info, rows), update, update_where)
+
+    def upsert_arrow(
+        self,
+        table: str,
+        data: pa.Table,
+        *,
+        update: Sequence[str] | None = None,
+        update_where: str | None = None,
+    ) -> int:
+        """`upsert` of rows already in an Arrow table (column names as the table's; JSON
+        columns as JSON text; types are cast to the catalog's): no Python objects per row."""
+        if not data.num_rows:
+            return 0
+        info = self._store.table(table)
+        return self._merge(info, conform(info, data), update, update_where)
 
     def insert_ignore(self, table: str, rows: Sequence[Row]) -> int:
         """Insert rows whose natural key is new; existing rows are left as they are."""
-        return self._write(self._store.table(table), rows, (), None)
+        if not rows:
+            return 0
+        info = self._store.table(table)
+        return self._merge(info, arrow_of_rows(info, rows), (), None)
+
+    def insert_ignore_arrow(self, table: str, data: pa.Table) -> int:
+        """`insert_ignore` of rows already in an Arrow table (see `upsert_arrow`)."""
+        if not data.num_rows:
+            return 0
+        info = self._store.table(table)
+        return self._merge(info, conform(info, data), (), None)
 
     def delete(self, table: str, where: str, params: Sequence[Any] = ()) -> None:
         """Delete the rows matching `where`, e.g. the day a re-import replaces."""
@@ -118,59 +141,23 @@ class Transaction:
         )
         return letter_id
 
-    def _write(
+    def _merge(
         self,
         info: TableInfo,
-        rows: Sequence[Row],
-        update: Sequence[str],
+        table: pa.Table,
+        update: Sequence[str] | None,
         update_where: str | None,
     ) -> int:
-        if not rows:
-            return 0
-        table = _to_arrow(info, _unique_on_key(info, rows))
+        table = unique_on_key(info, table)
+        names = table.column_names
+        if update is None:
+            update = [c for c in names if c not in info.primary_key]
+        else:
+            update = [c for c in update if c in names]
         engine = self._store.engine
-        stage = engine.stage(self._conn, info, table.column_names, table)
-        engine.merge(
-            self._conn,
-            Merge(info, stage, table.column_names, update, update_where, table.num_rows),
-        )
+        stage = engine.stage(self._conn, info, names, table)
+        engine.merge(self._conn, Merge(info, stage, names, update, update_where, table.num_rows))
         return int(table.num_rows)
-
-
-def _unique_on_key(info: TableInfo, rows: Sequence[Row]) -> list[Row]:
-    """Rows de-duplicated on the natural key, the last one winning.
-
-    Both engines refuse to update one row twice in a statement, so duplicates go here.
-    """
-    key = _key_of(info)
-    try:
-        return list({key(r): r for r in rows}.values())
-    except KeyError as exc:
-        raise StoreError(f"a row for {info.name} lacks key column {exc}") from None
-
-
-def _to_arrow(info: TableInfo, unique: Sequence[Row]) -> pa.Table:
-    """Rows (of one shape, unique on the key) as an Arrow table typed by the catalog."""
-    known = set(info.column_names)
-    extra = [n for n in unique[0] if n not in known]
-    if extra:
-        raise StoreError(f"table {info.name} has no column '{extra[0]}'")
-    names = [c.name for c in info.columns if c.name in unique[0]]
-    json_columns = [c.name for c in info.columns if c.is_json and c.name in unique[0]]
-    if json_columns:
-        unique = [{**r, **{c: _json_text(r.get(c)) for c in json_columns}} for r in unique]
-    return pa.Table.from_pylist(list(unique), schema=info.arrow_schema(names))
-
-
-def _json_text(value: Any) -> str | None:
-    return value if value is None or isinstance(value, str) else json.dumps(value)
-
-
-def _key_of(info: TableInfo) -> Callable[[Row], Any]:
-    try:
-        return operator.itemgetter(*info.primary_key)
-    except TypeError:
-        raise StoreError(f"table {info.name} has no primary key to write on") from None
 
 
 class Store:

@@ -60,7 +60,8 @@ def discover_models() -> list[Model]:
 def model_order(models: list[Model]) -> list[Model]:
     """Models sorted so that each comes after the models it reads."""
     by_name = {m.name: m for m in models}
-    graph = {m.name: m.references() & by_name.keys() for m in models}
+    # Sorted predecessors: set order follows PYTHONHASHSEED, and the order is documented.
+    graph = {m.name: sorted(m.references() & by_name.keys()) for m in models}
     try:
         return [by_name[n] for n in TopologicalSorter(graph).static_order()]
     except CycleError as exc:

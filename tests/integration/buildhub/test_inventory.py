@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shipgauge.pipelines.buildhub import load_inventory
+import pytest
+
+from shipgauge.pipelines.buildhub import InventoryResult, load_inventory
 from shipgauge.sources.archive import record_from_url
 from shipgauge.sources.archive_metadata import nightly_metadata_urls, rc_metadata_url
 from shipgauge.store import Store
@@ -134,17 +136,28 @@ def _gz_manifest(folder: Path, csv_text: str) -> Path:
     return path
 
 
+def _unit_case(recorded_http: RecordedHttpServer, tmp_path: Path) -> tuple[dict[str, Any], Path]:
+    """The CSV unit case served as an archive, and its gzipped inventory's manifest."""
+    case = load_fixture("buildhub1/csv-to-records-unit-case.json")
+    serve_archive(recorded_http, case["archive_responses"])
+    return case, _gz_manifest(tmp_path / "inv", case["input_csv"])
+
+
+def _load(
+    store: Store, recorded_http: RecordedHttpServer, tmp_path: Path, manifest: Path
+) -> InventoryResult:
+    connectors = make_connectors(recorded_http.url, tmp_path / "s3")
+    return load_inventory(
+        store=store, connectors=connectors, location=str(manifest), cache_dir=tmp_path
+    )
+
+
 def test_load_inventory_csv_unit_case(
     recorded_http: RecordedHttpServer, tmp_path: Path, duckdb_url: str
 ) -> None:
-    case = load_fixture("buildhub1/csv-to-records-unit-case.json")
-    serve_archive(recorded_http, case["archive_responses"])
-    manifest = _gz_manifest(tmp_path / "inv", case["input_csv"])
-    connectors = make_connectors(recorded_http.url, tmp_path / "s3")
+    case, manifest = _unit_case(recorded_http, tmp_path)
     with Store.open(duckdb_url) as store:
-        result = load_inventory(
-            store=store, connectors=connectors, location=str(manifest), cache_dir=tmp_path
-        )
+        result = _load(store, recorded_http, tmp_path, manifest)
         letters = store.query("SELECT key, error, payload FROM dead_letters").rows
         assert (result.rows, result.candidates, result.no_metadata) == (3, 2, 1)
         # The unit case's cc/cxx/ld are lists, which the record schema refuses (research §9).
@@ -175,3 +188,23 @@ def test_load_inventory_max_age_skips_old_rows(
         assert (result.rows, result.candidates, store.count("builds")) == (3, 0, 0)
         assert case["expected_with_min_last_modified_1h_ago"] == []
     assert recorded_http.requests == []
+
+
+@pytest.mark.parametrize("corrupt", [False, True], ids=["readable", "not-gzip"])
+def test_load_inventory_md5_mismatch_is_a_dead_letter(
+    recorded_http: RecordedHttpServer, tmp_path: Path, duckdb_url: str, corrupt: bool
+) -> None:
+    _, manifest = _unit_case(recorded_http, tmp_path)
+    data = tmp_path / "inv" / "data" / "unit.csv.gz"
+    if corrupt:
+        data.write_bytes(data.read_bytes()[:-12] + b"not gzip")
+    else:
+        doc = json.loads(manifest.read_text())
+        doc["files"][0]["MD5checksum"] = "0" * 32
+        manifest.write_text(json.dumps(doc))
+    with Store.open(duckdb_url) as store:
+        result = _load(store, recorded_http, tmp_path, manifest)
+        letters = store.query("SELECT key, error FROM dead_letters").rows
+        assert (result.files, result.rows, result.dead_letters) == (0, 0, 1)
+        assert letters == [("inv/data/unit.csv.gz", "MD5 differs from manifest")]
+        assert store.count("builds") == 0

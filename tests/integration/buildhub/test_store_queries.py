@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from shipgauge.pipelines import buildhub_search
 from shipgauge.pipelines.buildhub_lookup import find_builds, latest_builds
 from shipgauge.pipelines.buildhub_query import SearchError
 from shipgauge.pipelines.buildhub_records import insert_groups
@@ -130,6 +131,23 @@ def test_search_queries_on_both_engines(store: Store) -> None:
     for query, expected in QUERIES:
         answer = _search(store, {"size": 20, "query": query, "sort": [{"download.date": "desc"}]})
         assert sorted(set(_ids(answer)), key=_ids(answer).index) == expected, query
+
+
+def test_search_pages_alike_by_row_id_and_by_scan(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB ranks few matches by row id; more than FEW_MATCHES take the plain query."""
+    _seed(store)
+    bodies = [
+        {"size": size, "from": start, "query": query, "sort": [{"download.date": "desc"}]}
+        for query, _ in QUERIES
+        for size, start in ((20, 0), (2, 1))
+    ]
+    by_row_id = [_search(store, body) for body in bodies]
+    monkeypatch.setattr(buildhub_search, "FEW_MATCHES", 0)
+    by_scan = [_search(store, body) for body in bodies]
+    for body, first, second in zip(bodies, by_row_id, by_scan, strict=True):
+        assert first["hits"] == second["hits"], body
 
 
 def test_search_aggregations_on_both_engines(store: Store) -> None:

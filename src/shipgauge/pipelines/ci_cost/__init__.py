@@ -21,8 +21,8 @@ from shipgauge.pipelines.ci_cost.scan import (
     scan_ci_cost,
     scan_repo,
 )
+from shipgauge.pipelines.ci_cost.writer import write_listings
 from shipgauge.pipelines.dead_letters import RetryHandler
-from shipgauge.pipelines.taskcluster.tasks import upsert_task_rows
 from shipgauge.sources import ci_cost as source
 from shipgauge.store import Transaction
 from shipgauge.store.dead_letters import DeadLetter
@@ -47,7 +47,7 @@ def retry_task_group_letter(tx: Transaction, letter: DeadLetter) -> None:
     source.rows_from_entries(listing, [letter.payload], submitted=datetime.now(UTC).date())
     if listing.rejects:
         raise SourceError(listing.rejects[0][1])
-    upsert_task_rows(tx, listing.tasks, listing.runs)
+    write_listings(tx, [listing])
 
 
 RETRY_HANDLERS: dict[str, RetryHandler] = {DEAD_LETTER_SOURCE: retry_task_group_letter}

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from shipgauge.connectors.async_http import AsyncHttpConnector
 from shipgauge.errors import UpstreamError
 from shipgauge.sources import ci_cost as source
+from shipgauge.sources.ci_cost_pages import read_task_group_page
 
 __all__ = [
     "GroupRoute",
@@ -65,12 +66,11 @@ async def list_task_group(
         body = await _get(tc, path, **params)
         if body is None:
             return None
-        page = source.parse_task_group_page(body, task_group_id=group_id)
+        token = read_task_group_page(listing, body, submitted=submitted)
         listing.pages += 1
-        source.rows_from_entries(listing, page.entries, submitted=submitted)
-        if page.continuation_token is None:
+        if token is None:
             return listing
-        params["continuationToken"] = page.continuation_token
+        params["continuationToken"] = token
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,18 @@ batches of 25 twice as much), bounded so that memory stays flat and a killed sca
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Final
 
-from shipgauge.pipelines.ci_cost.groups import PushOutcome
-from shipgauge.pipelines.taskcluster.tasks import upsert_task_rows
-from shipgauge.store import Store
+import pyarrow as pa
 
-__all__ = ["DEAD_LETTER_SOURCE", "GROUP_FIELDS", "BatchWriter"]
+from shipgauge.pipelines.ci_cost.groups import PushOutcome
+from shipgauge.pipelines.taskcluster.tasks import RUN_TRANSITION_RULE, TASK_TAGS_RULE
+from shipgauge.sources.ci_cost import GroupListing
+from shipgauge.sources.ci_cost_pages import RUN_SCHEMA, TASK_SCHEMA, run_table, task_table
+from shipgauge.store import Store, Transaction
+
+__all__ = ["DEAD_LETTER_SOURCE", "GROUP_FIELDS", "BatchWriter", "write_listings"]
 
 DEAD_LETTER_SOURCE: Final = "ci_cost.task_group"
 WRITE_BATCH_ROWS: Final = 100_000
@@ -35,6 +40,20 @@ GROUP_FIELDS: Final = (
     "checked_at",
 )
 _GROUP_UPDATE: Final = [c for c in GROUP_FIELDS if c != "first_seen_at"]
+# As pipelines/taskcluster/tasks.py writes them: keys and submission_date never change.
+_TASK_UPDATE: Final = [c for c in TASK_SCHEMA.names if c not in ("task_id", "submission_date")]
+_RUN_UPDATE: Final = [c for c in RUN_SCHEMA.names[2:] if c != "submission_date"]
+
+
+def write_listings(tx: Transaction, listings: Sequence[GroupListing]) -> None:
+    """Store the tasks and runs of `listings` in `tx` under the Taskcluster rules (a task only
+    gains tags, a run never goes back); a key listed twice keeps its last row."""
+    if not listings:
+        return
+    tasks = pa.concat_tables([task_table(listing) for listing in listings])
+    tx.upsert_arrow("tasks", tasks, update=_TASK_UPDATE, update_where=TASK_TAGS_RULE)
+    runs = pa.concat_tables([run_table(listing) for listing in listings])
+    tx.upsert_arrow("task_runs", runs, update=_RUN_UPDATE, update_where=RUN_TRANSITION_RULE)
 
 
 class BatchWriter:
@@ -60,7 +79,7 @@ class BatchWriter:
         """Hold one outcome; write the batch when it is full."""
         self._batch.append(outcome)
         if outcome.listing is not None:
-            self._rows += len(outcome.listing.tasks) + len(outcome.listing.runs)
+            self._rows += outcome.listing.task_count + outcome.listing.run_count
         if len(self._batch) >= self.batch_pushes or self._rows >= WRITE_BATCH_ROWS:
             self.flush()
 
@@ -77,11 +96,7 @@ class BatchWriter:
         listings = [o.listing for o in batch if o.listing is not None]
         rejects = [r for listing in listings for r in listing.rejects]
         with self.store.transaction() as tx:
-            upsert_task_rows(
-                tx,
-                [t for listing in listings for t in listing.tasks],
-                [r for listing in listings for r in listing.runs],
-            )
+            write_listings(tx, listings)
             for key, error, payload in rejects:
                 tx.dead_letter(DEAD_LETTER_SOURCE, key, error, payload)
             tx.upsert("push_task_groups", [o.row for o in batch], update=_GROUP_UPDATE)
@@ -90,6 +105,6 @@ class BatchWriter:
         self.states.update(o.row["state"] for o in batch)
         self.pushes += len(batch)
         self.groups += len(listings)
-        self.tasks += sum(len(listing.tasks) for listing in listings)
-        self.runs += sum(len(listing.runs) for listing in listings)
+        self.tasks += sum(listing.task_count for listing in listings)
+        self.runs += sum(listing.run_count for listing in listings)
         self.dead_letters += len(rejects)

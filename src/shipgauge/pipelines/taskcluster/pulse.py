@@ -7,6 +7,7 @@ transaction; the connector acks the batch only after that (research A.4 acks fir
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -130,6 +131,11 @@ def _consume(
 ) -> PulseResult:
     """`consumer.run` until it returns; while the broker refuses connections (a restart that
     outlasts the connector's own retries), try again with backoff for `give_up_after_s`."""
+    # What is alive before the first batch (modules, schemas, the catalog) stays for the whole
+    # process; frozen, the collector's full passes, which each batch's thousands of
+    # short-lived dicts set off, no longer walk it: ~10 µs a message less (docs/taskcluster.md).
+    gc.collect()
+    gc.freeze()
     backoff, down_since = 1.0, 0.0
     while not stop.is_set():
         try:

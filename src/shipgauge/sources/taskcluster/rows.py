@@ -16,6 +16,8 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any, Final, TypedDict
 
+import msgspec
+
 from shipgauge.errors import SourceError
 
 __all__ = [
@@ -52,6 +54,7 @@ RUN_STATES: Final = ("pending", "running", "completed", "failed", "exception")
 FINAL_RUN_STATES: Final = ("completed", "failed", "exception")
 
 _CAPITAL = re.compile(r"(?<!^)(?=[A-Z])")
+_encode_json = msgspec.json.Encoder().encode
 
 
 class TaskRow(TypedDict):
@@ -78,7 +81,7 @@ class TaskRow(TypedDict):
     test_suite: str | None
     test_platform: str | None
     test_variant: str | None
-    tags: dict[str, str] | str | None  # str: the JSON text the tags came in (listTaskGroup pages)
+    tags: dict[str, str] | str | None  # JSON text here (the store writes it as it is)
     submission_date: date
 
 
@@ -198,7 +201,7 @@ def _task_row(
         "deadline": parse_time(status.get("deadline"), field="deadline"),
         "expires": parse_time(status.get("expires"), field="expires"),
         **known_tags(tags),  # type: ignore[typeddict-item]
-        "tags": None if tags is None else dict(tags),
+        "tags": None if tags is None else _encode_json(tags).decode(),
         "submission_date": submitted,
     }
 
