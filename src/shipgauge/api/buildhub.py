@@ -39,9 +39,13 @@ def _store(request: Request) -> Store:
     return store
 
 
-@router.api_route(
-    "/api/search", methods=["GET", "POST"], summary="Buildhub search (Elasticsearch 6.x body)"
-)
+_SEARCH_SUMMARY = "Buildhub search (Elasticsearch 6.x body)"
+
+
+# Two registrations, each with its own operation id: one route for both methods would give the
+# OpenAPI document two operations with the same id.
+@router.get("/api/search", summary=_SEARCH_SUMMARY, operation_id="search_builds_get")
+@router.post("/api/search", summary=_SEARCH_SUMMARY, operation_id="search_builds_post")
 async def search(request: Request) -> JSONResponse:
     body = await request.body()
     max_size = request.app.state.settings.buildhub_max_search_size
