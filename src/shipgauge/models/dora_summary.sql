@@ -1,11 +1,12 @@
 -- dora_summary: the five DORA metrics (with legacy time to restore, the lead-time parts and the
 -- Quick Check overall score) per service and environment over a report window, each with its
 -- benchmark tier and Quick Check score (0-10).
--- grain: one row per (service, environment, bucket_start, metric).
+-- grain: one row per (service, environment, bucket, bucket_start, metric).
 -- inputs: dora_metric_samples, dora_deployments, dora_benchmarks.
 -- window: report_window below, the last 90 days as one bucket with 2023 tiers. `shipgauge dora
 -- report` and GET /api/v1/dora run this same SELECT with their own window (pipelines/dora.py
--- replaces report_window; bucket is all, day, week or month).
+-- replaces report_window; bucket is all, day, week or month). report_window may hold one row per
+-- bucket kind over the same bounds (all and week, say): the samples are read once for all of them.
 -- value: deployment_frequency in successful deployments per day of the bucket; change_lead_time,
 -- the recovery times and the parts as medians in seconds (p75, p90 beside); change_fail_rate and
 -- deployment_rework_rate as ratios; deployment_days counts days with a deployment;
@@ -21,11 +22,15 @@ WITH report_window AS (
         '2023' AS benchmark
 ),
 buckets AS (
-    SELECT start_at AS bucket_start
+    SELECT
+        bucket,
+        start_at AS bucket_start
     FROM report_window
     WHERE bucket = 'all'
     UNION ALL
-    SELECT g.bucket_start
+    SELECT
+        w.bucket,
+        g.bucket_start
     FROM report_window AS w,
         generate_series(
             CASE w.bucket
@@ -44,6 +49,7 @@ buckets AS (
 ),
 bounded_buckets AS (
     SELECT
+        b.bucket,
         b.bucket_start,
         (
             epoch(
@@ -60,7 +66,7 @@ bounded_buckets AS (
             - epoch(greatest(w.start_at, b.bucket_start))
         ) / 86400 AS days
     FROM buckets AS b
-    CROSS JOIN report_window AS w
+    JOIN report_window AS w ON w.bucket = b.bucket
 ),
 windowed AS (
     SELECT
@@ -70,6 +76,7 @@ windowed AS (
         s.sampled_at,
         s.value,
         s.link_method,
+        w.bucket,
         CASE w.bucket
             WHEN 'day' THEN date_trunc('day', s.sampled_at)
             WHEN 'week' THEN date_trunc('week', s.sampled_at)
@@ -84,20 +91,30 @@ aggregated AS (
     SELECT
         service,
         environment,
+        bucket,
         bucket_start,
         metric,
         count(*) AS samples,
         avg(value) AS mean,
-        quantile_cont(value, 0.5) AS p50,
-        quantile_cont(value, 0.75) AS p75,
-        quantile_cont(value, 0.9) AS p90,
-        count(DISTINCT CASE WHEN metric = 'deployment_frequency' THEN CAST(sampled_at AS DATE) END)
-            AS days,
+        quantile_cont(value, [0.5, 0.75, 0.9]) AS quantiles,
         count(*) FILTER (WHERE link_method = 'explicit_id') AS explicit_id_links,
         count(*) FILTER (WHERE link_method = 'commit_sha') AS commit_sha_links,
         count(*) FILTER (WHERE link_method = 'time_heuristic') AS time_heuristic_links
     FROM windowed
-    GROUP BY service, environment, bucket_start, metric
+    WHERE metric <> 'deployment_frequency'
+    GROUP BY service, environment, bucket, bucket_start, metric
+),
+deployed_buckets AS (
+    SELECT
+        service,
+        environment,
+        bucket,
+        bucket_start,
+        count(*) AS deployments,
+        count(DISTINCT CAST(sampled_at AS DATE)) AS days
+    FROM windowed
+    WHERE metric = 'deployment_frequency'
+    GROUP BY service, environment, bucket, bucket_start
 ),
 pairs AS (
     SELECT DISTINCT
@@ -109,18 +126,19 @@ deployment_counts AS (
     SELECT
         p.service,
         p.environment,
+        b.bucket,
         b.bucket_start,
         b.days AS bucket_days,
-        coalesce(a.samples, 0) AS deployments,
+        coalesce(a.deployments, 0) AS deployments,
         coalesce(a.days, 0) AS deployment_days
     FROM pairs AS p
     CROSS JOIN bounded_buckets AS b
-    LEFT JOIN aggregated AS a
+    LEFT JOIN deployed_buckets AS a
         ON
             a.service = p.service
             AND a.environment = p.environment
+            AND a.bucket = b.bucket
             AND a.bucket_start = b.bucket_start
-            AND a.metric = 'deployment_frequency'
 ),
 weeks AS (
     SELECT g.week_start
@@ -141,7 +159,8 @@ weekday_deploy_days AS (
     FROM dora_deployments AS d
     CROSS JOIN report_window AS w
     WHERE
-        d.result = 'success'
+        w.bucket = 'all'
+        AND d.result = 'success'
         AND d.deployed_at >= date_trunc('week', w.start_at)
         AND d.deployed_at < date_trunc('week', w.end_at - INTERVAL 1 MICROSECOND) + INTERVAL 7 DAY
         AND extract(isodow FROM d.deployed_at) <= 5
@@ -151,12 +170,13 @@ seed_frequency AS (
     SELECT
         p.service,
         p.environment,
+        'all' AS bucket,
         min(w.start_at) AS bucket_start,
         quantile_cont(coalesce(dd.days, 0), 0.5) AS value,
         count(*) AS weeks
     FROM pairs AS p
     CROSS JOIN weeks AS k
-    CROSS JOIN report_window AS w
+    JOIN report_window AS w ON w.bucket = 'all'
     LEFT JOIN weekday_deploy_days AS dd
         ON
             dd.service = p.service
@@ -168,37 +188,40 @@ counted AS (
     SELECT
         service,
         environment,
+        bucket,
         bucket_start,
         'deployment_frequency' AS metric,
         deployments / bucket_days AS value,
         deployments AS samples
     FROM deployment_counts
     UNION ALL
-    SELECT service, environment, bucket_start, 'deployment_days', deployment_days, deployments
+    SELECT service, environment, bucket, bucket_start, 'deployment_days', deployment_days, deployments
     FROM deployment_counts
     UNION ALL
-    SELECT service, environment, bucket_start, 'deploy_days_per_week_median', value, weeks
+    SELECT service, environment, bucket, bucket_start, 'deploy_days_per_week_median', value, weeks
     FROM seed_frequency
 ),
 valued AS (
     SELECT
         service,
         environment,
+        bucket,
         bucket_start,
         metric,
-        CASE WHEN metric IN ('change_fail_rate', 'deployment_rework_rate') THEN mean ELSE p50 END
-            AS value,
+        CASE
+            WHEN metric IN ('change_fail_rate', 'deployment_rework_rate') THEN mean
+            ELSE quantiles[1]
+        END AS value,
         samples,
-        p50,
-        p75,
-        p90,
+        quantiles[1] AS p50,
+        quantiles[2] AS p75,
+        quantiles[3] AS p90,
         explicit_id_links,
         commit_sha_links,
         time_heuristic_links
     FROM aggregated
-    WHERE metric <> 'deployment_frequency'
     UNION ALL
-    SELECT service, environment, bucket_start, metric, value, samples, NULL, NULL, NULL, 0, 0, 0
+    SELECT service, environment, bucket, bucket_start, metric, value, samples, NULL, NULL, NULL, 0, 0, 0
     FROM counted
 ),
 tier_reports AS (
@@ -258,6 +281,7 @@ tiered AS (
 SELECT
     service,
     environment,
+    bucket,
     bucket_start,
     metric,
     value,
@@ -277,6 +301,7 @@ UNION ALL
 SELECT
     service,
     environment,
+    bucket,
     bucket_start,
     'quick_check_overall',
     avg(score),
@@ -300,4 +325,4 @@ WHERE
         'failed_deployment_recovery_time',
         'deployment_rework_rate'
     )
-GROUP BY service, environment, bucket_start
+GROUP BY service, environment, bucket, bucket_start

@@ -171,6 +171,24 @@ def test_seed_deploy_frequency_vectors(store: Store, case: dict[str, Any]) -> No
         assert median == case["expect"]
 
 
+def test_totals_and_series_come_from_one_pass_over_the_same_samples(store: Store) -> None:
+    _ingest_seed_days(store)
+    case = VECTORS["deploy_frequency"]["cases"][0]
+    start = datetime.combine(date.fromisoformat(case["start"]), datetime.min.time(), UTC)
+    window = DoraWindow(start, start + timedelta(days=28), "week")
+    rows = summary_rows(store, window, series=True)
+    assert {(r["part"], r["bucket"]) for r in rows} == {("total", "all"), ("series", "week")}
+    deployments = {
+        part: sum(
+            r["samples"]
+            for r in rows
+            if r["part"] == part and r["metric"] == "deployment_frequency"
+        )
+        for part in ("total", "series")
+    }
+    assert deployments["total"] == deployments["series"] > 0
+
+
 @pytest.mark.parametrize("vector", ["unit", "factory"])
 def test_seed_lead_time_vectors(store: Store, vector: str) -> None:
     data = VECTORS["lead_time"][vector]
