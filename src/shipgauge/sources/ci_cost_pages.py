@@ -10,6 +10,7 @@ mistyped field, a time that is not ISO 8601 with a zone — is read again entry 
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Sequence
 from datetime import date
@@ -20,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from shipgauge.sources.ci_cost import GroupListing, parse_task_group_page, rows_from_entries
-from shipgauge.sources.taskcluster import KNOWN_TAGS, TaskRow, TaskRunRow, known_tags
+from shipgauge.sources.taskcluster import KNOWN_TAGS, TaskRow, TaskRunRow, normalize_tag_key
 
 __all__ = ["RUN_SCHEMA", "TASK_SCHEMA", "read_task_group_page", "run_table", "task_table"]
 
@@ -39,6 +40,16 @@ def _schema(names: Sequence[str]) -> pa.Schema:
 TASK_SCHEMA: Final = _schema(list(TaskRow.__annotations__))
 RUN_SCHEMA: Final = _schema(list(TaskRunRow.__annotations__))
 _UNSET = msgspec.UNSET
+# The tasks columns read as they are from a task's status.
+_STATUS_COLUMNS: Final = (
+    "task_id",
+    "task_group_id",
+    "scheduler_id",
+    "project_id",
+    "priority",
+    "deadline",
+    "expires",
+)
 
 
 class _Run(msgspec.Struct, rename="camel"):
@@ -131,19 +142,13 @@ def _tables(entries: list[_Entry], submitted: date) -> tuple[pa.Table, pa.Table]
         tags = [None if raw is None else _TAGS.decode(raw) for raw in raw_tags]
     except msgspec.DecodeError:
         raise _Unusual from None
-    known = [known_tags(t) for t in tags]
-    tasks: dict[str, list[Any]] = {
-        "task_id": [s.task_id for s in statuses],
-        "task_group_id": [s.task_group_id for s in statuses],
-        "scheduler_id": [s.scheduler_id for s in statuses],
-        "task_queue_id": [queue for queue, _, _ in queues],
-        "provisioner_id": [provisioner for _, provisioner, _ in queues],
-        "worker_type": [worker_type for _, _, worker_type in queues],
-        "project_id": [s.project_id for s in statuses],
-        "priority": [s.priority for s in statuses],
-        "deadline": [s.deadline for s in statuses],
-        "expires": [s.expires for s in statuses],
-        **{name: list(map(operator.itemgetter(name), known)) for name in KNOWN_TAGS},
+    queue_ids, provisioners, worker_types = zip(*queues, strict=True) if queues else ((), (), ())
+    tasks: dict[str, Sequence[Any]] = {
+        **{name: list(map(operator.attrgetter(name), statuses)) for name in _STATUS_COLUMNS},
+        "task_queue_id": queue_ids,
+        "provisioner_id": provisioners,
+        "worker_type": worker_types,
+        **_known_tag_columns(tags),
         "tags": [
             None if t is None or raw is None else bytes(raw).decode()
             for t, raw in zip(tags, raw_tags, strict=True)
@@ -151,13 +156,30 @@ def _tables(entries: list[_Entry], submitted: date) -> tuple[pa.Table, pa.Table]
         "submission_date": [submitted] * len(statuses),
     }
     runs = [run for s in statuses for run in s.runs]
-    run_columns: dict[str, list[Any]] = {
+    run_columns: dict[str, Sequence[Any]] = {
         "task_id": [s.task_id for s in statuses for _ in s.runs],
         "run_id": [i for s in statuses for i in range(len(s.runs))],
         **{name: list(map(operator.attrgetter(name), runs)) for name in RUN_SCHEMA.names[2:-1]},
         "submission_date": [submitted] * len(runs),
     }
     return _tables_of(tasks, run_columns)
+
+
+def _known_tag_columns(tags: list[dict[str, str] | None]) -> dict[str, list[str | None]]:
+    """The known-tag columns (`known_tags` of each task) filled tag by tag: no dict per task."""
+    columns: dict[str, list[str | None]] = {name: [None] * len(tags) for name in KNOWN_TAGS}
+    for row, task_tags in enumerate(tags):
+        for key, value in (task_tags or {}).items():
+            column = columns.get(_tag_column(key))
+            if column is not None:
+                column[row] = value
+    return columns
+
+
+@functools.lru_cache(maxsize=1024)
+def _tag_column(key: str) -> str:
+    # Every task of a group has the same few tag keys: normalised once, not per task.
+    return normalize_tag_key(key)
 
 
 def _queue(status: _Status) -> tuple[str, str, str]:
@@ -176,7 +198,7 @@ def _queue(status: _Status) -> tuple[str, str, str]:
 
 
 def _tables_of(
-    tasks: dict[str, list[Any]], runs: dict[str, list[Any]]
+    tasks: dict[str, Sequence[Any]], runs: dict[str, Sequence[Any]]
 ) -> tuple[pa.Table, pa.Table]:
     """The columns as TASK_SCHEMA and RUN_SCHEMA tables, with one Arrow conversion per type: a
     call costs as much as a hundred values, and a page has 35 columns of 200. Times are

@@ -95,6 +95,11 @@ class TableInfo:
         return pa.schema([(n, by_name[n].arrow_type) for n in names])
 
 
+class KeyConflict(StoreError):
+    """A plain insert met a key that its table (or the insert itself) already holds; the
+    transaction is spoilt and rolls back."""
+
+
 @dataclass(frozen=True)
 class Merge:
     """Staged rows to merge into their table on its primary key.
@@ -267,7 +272,13 @@ class DuckDBEngine:
     def bulk_load(self, conn: Any, info: TableInfo, table: pa.Table) -> None:
         conn.register("_sg_bulk", table)
         cols = ", ".join(quote_ident(n) for n in table.column_names)
-        conn.execute(f"INSERT INTO {quote_ident(info.name)} ({cols}) SELECT {cols} FROM _sg_bulk")
+        try:
+            conn.execute(
+                f"INSERT INTO {quote_ident(info.name)} ({cols}) SELECT {cols} FROM _sg_bulk"
+            )
+        except duckdb.ConstraintException as exc:
+            # (the aborted transaction refuses even an unregister: the next load replaces it)
+            raise KeyConflict(f"{info.name}: {str(exc).splitlines()[0]}") from None
         conn.unregister("_sg_bulk")
 
     def catalog(self, conn: Any) -> dict[str, TableInfo]:
@@ -340,7 +351,10 @@ class PostgresEngine:
         _merge_on_conflict(self, conn, merge)
 
     def bulk_load(self, conn: Any, info: TableInfo, table: pa.Table) -> None:
-        self._copy(conn, quote_ident(info.name), table)
+        try:
+            self._copy(conn, quote_ident(info.name), table)
+        except psycopg.errors.UniqueViolation as exc:
+            raise KeyConflict(f"{info.name}: {str(exc).splitlines()[0]}") from None
 
     @staticmethod
     def _copy(conn: Any, target: str, table: pa.Table) -> None:

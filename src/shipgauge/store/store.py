@@ -1,8 +1,9 @@
 """The store: one schema, applied by migrations on open, on DuckDB or PostgreSQL.
 
 Every write goes through a `Transaction`: batched upserts or insert-or-ignores on each table's
-natural (primary) key, of dict rows or of Arrow tables (`upsert_arrow`, `insert_ignore_arrow`),
-checkpoints and dead letters, committed together or not at all.
+natural (primary) key, of dict rows or of Arrow tables (`upsert_arrow`, `insert_ignore_arrow`,
+and `insert_arrow` for rows known to be new), checkpoints and dead letters, committed together
+or not at all.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from shipgauge.errors import NotFound
 from shipgauge.store import views
 from shipgauge.store._arrow import arrow_of_rows, conform, unique_on_key
 from shipgauge.store._sql import quote_ident, split_statements
-from shipgauge.store.engines import Engine, Merge, TableInfo, open_engine
+from shipgauge.store.engines import Engine, KeyConflict, Merge, TableInfo, open_engine
 
-__all__ = ["QueryResult", "Row", "Store", "Transaction", "dead_letter_id"]
+__all__ = ["KeyConflict", "QueryResult", "Row", "Store", "Transaction", "dead_letter_id"]
 
 Row = Mapping[str, Any]
 
@@ -95,6 +96,16 @@ class Transaction:
             return 0
         info = self._store.table(table)
         return self._merge(info, conform(info, data), update, update_where)
+
+    def insert_arrow(self, table: str, data: pa.Table) -> int:
+        """Insert rows that are all new, with no merge (the cheapest write: no join against the
+        table, no de-duplication). Raises KeyConflict when a key exists or repeats; the
+        transaction is then spoilt: let it roll back and write with `upsert_arrow`."""
+        if not data.num_rows:
+            return 0
+        info = self._store.table(table)
+        self._store.engine.bulk_load(self._conn, info, conform(info, data))
+        return int(data.num_rows)
 
     def insert_ignore(self, table: str, rows: Sequence[Row]) -> int:
         """Insert rows whose natural key is new; existing rows are left as they are."""

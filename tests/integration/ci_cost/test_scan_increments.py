@@ -76,6 +76,23 @@ def test_second_scan_fetches_only_new_pushes_and_unfinished_groups(duck: Store, 
     ]
 
 
+def test_a_group_listed_again_updates_its_stored_runs(duck: Store, ci: FakeCI) -> None:
+    # The second scan's batch meets stored tasks: its plain insert is refused, and the batch is
+    # written again with merges (the new group's rows too).
+    ci.pushlog("mozilla-central", pushlog_doc({1: [node(1)]}, 1, at=RECENT), 0, 200)
+    ci.index("mozilla-central", node(1), "g1")
+    ci.group("g1", [[_done("g1", "g1"), _running("t1", "g1")]])
+    assert _scan(duck, ci, since=0)[0].states == {"non_final": 1}
+    ci.pushlog("mozilla-central", pushlog_doc({2: [node(2)]}, 2, at=RECENT), 1, 201)
+    ci.index("mozilla-central", node(2), "g2")
+    ci.group("g1", [[_done("g1", "g1"), _done("t1", "g1")]])
+    ci.group("g2", [[_done("g2", "g2")]])
+    second = _scan(duck, ci)[0]
+    assert second.states == {"final": 2} and second.checkpoint == 2
+    runs = duck.query("SELECT task_id, run_id, state FROM task_runs ORDER BY task_id").rows
+    assert runs == [("g1", 0, "completed"), ("g2", 0, "completed"), ("t1", 0, "completed")]
+
+
 def test_a_group_that_is_not_the_decision_tasks_id_is_asked_of_the_queue(
     duck: Store, ci: FakeCI
 ) -> None:

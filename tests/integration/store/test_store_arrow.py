@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from shipgauge.errors import StoreError
-from shipgauge.store import Store
+from shipgauge.store import KeyConflict, Store
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 PROBE_DDL = """
@@ -81,15 +81,42 @@ def test_upsert_arrow_updates_and_last_duplicate_wins(probe: Store) -> None:
     assert got == [(1, "last", 2**40 + 1, T0), (2, "old", 2**40 + 2, T0), (3, "new", None, T0)]
 
 
-def test_insert_ignore_arrow_keeps_existing_rows(probe: Store) -> None:
+@pytest.fixture
+def kept(probe: Store) -> Store:
+    """The probe table holding one row, ("g", 1) labelled "kept"."""
     with probe.transaction() as tx:
         tx.upsert("probe", [_row("g", 1, "kept")])
+    return probe
+
+
+def test_insert_ignore_arrow_keeps_existing_rows(kept: Store) -> None:
+    probe = kept
     data = pa.table({"group_id": ["g", "g"], "item": [1, 2], "label": ["ignored", "added"]})
     with probe.transaction() as tx:
         assert tx.insert_ignore_arrow("probe", data) == 2
         assert tx.insert_ignore_arrow("probe", data.slice(0, 0)) == 0
     got = probe.query("SELECT item, label FROM probe ORDER BY item").rows
     assert got == [(1, "kept"), (2, "added")]
+
+
+def test_insert_arrow_adds_new_rows_and_refuses_a_stored_or_repeated_key(kept: Store) -> None:
+    probe = kept
+    new = pa.table({"group_id": ["g", "h"], "item": [2, 1], "label": ["added", "added"]})
+    with probe.transaction() as tx:
+        assert tx.insert_arrow("probe", new.slice(0, 0)) == 0
+        assert tx.insert_arrow("probe", new) == 2
+    stored = pa.table({"group_id": ["i", "g"], "item": [1, 1], "label": ["x", "x"]})
+    repeated = pa.table({"group_id": ["j", "j"], "item": [1, 1], "label": ["x", "y"]})
+    for data in (stored, repeated):
+        with pytest.raises(KeyConflict), probe.transaction() as tx:
+            tx.set_checkpoint("probe", 1)
+            tx.insert_arrow("probe", data)
+    # The spoilt transactions rolled back whole; the store takes writes again.
+    assert probe.checkpoint("probe") is None
+    with probe.transaction() as tx:
+        tx.upsert_arrow("probe", repeated)
+    got = probe.query("SELECT group_id, item, label FROM probe ORDER BY group_id, item").rows
+    assert got == [("g", 1, "kept"), ("g", 2, "added"), ("h", 1, "added"), ("j", 1, "y")]
 
 
 def test_upsert_rows_lacking_columns_updates_only_what_they_carry(probe: Store) -> None:

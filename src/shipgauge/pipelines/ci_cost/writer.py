@@ -4,6 +4,11 @@ A batch is written once it holds `batch_pushes` pushes (setting `ci_cost_write_b
 500) or `WRITE_BATCH_ROWS` task + run rows, whichever comes first: big enough to amortise a
 transaction (in batches of 100 pushes of 200 tasks the store took a third more CPU per push, in
 batches of 25 twice as much), bounded so that memory stays flat and a killed scan loses little.
+
+Tasks and runs are first inserted as new rows (`Transaction.insert_arrow`: no join against the
+stored rows, no de-duplication: ~15 % less store CPU per push); a batch that meets a stored key
+rolls back and is written again with merges, as is the rest of the scan. A batch's tables are
+made contiguous first: DuckDB read the 200-row chunks of one table per page as 200-row vectors.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from shipgauge.pipelines.ci_cost.groups import PushOutcome
 from shipgauge.pipelines.taskcluster.tasks import RUN_TRANSITION_RULE, TASK_TAGS_RULE
 from shipgauge.sources.ci_cost import GroupListing
 from shipgauge.sources.ci_cost_pages import RUN_SCHEMA, TASK_SCHEMA, run_table, task_table
-from shipgauge.store import Store, Transaction
+from shipgauge.store import KeyConflict, Store, Transaction
 
 __all__ = ["DEAD_LETTER_SOURCE", "GROUP_FIELDS", "BatchWriter", "write_listings"]
 
@@ -45,14 +50,21 @@ _TASK_UPDATE: Final = [c for c in TASK_SCHEMA.names if c not in ("task_id", "sub
 _RUN_UPDATE: Final = [c for c in RUN_SCHEMA.names[2:] if c != "submission_date"]
 
 
-def write_listings(tx: Transaction, listings: Sequence[GroupListing]) -> None:
+def write_listings(tx: Transaction, listings: Sequence[GroupListing], *, new: bool = False) -> None:
     """Store the tasks and runs of `listings` in `tx` under the Taskcluster rules (a task only
-    gains tags, a run never goes back); a key listed twice keeps its last row."""
+    gains tags, a run never goes back); a key listed twice keeps its last row.
+
+    `new`: the rows are expected to be new, and are inserted without a merge; KeyConflict when
+    one is not (then the transaction rolls back and the caller writes again without `new`)."""
     if not listings:
         return
-    tasks = pa.concat_tables([task_table(listing) for listing in listings])
+    tasks = pa.concat_tables([task_table(listing) for listing in listings]).combine_chunks()
+    runs = pa.concat_tables([run_table(listing) for listing in listings]).combine_chunks()
+    if new:
+        tx.insert_arrow("tasks", tasks)
+        tx.insert_arrow("task_runs", runs)
+        return
     tx.upsert_arrow("tasks", tasks, update=_TASK_UPDATE, update_where=TASK_TAGS_RULE)
-    runs = pa.concat_tables([run_table(listing) for listing in listings])
     tx.upsert_arrow("task_runs", runs, update=_RUN_UPDATE, update_where=RUN_TRANSITION_RULE)
 
 
@@ -74,6 +86,10 @@ class BatchWriter:
         self.pushes = self.groups = self.tasks = self.runs = self.dead_letters = 0
         self._batch: list[PushOutcome] = []
         self._rows = 0
+        # Tasks and runs are inserted as new rows until a batch meets one already stored (a
+        # group listed again, tasks the Taskcluster ETL wrote): that batch is written again,
+        # and the rest of the scan, with merges.
+        self._inserting = True
 
     def add(self, outcome: PushOutcome) -> None:
         """Hold one outcome; write the batch when it is full."""
@@ -95,16 +111,32 @@ class BatchWriter:
             return
         listings = [o.listing for o in batch if o.listing is not None]
         rejects = [r for listing in listings for r in listing.rejects]
-        with self.store.transaction() as tx:
-            write_listings(tx, listings)
-            for key, error, payload in rejects:
-                tx.dead_letter(DEAD_LETTER_SOURCE, key, error, payload)
-            tx.upsert("push_task_groups", [o.row for o in batch], update=_GROUP_UPDATE)
-            if self.position is not None:
-                tx.set_checkpoint(self.checkpoint, self.position)
+        if self._inserting:
+            try:
+                self._commit(batch, listings, rejects, new=True)
+            except KeyConflict:
+                self._inserting = False
+        if not self._inserting:
+            self._commit(batch, listings, rejects, new=False)
         self.states.update(o.row["state"] for o in batch)
         self.pushes += len(batch)
         self.groups += len(listings)
         self.tasks += sum(listing.task_count for listing in listings)
         self.runs += sum(listing.run_count for listing in listings)
         self.dead_letters += len(rejects)
+
+    def _commit(
+        self,
+        batch: list[PushOutcome],
+        listings: list[GroupListing],
+        rejects: list[tuple[str, str, bytes]],
+        *,
+        new: bool,
+    ) -> None:
+        with self.store.transaction() as tx:
+            write_listings(tx, listings, new=new)
+            for key, error, payload in rejects:
+                tx.dead_letter(DEAD_LETTER_SOURCE, key, error, payload)
+            tx.upsert("push_task_groups", [o.row for o in batch], update=_GROUP_UPDATE)
+            if self.position is not None:
+                tx.set_checkpoint(self.checkpoint, self.position)
