@@ -21,4 +21,4 @@ def timed(fn: Callable[[], T]) -> tuple[T, float]:
 
 def report(name: str, **figures: object) -> None:
     """Print one benchmark line: `name  key=value  key=value`."""
-    print(f"{name:<34}" + "  ".join(f"{k}={v}" for k, v in figures.items()), flush=True)
+    print(f"{name:<34}  " + "  ".join(f"{k}={v}" for k, v in figures.items()), flush=True)

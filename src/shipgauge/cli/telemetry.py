@@ -42,7 +42,7 @@ def _logging(debug: bool, *, quiet: bool = False) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         force=True,
     )
-    for noisy in ("httpx", "httpcore", "amqp", "kombu"):
+    for noisy in ("httpx", "httpcore", "amqp", "kombu", "sqlglot"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.WARNING)
 
 
