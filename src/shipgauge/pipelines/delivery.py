@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from shipgauge.errors import BadRequest, ShipgaugeError, StoreError
-from shipgauge.pipelines.delivery_facts import write_commit_facts
+from shipgauge.pipelines.delivery_facts import take_turn, write_commit_facts
 from shipgauge.sources.delivery import (
     DeliveryEventRow,
     Reject,
@@ -53,6 +53,7 @@ def write_events(tx: Transaction, rows: Sequence[DeliveryEventRow]) -> None:
     the events stored now feed the facts (pipelines/delivery_facts.py), which keep the earliest
     values seen, so arrival order and replays do not change them.
     """
+    take_turn(tx)  # before reading which events are stored, so no other writer adds them meanwhile
     new_rows = _unstored(tx, rows)
     events = [row.event_row() for row in new_rows]
     commits = [c for row in new_rows for c in row.commit_rows()]
@@ -68,11 +69,12 @@ def _unstored(tx: Transaction, rows: Sequence[DeliveryEventRow]) -> list[Deliver
         firsts.setdefault((row.service, row.event_id), row)
     if not firsts:
         return []
-    ids = sorted({event_id for _, event_id in firsts})
+    # One list parameter, so the statement's text (and its transpiled form) is the same for
+    # every batch size.
     stored = tx.execute(
         "SELECT service, event_id FROM delivery_events"
-        f" WHERE event_id IN ({', '.join('?' * len(ids))})",
-        ids,
+        " WHERE event_id IN (SELECT unnest(CAST(? AS VARCHAR[])))",
+        [sorted({event_id for _, event_id in firsts})],
     ).rows
     for service, event_id in stored:
         firsts.pop((service, event_id), None)

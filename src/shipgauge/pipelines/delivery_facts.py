@@ -25,7 +25,7 @@ from sqlglot import exp
 
 from shipgauge.store import Store, Transaction
 
-__all__ = ["FACTS_CHECKPOINT", "refresh_delivery_facts", "write_commit_facts"]
+__all__ = ["FACTS_CHECKPOINT", "refresh_delivery_facts", "take_turn", "write_commit_facts"]
 
 FACTS_CHECKPOINT = "delivery.facts"
 _FACTS_MIGRATION = "0007_delivery_facts.sql"
@@ -62,7 +62,8 @@ _V = TypeVar("_V", datetime, tuple[datetime, str])
 def write_commit_facts(
     tx: Transaction, events: Sequence[Mapping[str, Any]], commits: Sequence[Mapping[str, Any]]
 ) -> None:
-    """Merge the facts of `events` (their `delivery_events` rows) and `commits` into `tx`."""
+    """Merge the facts of `events` (their `delivery_events` rows) and `commits` into `tx`,
+    whose writer holds the turn (`take_turn`)."""
     pushes = _earliest(
         ((c["service"], c["commit_sha"]), c["occurred_at"]) for c in commits if c["kind"] == "push"
     )
@@ -78,7 +79,6 @@ def write_commit_facts(
     }
     if not (pushes or places):
         return
-    _take_turn(tx)
     tx.upsert(
         "delivery_commit_pushes",
         [{"service": s, "commit_sha": sha, "pushed_at": at} for (s, sha), at in pushes.items()],
@@ -122,7 +122,7 @@ def write_commit_facts(
     )
 
 
-def _take_turn(tx: Transaction) -> None:
+def take_turn(tx: Transaction) -> None:
     """Write (and so lock until `tx` ends) the writers' checkpoint row: the time of the write.
 
     One statement, not `tx.set_checkpoint`, whose staged upsert costs a group commit ~10 ms.
@@ -170,7 +170,7 @@ def refresh_delivery_facts(store: Store) -> None:
         if isinstance(tree, exp.Insert) and _target(tree) in _FACT_TABLES
     ]
     with store.transaction() as tx:
-        _take_turn(tx)
+        take_turn(tx)
         for table in _FACT_TABLES:
             tx.delete(table, "TRUE")
         for statement in backfill:
