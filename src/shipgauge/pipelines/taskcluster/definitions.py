@@ -52,9 +52,9 @@ def fetch_task_definitions(
         known = {
             r[0]
             for r in store.query(
-                "SELECT task_id FROM task_definitions WHERE task_id IN "
-                f"({', '.join('?' for _ in ids) or 'NULL'})",
-                ids,
+                "SELECT task_id FROM task_definitions"
+                " WHERE task_id IN (SELECT unnest(CAST(? AS VARCHAR[])))",
+                [ids],
             ).rows
         }
         wanted = [i for i in ids if i not in known]

@@ -161,15 +161,9 @@ class PingSink:
 
 def sent_changesets(store: Store, repo: str, nodes: Iterable[str]) -> set[str]:
     """Which of `nodes` already have a sent ping (so a replay or backfill skips them)."""
-    wanted = list(nodes)
-    sent: set[str] = set()
-    for i in range(0, len(wanted), 500):
-        chunk = wanted[i : i + 500]
-        marks = ", ".join("?" * len(chunk))
-        result = store.query(
-            "SELECT changeset FROM hgpush_pings WHERE repo = ? AND status = 'sent' "
-            f"AND changeset IN ({marks})",
-            [repo, *chunk],
-        )
-        sent.update(r[0] for r in result.rows)
-    return sent
+    result = store.query(
+        "SELECT changeset FROM hgpush_pings WHERE repo = ? AND status = 'sent'"
+        " AND changeset IN (SELECT unnest(CAST(? AS VARCHAR[])))",
+        [repo, list(nodes)],
+    )
+    return {r[0] for r in result.rows}
