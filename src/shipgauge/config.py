@@ -189,7 +189,7 @@ class Settings(BaseSettings):
     """The {product} of the route templates."""
     ci_cost_concurrency: int = 16
     """Requests to Taskcluster in flight at once (each push makes its own one after another)."""
-    ci_cost_write_batch_pushes: int = 500
+    ci_cost_write_batch_pushes: int = 1000
     """Pushes written per transaction (with their tasks, runs and the checkpoint): larger
     batches cost less CPU per push, smaller ones less memory and less to redo after a kill."""
     ci_cost_first_scan_pushes: int = 100

@@ -66,7 +66,7 @@ class ScanOptions:
 
     route: GroupRoute
     concurrency: int = 16
-    write_batch_pushes: int = 500
+    write_batch_pushes: int = 1000
     first_scan_pushes: int = 100
     pushlog_page_size: int = pushlog.DEFAULT_PAGE_SIZE
 
