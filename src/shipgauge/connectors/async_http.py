@@ -4,7 +4,9 @@
 messages) for pipelines that keep hundreds of requests in flight. It is not built on
 `httpx.AsyncClient`: measured on the 2-core bench machine, httpx spent 1.4-6.5 ms of CPU per request
 (its connection pool scans every connection on each request, and without `sniffio` installed it
-retries a failing import on every lock), while this connector spends about 55 µs. It speaks what
+retries a failing import on every lock), while this connector spends about 55 µs; aiohttp 3.14
+(its C parser on, no decompression, 4 MiB read buffer) spent 2.4x this connector's CPU per small
+answer and 1.5x per 415 kB page (119 vs 50 µs, 249 vs 165 µs, 64 in flight). It speaks what
 the pipelines need: any method with a JSON body or none, responses sized by Content-Length,
 chunked or ended by close, over http or https. It does not follow redirects (a 3xx is an answer like
 a 4xx), use proxies or cookies, or ask for compressed bodies.
