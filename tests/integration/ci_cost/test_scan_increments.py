@@ -10,6 +10,7 @@ import pytest
 
 from shipgauge.errors import UpstreamError
 from shipgauge.pipelines.ci_cost import DEAD_LETTER_SOURCE, checkpoint_name, scan_ci_cost
+from shipgauge.pipelines.ci_cost.groups import PAGE_DEAD_LETTER_SOURCE
 from shipgauge.pipelines.dead_letters import retry_dead_letters
 from shipgauge.store import Store
 from shipgauge.store.dead_letters import DeadLetter, list_dead_letters
@@ -164,6 +165,30 @@ def test_unreachable_hg_fails_after_retries(duck: Store, ci: FakeCI) -> None:
     with pytest.raises(UpstreamError, match="hg pushlog: ConnectError"):
         _scan(duck, ci, since=0, settings={"hg_url": dead, "http_retries": 1})
     assert duck.query("SELECT count(*) FROM ingest_checkpoints").scalar() == 0
+
+
+def test_a_group_answer_that_is_not_a_page_is_a_dead_letter_and_is_listed_again(
+    duck: Store, ci: FakeCI
+) -> None:
+    ci.pushlog("mozilla-central", pushlog_doc({1: [node(1)], 2: [node(2)]}, 2, at=RECENT), 0, 200)
+    ci.index("mozilla-central", node(1), "g1")
+    path = ci.group("g1", [[_done("g1", "g1")]])
+    ci.index("mozilla-central", node(2), "g2")
+    ci.group("g2", [[_done("g2", "g2")]])
+    proxy_error = b"<html><body>502 Bad Gateway</body></html>"  # with HTTP 200, once
+    ci.server.add("GET", path, body=proxy_error, headers={"Content-Type": "text/html"}, times=1)
+    first = _scan(duck, ci, since=0)[0]
+    assert first.states == {"not_found_yet": 1, "final": 1}
+    assert (first.dead_letters, first.tasks) == (1, 1)  # push 2 went on
+    (letter,) = list_dead_letters(duck, source=PAGE_DEAD_LETTER_SOURCE)
+    assert letter.key is not None and letter.key.startswith(f"{ci.server.url}{path}?limit=")
+    assert (letter.error, letter.payload) == ("task group g1: page is not JSON", proxy_error)
+    reason = "SELECT reason FROM push_task_groups WHERE push_id = 1"
+    assert duck.query(reason).scalar() == "group g1 not readable yet"
+    ci.pushlog("mozilla-central", pushlog_doc({}, 2), 2, 202)
+    second = _scan(duck, ci)[0]
+    assert (second.pushes_checked, second.states, second.tasks) == (1, {"final": 1}, 1)
+    assert duck.query("SELECT count(*) FROM tasks WHERE task_group_id = 'g1'").scalar() == 1
 
 
 def test_an_unreadable_task_entry_is_a_dead_letter_that_can_be_replayed(

@@ -10,23 +10,40 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
-from urllib.parse import quote
+from typing import Any, Final
+from urllib.parse import quote, urlencode
 
 from shipgauge.connectors.async_http import AsyncHttpConnector
-from shipgauge.errors import UpstreamError
+from shipgauge.errors import SourceError, UpstreamError
 from shipgauge.sources import ci_cost as source
 from shipgauge.sources.ci_cost_pages import read_task_group_page
 
 __all__ = [
+    "PAGE_DEAD_LETTER_SOURCE",
     "GroupRoute",
     "PushJob",
     "PushOutcome",
+    "UnreadablePage",
     "find_task",
     "list_task_group",
     "resolve_push",
     "task_group_of",
 ]
+
+
+# Whole listTaskGroup answers that are not a page (not JSON, no tasks list), keyed by URL. Not
+# retried from the dead-letter table: the push stays to be looked at, and the next scan lists
+# the group again.
+PAGE_DEAD_LETTER_SOURCE: Final = "ci_cost.task_group_page"
+
+
+class UnreadablePage(Exception):
+    """A `listTaskGroup` answer that is not a page; `letter` is its (url, error, body)."""
+
+    def __init__(self, group_id: str, letter: tuple[str, str, bytes]) -> None:
+        super().__init__(letter[1])
+        self.group_id = group_id
+        self.letter = letter
 
 
 async def _get(tc: AsyncHttpConnector, path: str, **params: Any) -> bytes | None:
@@ -58,7 +75,8 @@ async def task_group_of(tc: AsyncHttpConnector, task_id: str) -> str | None:
 async def list_task_group(
     tc: AsyncHttpConnector, group_id: str, *, page_size: int, submitted: date
 ) -> source.GroupListing | None:
-    """Every task of a group, all pages by continuation token; None when there is no group."""
+    """Every task of a group, all pages by continuation token; None when there is no group.
+    Raises UnreadablePage when an answer is not a page."""
     listing = source.GroupListing(group_id)
     path = f"/api/queue/v1/task-group/{quote(group_id, safe='')}/list"
     params: dict[str, Any] = {"limit": page_size}
@@ -66,7 +84,11 @@ async def list_task_group(
         body = await _get(tc, path, **params)
         if body is None:
             return None
-        token = read_task_group_page(listing, body, submitted=submitted)
+        try:
+            token = read_task_group_page(listing, body, submitted=submitted)
+        except SourceError as exc:
+            url = f"{tc.base_url}{path}?{urlencode(params)}"
+            raise UnreadablePage(group_id, (url, exc.message, body)) from None
         listing.pages += 1
         if token is None:
             return listing
@@ -98,10 +120,12 @@ class PushJob:
 
 @dataclass(frozen=True)
 class PushOutcome:
-    """The push's new push_task_groups row and, when the group was listed, its rows."""
+    """The push's new push_task_groups row and, when the group was listed, its rows; `letter`
+    is a group page that could not be read (url, error, body)."""
 
     row: dict[str, Any]
     listing: source.GroupListing | None
+    letter: tuple[str, str, bytes] | None = None
 
 
 async def _list(
@@ -151,21 +175,27 @@ async def resolve_push(
     if job.tip_node is None:  # every changeset hidden: nothing was built (quirk Q2)
         return PushOutcome({**row, "state": source.NEVER, "reason": "no visible changeset"}, None)
     group_id = row["task_group_id"]
-    listing = None
-    if group_id is None:
-        path = source.index_path(
-            route.template, repo=job.repo, revision=job.tip_node, product=route.product
+    try:
+        if group_id is None:
+            path = source.index_path(
+                route.template, repo=job.repo, revision=job.tip_node, product=route.product
+            )
+            row["index_path"] = path
+            row["lookups"] += 1
+            task_id = await find_task(tc, path)
+            if task_id is None:
+                state, reason = source.lookup_state(push_age=age, give_up_after=route.give_up_after)
+                return PushOutcome({**row, "state": state, "reason": reason}, None)
+            row["decision_task_id"] = task_id
+            group_id, listing = await _resolve_group(tc, task_id, route, now)
+        else:
+            listing = await _list(tc, group_id, route, now)
+    except UnreadablePage as exc:
+        missing = f"group {exc.group_id} not readable"
+        state, reason = source.lookup_state(
+            push_age=age, give_up_after=route.give_up_after, missing=missing
         )
-        row["index_path"] = path
-        row["lookups"] += 1
-        task_id = await find_task(tc, path)
-        if task_id is None:
-            state, reason = source.lookup_state(push_age=age, give_up_after=route.give_up_after)
-            return PushOutcome({**row, "state": state, "reason": reason}, None)
-        row["decision_task_id"] = task_id
-        group_id, listing = await _resolve_group(tc, task_id, route, now)
-    else:
-        listing = await _list(tc, group_id, route, now)
+        return PushOutcome({**row, "state": state, "reason": reason}, None, exc.letter)
     row["listings"] += 1
     if listing is None:
         state, reason = source.lookup_state(

@@ -21,7 +21,7 @@ from typing import Final
 
 import pyarrow as pa
 
-from shipgauge.pipelines.ci_cost.groups import PushOutcome
+from shipgauge.pipelines.ci_cost.groups import PAGE_DEAD_LETTER_SOURCE, PushOutcome
 from shipgauge.pipelines.taskcluster.tasks import RUN_TRANSITION_RULE, TASK_TAGS_RULE
 from shipgauge.sources.ci_cost import GroupListing
 from shipgauge.sources.ci_cost_pages import RUN_SCHEMA, TASK_SCHEMA, run_table, task_table
@@ -112,7 +112,8 @@ class BatchWriter:
         if not batch and self.position == before:
             return
         listings = [o.listing for o in batch if o.listing is not None]
-        rejects = [r for listing in listings for r in listing.rejects]
+        rejects = [(DEAD_LETTER_SOURCE, *r) for listing in listings for r in listing.rejects]
+        rejects += [(PAGE_DEAD_LETTER_SOURCE, *o.letter) for o in batch if o.letter is not None]
         if self._inserting:
             try:
                 self._commit(batch, listings, rejects, new=True)
@@ -131,14 +132,14 @@ class BatchWriter:
         self,
         batch: list[PushOutcome],
         listings: list[GroupListing],
-        rejects: list[tuple[str, str, bytes]],
+        rejects: list[tuple[str, str, str, bytes]],
         *,
         new: bool,
     ) -> None:
         with self.store.transaction() as tx:
             write_listings(tx, listings, new=new)
-            for key, error, payload in rejects:
-                tx.dead_letter(DEAD_LETTER_SOURCE, key, error, payload)
+            for source, key, error, payload in rejects:
+                tx.dead_letter(source, key, error, payload)
             tx.upsert("push_task_groups", [o.row for o in batch], update=_GROUP_UPDATE)
             if self.position is not None:
                 tx.set_checkpoint(self.checkpoint, self.position)
