@@ -10,7 +10,7 @@ import pytest
 
 from shipgauge.errors import UpstreamError
 from shipgauge.pipelines.ci_cost import DEAD_LETTER_SOURCE, checkpoint_name, scan_ci_cost
-from shipgauge.pipelines.ci_cost.groups import PAGE_DEAD_LETTER_SOURCE
+from shipgauge.pipelines.ci_cost.groups import ANSWER_DEAD_LETTER_SOURCE
 from shipgauge.pipelines.dead_letters import retry_dead_letters
 from shipgauge.store import Store
 from shipgauge.store.dead_letters import DeadLetter, list_dead_letters
@@ -180,7 +180,7 @@ def test_a_group_answer_that_is_not_a_page_is_a_dead_letter_and_is_listed_again(
     first = _scan(duck, ci, since=0)[0]
     assert first.states == {"not_found_yet": 1, "final": 1}
     assert (first.dead_letters, first.tasks) == (1, 1)  # push 2 went on
-    (letter,) = list_dead_letters(duck, source=PAGE_DEAD_LETTER_SOURCE)
+    (letter,) = list_dead_letters(duck, source=ANSWER_DEAD_LETTER_SOURCE)
     assert letter.key is not None and letter.key.startswith(f"{ci.server.url}{path}?limit=")
     assert (letter.error, letter.payload) == ("task group g1: page is not JSON", proxy_error)
     reason = "SELECT reason FROM push_task_groups WHERE push_id = 1"
@@ -189,6 +189,23 @@ def test_a_group_answer_that_is_not_a_page_is_a_dead_letter_and_is_listed_again(
     second = _scan(duck, ci)[0]
     assert (second.pushes_checked, second.states, second.tasks) == (1, {"final": 1}, 1)
     assert duck.query("SELECT count(*) FROM tasks WHERE task_group_id = 'g1'").scalar() == 1
+
+
+def test_an_index_answer_without_a_task_id_is_a_dead_letter(duck: Store, ci: FakeCI) -> None:
+    ci.pushlog("mozilla-central", pushlog_doc({1: [node(1)]}, 1, at=RECENT), 0, 200)
+    path = ci.index("mozilla-central", node(1), "g1")
+    ci.server.add("GET", path, body={"code": "InternalServerError", "message": "try later"})
+    result = _scan(duck, ci, since=0)[0]
+    assert (result.states, result.dead_letters) == ({"not_found_yet": 1}, 1)
+    (letter,) = list_dead_letters(duck, source=ANSWER_DEAD_LETTER_SOURCE)
+    namespace = path.rpartition("/")[2]
+    assert (letter.key, letter.error) == (
+        f"{ci.server.url}{path}",
+        f"index answer for {namespace} has no taskId",
+    )
+    assert json.loads(letter.payload)["code"] == "InternalServerError"
+    reason = "SELECT reason FROM push_task_groups WHERE push_id = 1"
+    assert duck.query(reason).scalar() == "index entry not readable yet"
 
 
 def test_an_unreadable_task_entry_is_a_dead_letter_that_can_be_replayed(

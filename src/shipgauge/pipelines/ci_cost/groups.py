@@ -7,23 +7,25 @@ returns rows for the scan to write. The push → task group rules themselves are
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Final
 from urllib.parse import quote, urlencode
 
 from shipgauge.connectors.async_http import AsyncHttpConnector
-from shipgauge.errors import SourceError, UpstreamError
+from shipgauge.errors import SourceError
 from shipgauge.sources import ci_cost as source
 from shipgauge.sources.ci_cost_pages import read_task_group_page
 
 __all__ = [
-    "PAGE_DEAD_LETTER_SOURCE",
+    "ANSWER_DEAD_LETTER_SOURCE",
     "GroupRoute",
     "PushJob",
     "PushOutcome",
-    "UnreadablePage",
+    "UnreadableAnswer",
     "find_task",
     "list_task_group",
     "resolve_push",
@@ -31,18 +33,18 @@ __all__ = [
 ]
 
 
-# Whole listTaskGroup answers that are not a page (not JSON, no tasks list), keyed by URL. Not
-# retried from the dead-letter table: the push stays to be looked at, and the next scan lists
-# the group again.
-PAGE_DEAD_LETTER_SOURCE: Final = "ci_cost.task_group_page"
+# Taskcluster answers a push needs that cannot be read (not JSON, no taskId, no tasks list: a
+# proxy's error page with HTTP 200, say), keyed by URL. Not retried from the dead-letter table:
+# the push stays to be looked at, and the next scan asks again.
+ANSWER_DEAD_LETTER_SOURCE: Final = "ci_cost.taskcluster_answer"
 
 
-class UnreadablePage(Exception):
-    """A `listTaskGroup` answer that is not a page; `letter` is its (url, error, body)."""
+class UnreadableAnswer(Exception):
+    """A Taskcluster answer that cannot be read; `letter` is its (url, error, body)."""
 
-    def __init__(self, group_id: str, letter: tuple[str, str, bytes]) -> None:
+    def __init__(self, subject: str, letter: tuple[str, str, bytes]) -> None:
         super().__init__(letter[1])
-        self.group_id = group_id
+        self.subject = subject
         self.letter = letter
 
 
@@ -52,31 +54,52 @@ async def _get(tc: AsyncHttpConnector, path: str, **params: Any) -> bytes | None
     return None if response.status_code == 404 else response.content
 
 
-async def _get_json(tc: AsyncHttpConnector, path: str) -> Any | None:
+def _unreadable(
+    tc: AsyncHttpConnector, subject: str, path: str, error: str, body: bytes, **params: Any
+) -> UnreadableAnswer:
+    url = f"{tc.base_url}{path}" + (f"?{urlencode(params)}" if params else "")
+    return UnreadableAnswer(subject, (url, error, body))
+
+
+async def _get_field(
+    tc: AsyncHttpConnector, path: str, subject: str, parse: Callable[[Any], str]
+) -> str | None:
     body = await _get(tc, path)
+    if body is None:
+        return None
     try:
-        return None if body is None else json.loads(body)
+        return parse(json.loads(body))
     except ValueError:
-        raise UpstreamError(f"{tc.name}: {tc.base_url}{path} did not return JSON") from None
+        raise _unreadable(tc, subject, path, f"{subject}: answer is not JSON", body) from None
+    except SourceError as exc:
+        raise _unreadable(tc, subject, path, exc.message, body) from None
 
 
 async def find_task(tc: AsyncHttpConnector, path: str) -> str | None:
     """The task indexed at `path`, or None when the index has nothing there (yet)."""
-    doc = await _get_json(tc, f"/api/index/v1/task/{quote(path, safe='')}")
-    return None if doc is None else source.parse_indexed_task(doc, path=path)
+    return await _get_field(
+        tc,
+        f"/api/index/v1/task/{quote(path, safe='')}",
+        "index entry",
+        functools.partial(source.parse_indexed_task, path=path),
+    )
 
 
 async def task_group_of(tc: AsyncHttpConnector, task_id: str) -> str | None:
     """The group of a task, from its definition (`queue.task`); None when the task is unknown."""
-    doc = await _get_json(tc, f"/api/queue/v1/task/{quote(task_id, safe='')}")
-    return None if doc is None else source.parse_task_group_id(doc, task_id=task_id)
+    return await _get_field(
+        tc,
+        f"/api/queue/v1/task/{quote(task_id, safe='')}",
+        f"task {task_id}",
+        functools.partial(source.parse_task_group_id, task_id=task_id),
+    )
 
 
 async def list_task_group(
     tc: AsyncHttpConnector, group_id: str, *, page_size: int, submitted: date
 ) -> source.GroupListing | None:
     """Every task of a group, all pages by continuation token; None when there is no group.
-    Raises UnreadablePage when an answer is not a page."""
+    Raises UnreadableAnswer when an answer is not a page."""
     listing = source.GroupListing(group_id)
     path = f"/api/queue/v1/task-group/{quote(group_id, safe='')}/list"
     params: dict[str, Any] = {"limit": page_size}
@@ -87,8 +110,8 @@ async def list_task_group(
         try:
             token = read_task_group_page(listing, body, submitted=submitted)
         except SourceError as exc:
-            url = f"{tc.base_url}{path}?{urlencode(params)}"
-            raise UnreadablePage(group_id, (url, exc.message, body)) from None
+            subject = f"group {group_id}"
+            raise _unreadable(tc, subject, path, exc.message, body, **params) from None
         listing.pages += 1
         if token is None:
             return listing
@@ -121,7 +144,7 @@ class PushJob:
 @dataclass(frozen=True)
 class PushOutcome:
     """The push's new push_task_groups row and, when the group was listed, its rows; `letter`
-    is a group page that could not be read (url, error, body)."""
+    is an answer that could not be read (url, error, body)."""
 
     row: dict[str, Any]
     listing: source.GroupListing | None
@@ -190,8 +213,8 @@ async def resolve_push(
             group_id, listing = await _resolve_group(tc, task_id, route, now)
         else:
             listing = await _list(tc, group_id, route, now)
-    except UnreadablePage as exc:
-        missing = f"group {exc.group_id} not readable"
+    except UnreadableAnswer as exc:
+        missing = f"{exc.subject} not readable"
         state, reason = source.lookup_state(
             push_age=age, give_up_after=route.give_up_after, missing=missing
         )

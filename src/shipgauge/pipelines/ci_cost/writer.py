@@ -21,7 +21,7 @@ from typing import Final
 
 import pyarrow as pa
 
-from shipgauge.pipelines.ci_cost.groups import PAGE_DEAD_LETTER_SOURCE, PushOutcome
+from shipgauge.pipelines.ci_cost.groups import ANSWER_DEAD_LETTER_SOURCE, PushOutcome
 from shipgauge.pipelines.taskcluster.tasks import RUN_TRANSITION_RULE, TASK_TAGS_RULE
 from shipgauge.sources.ci_cost import GroupListing
 from shipgauge.sources.ci_cost_pages import RUN_SCHEMA, TASK_SCHEMA, run_table, task_table
@@ -113,7 +113,7 @@ class BatchWriter:
             return
         listings = [o.listing for o in batch if o.listing is not None]
         rejects = [(DEAD_LETTER_SOURCE, *r) for listing in listings for r in listing.rejects]
-        rejects += [(PAGE_DEAD_LETTER_SOURCE, *o.letter) for o in batch if o.letter is not None]
+        rejects += [(ANSWER_DEAD_LETTER_SOURCE, *o.letter) for o in batch if o.letter is not None]
         if self._inserting:
             try:
                 self._commit(batch, listings, rejects, new=True)
