@@ -16,6 +16,7 @@ from rich.table import Table
 __all__ = ["console", "json_default", "print_json", "print_rows"]
 
 console = Console(highlight=False)
+_UNBOUNDED = 100_000
 
 
 def json_default(value: Any) -> Any:
@@ -46,7 +47,11 @@ def print_rows(
     else:
         table = Table(title=title or None)
         for c in columns:
-            table.add_column(c)
+            table.add_column(c, overflow="fold")  # wrapped in a narrow terminal, never cut
         for r in rows:
             table.add_row(*("" if v is None else str(json_default(v)) for v in r))
-        console.print(table)
+        if console.is_terminal:
+            console.print(table)
+        else:  # into a pipe or a file, rows keep their whole width (Rich would assume 80)
+            whole = console.measure(table, options=console.options.update_width(_UNBOUNDED))
+            Console(highlight=False, width=max(whole.maximum, console.width)).print(table)

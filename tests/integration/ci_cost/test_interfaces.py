@@ -54,8 +54,14 @@ def test_demo_then_report_unpriced_and_export(duck: Store, tmp_path: Path) -> No
     assert all(p["total_cost"] > 0 for p in priced)
     assert {p["pricing_methods"] for p in priced} == {"unpriced,worker_type_rate"}
 
-    table = run_cli("ci-cost", "report", "--by", "pool", db=db, env={"COLUMNS": "200"})
-    assert "aws-provisioner-v1/gecko-t-win10-64" in table.stdout
+    # Into a pipe (no terminal width): every cell whole, the pricing method of each push shown.
+    table = run_cli("ci-cost", "report", db=db)
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.count("unpriced,worker_type_rate") == 8 and "…" not in table.stdout
+    pools = run_cli("ci-cost", "report", "--by", "pool", db=db).stdout
+    assert "aws-provisioner-v1/gecko-t-win10-64" in pools and "…" not in pools
+    (signing,) = [line for line in pools.splitlines() if "signing-linux-v1" in line]
+    assert [cell.strip() for cell in signing.split("│")][5] == ""  # unpriced: no cost, not 0
     unpriced = run_cli("ci-cost", "unpriced", "--json", db=db)
     assert [p["worker_pool"] for p in json.loads(unpriced.stdout)] == [
         "scriptworker-prov-v1/signing-linux-v1"

@@ -47,7 +47,7 @@ def test_ci_cost_models_join_reviews_and_deployments(store: Store, ci: FakeCI) -
     assert pools == [
         ("aws-provisioner-v1/gecko-3-b-linux", 1, pytest.approx(526.231 / 3600 * 0.27), 1, 0),
         ("aws-provisioner-v1/gecko-t-win10-64", 1, pytest.approx(852.561 / 3600 * 0.12), 1, 0),
-        ("scriptworker-prov-v1/signing-linux-v1", 3, 0.0, 0, 3),
+        ("scriptworker-prov-v1/signing-linux-v1", 3, None, 0, 3),  # unpriced, not free
     ]
 
     costliest = store.query(

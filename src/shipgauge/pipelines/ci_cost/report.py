@@ -115,7 +115,7 @@ def cost_report(
             " sum(instance_billed_runs) AS instance_billed_runs,"
             " sum(unpriced_runs) AS unpriced_runs FROM cost_by_worker_pool_month"
             f" WHERE {where} GROUP BY worker_pool, month"
-            " ORDER BY month DESC, total_cost DESC, worker_pool LIMIT ?",
+            " ORDER BY month DESC, total_cost DESC NULLS LAST, worker_pool LIMIT ?",
             [*params, limit],
         )
     if by == "task":
