@@ -18,6 +18,7 @@ from tests.conftest import free_port
 from tests.integration.ci_cost.fake_ci import NOW, FakeCI, entry, node, pushlog_doc, renamed
 
 RECENT = int((NOW - timedelta(hours=1)).timestamp()) - 10
+RE_ASKED = "%s not readable; asked again on the next scan"
 
 
 def _scan(store: Store, ci: FakeCI, **kwargs: Any) -> Any:
@@ -178,17 +179,34 @@ def test_a_group_answer_that_is_not_a_page_is_a_dead_letter_and_is_listed_again(
     proxy_error = b"<html><body>502 Bad Gateway</body></html>"  # with HTTP 200, once
     ci.server.add("GET", path, body=proxy_error, headers={"Content-Type": "text/html"}, times=1)
     first = _scan(duck, ci, since=0)[0]
-    assert first.states == {"not_found_yet": 1, "final": 1}
+    assert first.states == {"non_final": 1, "final": 1}
     assert (first.dead_letters, first.tasks) == (1, 1)  # push 2 went on
     (letter,) = list_dead_letters(duck, source=ANSWER_DEAD_LETTER_SOURCE)
     assert letter.key is not None and letter.key.startswith(f"{ci.server.url}{path}?limit=")
     assert (letter.error, letter.payload) == ("task group g1: page is not JSON", proxy_error)
-    reason = "SELECT reason FROM push_task_groups WHERE push_id = 1"
-    assert duck.query(reason).scalar() == "group g1 not readable yet"
+    reason = "SELECT state, reason FROM push_task_groups WHERE push_id = 1"
+    assert duck.query(reason).rows == [("non_final", RE_ASKED % "group g1")]
     ci.pushlog("mozilla-central", pushlog_doc({}, 2), 2, 202)
     second = _scan(duck, ci)[0]
     assert (second.pushes_checked, second.states, second.tasks) == (1, {"final": 1}, 1)
     assert duck.query("SELECT count(*) FROM tasks WHERE task_group_id = 'g1'").scalar() == 1
+
+
+def test_a_bad_answer_for_an_old_running_group_does_not_give_it_up(duck: Store, ci: FakeCI) -> None:
+    old = int((NOW - timedelta(hours=30)).timestamp())  # past the 24 h lookup give-up
+    ci.pushlog("mozilla-central", pushlog_doc({1: [node(1)]}, 1, at=old), 0, 200)
+    ci.index("mozilla-central", node(1), "g1")
+    path = ci.group("g1", [[_done("g1", "g1"), _running("t1", "g1")]])
+    assert _scan(duck, ci, since=0)[0].states == {"non_final": 1}
+    ci.pushlog("mozilla-central", pushlog_doc({}, 1), 1, 201)
+    ci.server.add("GET", path, body=b"<html>502</html>", times=1)
+    assert _scan(duck, ci)[0].states == {"non_final": 1}
+    state = "SELECT state, reason FROM push_task_groups WHERE push_id = 1"
+    assert duck.query(state).rows == [("non_final", RE_ASKED % "group g1")]
+    ci.group("g1", [[_done("g1", "g1"), _done("t1", "g1")]])
+    assert _scan(duck, ci)[0].states == {"final": 1}
+    runs = "SELECT state FROM task_runs WHERE task_id = 't1'"
+    assert duck.query(runs).rows == [("completed",)]
 
 
 def test_an_index_answer_without_a_task_id_is_a_dead_letter(duck: Store, ci: FakeCI) -> None:

@@ -215,9 +215,12 @@ async def resolve_push(
             listing = await _list(tc, group_id, route, now)
     except UnreadableAnswer as exc:
         missing = f"{exc.subject} not readable"
-        state, reason = source.lookup_state(
-            push_age=age, give_up_after=route.give_up_after, missing=missing
-        )
+        if row["decision_task_id"] is None:  # the index entry itself
+            state, reason = source.lookup_state(
+                push_age=age, give_up_after=route.give_up_after, missing=missing
+            )
+        else:  # a push with a decision task is never given up on a bad answer, however old
+            state, reason = source.NON_FINAL, f"{missing}; asked again on the next scan"
         return PushOutcome({**row, "state": state, "reason": reason}, None, exc.letter)
     row["listings"] += 1
     if listing is None:
