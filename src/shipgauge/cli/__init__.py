@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from shipgauge.cli import (
     admin,
@@ -58,5 +59,10 @@ def main() -> None:
     except ShipgaugeError as exc:
         if debug:
             raise
-        err_console.print(f"[red]error:[/red] {exc.message}", soft_wrap=True)
+        err_console.print(f"[red]error:[/red] {escape(exc.message)}", soft_wrap=True)
         raise SystemExit(2 if isinstance(exc, ConfigError) else 1) from None
+    except OSError as exc:  # a path given that cannot be read or written
+        if debug:
+            raise
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+        raise SystemExit(1) from None

@@ -58,10 +58,12 @@ def scan(
         list[str] | None, typer.Option(help="Repository path, e.g. integration/autoland; repeat.")
     ] = None,
     backfill: Annotated[
-        int | None, typer.Option(help="Also cost this many pushes below the oldest scanned one.")
+        int | None,
+        typer.Option(min=1, help="Also cost this many pushes below the oldest scanned one."),
     ] = None,
     since: Annotated[
-        int | None, typer.Option(help="Start after this push id (exclusive), not the checkpoint.")
+        int | None,
+        typer.Option(min=0, help="Start after this push id (exclusive), not the checkpoint."),
     ] = None,
     mode: Mode = "push",
     as_json: Json = False,
@@ -120,7 +122,7 @@ def report_command(
     ] = None,
     by: Annotated[str, typer.Option(help="push, day, pool or task.")] = "push",
     mode: Mode = "push",
-    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 50,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many rows.")] = 50,
     as_json: Json = False,
 ) -> None:
     """CI cost per push (with the pricing method), per day, per worker pool or per task label."""

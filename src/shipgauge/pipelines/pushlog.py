@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from shipgauge.connectors.http import HttpConnector
 from shipgauge.errors import SourceError
@@ -45,23 +46,26 @@ def checkpoint_source(repo: str) -> str:
 class PushlogPage:
     """One fetched page, pushes `start_id` (exclusive) … `end_id` (inclusive).
 
-    Either `pushlog` is set, or `error` says why the raw `body` could not be read.
+    Either `pushlog` is set, or `error` says why the raw `body` (from `url`) could not be read.
     """
 
     start_id: int
     end_id: int
+    url: str
     body: bytes
     pushlog: hg.Pushlog | None
     error: str | None = None
 
 
 def _fetch(http: HttpConnector, repo: str, start_id: int, end_id: int) -> PushlogPage:
+    path = f"/{repo}/json-pushes"
     params = {"version": 2, "full": 1, "startID": start_id, "endID": end_id}
-    body = http.request("GET", f"/{repo}/json-pushes", params=params).content
+    body = http.request("GET", path, params=params).content
+    url = f"{http.base_url}{path}?{urlencode(params)}"
     try:
-        return PushlogPage(start_id, end_id, body, hg.parse_pushlog_bytes(body, repo=repo))
+        return PushlogPage(start_id, end_id, url, body, hg.parse_pushlog_bytes(body, repo=repo))
     except SourceError as exc:
-        return PushlogPage(start_id, end_id, body, None, exc.message)
+        return PushlogPage(start_id, end_id, url, body, None, exc.message)
 
 
 def iter_pushlog(
@@ -152,8 +156,9 @@ def scan_pushlog(
         result.pages += 1
         with store.transaction() as tx:
             if page.pushlog is None:
-                key = f"{repo}:{page.start_id}-{page.end_id}"
-                tx.dead_letter(DEAD_LETTER_SOURCE, key, page.error or "unreadable", page.body)
+                key = f"{repo}:{page.start_id}-{page.end_id}"  # the repository, for a retry
+                error = f"{page.error or 'unreadable'} (GET {page.url})"
+                tx.dead_letter(DEAD_LETTER_SOURCE, key, error, page.body)
                 result.error = page.error
                 break
             store_pushlog(tx, page.pushlog)

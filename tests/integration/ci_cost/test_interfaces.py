@@ -66,6 +66,17 @@ def test_demo_then_report_unpriced_and_export(duck: Store, tmp_path: Path) -> No
     assert [p["worker_pool"] for p in json.loads(unpriced.stdout)] == [
         "scriptworker-prov-v1/signing-linux-v1"
     ]
+    slashed = run_cli("ci-cost", "report", "--repo", "/mozilla-central/", "--json", db=db)
+    assert len(json.loads(slashed.stdout)) == 10  # the same repository key as `mozilla-central`
+    for args, code, says in [
+        (("report", "--since", "999999d"), 1, "error: '999999d' reaches back before year 1\n"),
+        (("report", "--limit", "0"), 2, "--limit"),
+        (("scan", "--backfill", "0"), 2, "--backfill"),
+        (("export", __file__), 1, "error: [Errno 17] File exists"),
+    ]:
+        refused = run_cli("ci-cost", *args, db=db)
+        assert refused.returncode == code and says in refused.stderr, (args, refused.stderr)
+        assert "Traceback" not in refused.stderr
     exported = run_cli("ci-cost", "export", str(tmp_path / "lake"), "--json", db=db)
     files = {e["model"]: e["rows"] for e in json.loads(exported.stdout)}
     assert files["push_costs"] == 10
@@ -82,6 +93,8 @@ def test_api_pushes_and_one_push(duck: Store) -> None:
         "/api/v1/ci/costs/pushes/integration/autoland/33276",
         "/api/v1/ci/costs/pushes?mode=hourly",
     )
+    (too_old,) = _get(duck, "/api/v1/ci/costs/pushes?start=999999d")
+    assert too_old.status_code == 400 and too_old.json()["error"]["field"] == "start"
     assert len(listed.json()["pushes"]) == 10
     assert all("10:00" <= p["pushed_at"][11:16] < "11:00" for p in window.json()["pushes"])
     assert 0 < len(window.json()["pushes"]) < 10

@@ -146,6 +146,8 @@ def test_a_bad_pushlog_page_stops_only_its_repository(duck: Store, ci: FakeCI, b
     assert fine.error is None and fine.checkpoint == 1
     (letter,) = list_dead_letters(duck, source="hg.pushlog")
     assert letter.payload == body and letter.key == "integration/autoland:0-200"
+    url = f"{ci.server.url}/integration/autoland/json-pushes?version=2&full=1&startID=0&endID=200"
+    assert letter.error.endswith(f" (GET {url})")
     assert duck.checkpoint(checkpoint_name("push", "integration/autoland")) is None
 
 

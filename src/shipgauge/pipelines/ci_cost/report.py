@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
 from shipgauge.errors import BadRequest, NotFound
+from shipgauge.sources import hg
 from shipgauge.store import QueryResult, Store
 
 __all__ = [
@@ -46,7 +47,10 @@ def parse_since(value: str | None, *, now: datetime | None = None) -> datetime |
     text = value.strip()
     if match := _WINDOW.match(text):
         amount, unit = int(match.group(1)), _UNITS[match.group(2)]
-        return (now or datetime.now(UTC)) - timedelta(**{unit: amount})
+        try:
+            return (now or datetime.now(UTC)) - timedelta(**{unit: amount})
+        except OverflowError:
+            raise BadRequest(f"'{value}' reaches back before year 1", field="since") from None
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
@@ -57,6 +61,9 @@ def parse_since(value: str | None, *, now: datetime | None = None) -> datetime |
 
 
 def _where(filters: list[tuple[str, Any]]) -> tuple[str, list[Any]]:
+    """`clause = ?` for each filter given; a repository as its key (`/integration/autoland/`
+    is `integration/autoland`)."""
+    filters = [(c, hg.repo_path(v) if c == "repo = ?" and v else v) for c, v in filters]
     kept = [(clause, value) for clause, value in filters if value is not None]
     sql = " AND ".join(clause for clause, _ in kept) or "TRUE"
     return sql, [value for _, value in kept]
@@ -141,6 +148,7 @@ def unpriced_pools(store: Store) -> QueryResult:
 
 def push_detail(store: Store, repo: str, push_id: int, *, mode: str = "push") -> dict[str, Any]:
     """One push: its push_costs row, its cost per worker pool, and every task with its runs."""
+    repo = hg.repo_path(repo)
     push = store.query(
         "SELECT * FROM push_costs WHERE repo = ? AND push_id = ? AND mode = ?",
         [repo, push_id, mode],

@@ -23,6 +23,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TypeVar
+from urllib.parse import urlencode
 
 from shipgauge.config import Settings
 from shipgauge.connectors.async_http import AsyncHttpConnector, EventLoopThread
@@ -149,13 +150,14 @@ def _collector_paused() -> Iterator[None]:
 def _last_push_id(store: Store, hg_http: HttpConnector, repo: str) -> int | None:
     """`lastpushid` of a repository (an empty page), or None when the answer is unreadable
     (then kept as a dead letter of the pushlog, like any bad page)."""
-    params = {"version": 2, "startID": 0, "endID": 0}
-    body = hg_http.request("GET", f"/{repo}/json-pushes", params=params).content
+    path, params = f"/{repo}/json-pushes", {"version": 2, "startID": 0, "endID": 0}
+    body = hg_http.request("GET", path, params=params).content
     try:
         return hg.parse_pushlog_bytes(body, repo=repo).last_push_id
     except SourceError as exc:
+        error = f"{exc.message} (GET {hg_http.base_url}{path}?{urlencode(params)})"
         with store.transaction() as tx:
-            tx.dead_letter(pushlog.DEAD_LETTER_SOURCE, f"{repo}:0-0", exc.message, body)
+            tx.dead_letter(pushlog.DEAD_LETTER_SOURCE, f"{repo}:0-0", error, body)
         return None
 
 
@@ -226,7 +228,7 @@ def scan_repo(
     )
     low = _start(store, hg_http, repo, writer.position, since, options.first_scan_pushes)
     if low is None:
-        result.error = f"pushlog of {repo} is unreadable; kept as a dead letter"
+        result.error = f"pushlog of {repo} is unreadable"
         return result
     ranges: list[tuple[int, int | None]] = []
     if backfill:
