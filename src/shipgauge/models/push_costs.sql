@@ -4,8 +4,9 @@
 -- total_cost: every run with started and resolved (failures and retries included); ideal_cost:
 -- the last run of each task that completed; compute_seconds: every run of the tasks that
 -- completed (research/seed-hgpush-measuring-ci.md §A.9, quirk Q6: three different run filters).
--- Costs are NULL until a group is listed; unpriced_seconds are run seconds no cost source prices
--- (counted, never priced as 0: quirk Q5). Shares are of total_cost.
+-- Costs are NULL until a group is listed, and when every run they cover is unpriced;
+-- unpriced_seconds are run seconds no cost source prices (counted, never priced as 0: quirk Q5).
+-- A listed group without runs costs 0. Shares are of total_cost.
 WITH run_sums AS (
     SELECT
         repo,
@@ -13,6 +14,7 @@ WITH run_sums AS (
         mode,
         count(CASE WHEN is_last_run OR run_id IS NULL THEN 1 END) AS tasks,
         count(CASE WHEN in_total THEN 1 END) AS runs,
+        count(CASE WHEN in_ideal THEN 1 END) AS ideal_runs,
         count(CASE WHEN in_total AND NOT is_last_run THEN 1 END) AS retried_runs,
         count(CASE WHEN in_total AND state IN ('failed', 'exception') THEN 1 END) AS failed_runs,
         sum(CASE WHEN in_total THEN run_seconds END) AS run_seconds,
@@ -45,8 +47,14 @@ SELECT
     coalesce(r.failed_runs, 0) AS failed_runs,
     coalesce(r.run_seconds, 0) AS run_seconds,
     coalesce(r.compute_seconds, 0) AS compute_seconds,
-    CASE WHEN g.task_group_id IS NOT NULL THEN coalesce(r.total_cost, 0) END AS total_cost,
-    CASE WHEN g.task_group_id IS NOT NULL THEN coalesce(r.ideal_cost, 0) END AS ideal_cost,
+    CASE
+        WHEN g.task_group_id IS NOT NULL AND coalesce(r.runs, 0) = 0 THEN 0
+        ELSE r.total_cost
+    END AS total_cost,
+    CASE
+        WHEN g.task_group_id IS NOT NULL AND coalesce(r.ideal_runs, 0) = 0 THEN 0
+        ELSE r.ideal_cost
+    END AS ideal_cost,
     coalesce(r.failed_cost, 0) / nullif(r.total_cost, 0) AS failed_cost_share,
     coalesce(r.retried_cost, 0) / nullif(r.total_cost, 0) AS retried_cost_share,
     coalesce(r.unpriced_seconds, 0) AS unpriced_seconds,

@@ -81,6 +81,8 @@ def test_demo_then_report_unpriced_and_export(duck: Store, tmp_path: Path) -> No
     files = {e["model"]: e["rows"] for e in json.loads(exported.stdout)}
     assert files["push_costs"] == 10
     assert pq.read_table(tmp_path / "lake" / "push_costs.parquet").num_rows == 10
+    by_day = pq.read_schema(tmp_path / "lake" / "cost_by_repo_day.parquet")
+    assert (str(by_day.field("tasks").type), str(by_day.field("runs").type)) == ("int64", "int64")
 
 
 def test_api_pushes_and_one_push(duck: Store) -> None:

@@ -32,6 +32,10 @@ def test_ci_cost_models_join_reviews_and_deployments(store: Store, ci: FakeCI) -
     telemetry.load_demo(store)  # pushes 33268-33277 of mozilla-central, each changeset classified
     ci.pushlog("mozilla-central", {"lastpushid": 33277, "pushes": {}}, 33277, 33477)
     scan_recorded_group(store, ci)
+    # No cost table yet: every run is unpriced, so the costs are unknown, not 0.
+    unknown = "SELECT total_cost, ideal_cost, unpriced_seconds, run_seconds FROM push_costs"
+    (before,) = [r for r in store.query(unknown).rows if r[3]]
+    assert before[:2] == (None, None) and before[2] == pytest.approx(before[3])
     load_draft_unit_costs(store)
     _deploy(store, [TIP_33270.upper(), "f" * 40])
 
@@ -50,6 +54,13 @@ def test_ci_cost_models_join_reviews_and_deployments(store: Store, ci: FakeCI) -
         ("scriptworker-prov-v1/signing-linux-v1", 3, None, 0, 3),  # unpriced, not free
     ]
 
+    # the labels that ran only on the unpriced signing pool (463.955 s of it in all)
+    unpriced = store.query(
+        "SELECT total_cost, unpriced_seconds FROM costliest_tasks"
+        " WHERE unpriced_seconds > 0 AND unpriced_seconds = run_seconds"
+    ).rows
+    assert {cost for cost, _ in unpriced} == {None}
+    assert sum(seconds for _, seconds in unpriced) == pytest.approx(463.955)
     costliest = store.query(
         "SELECT label, total_cost FROM costliest_tasks ORDER BY total_cost DESC, label LIMIT 2"
     ).rows

@@ -132,7 +132,7 @@ def cost_report(
             " sum(run_seconds) AS run_seconds, sum(total_cost) AS total_cost,"
             " sum(ideal_cost) AS ideal_cost, sum(unpriced_seconds) AS unpriced_seconds"
             f" FROM costliest_tasks WHERE {where} GROUP BY label"
-            " ORDER BY total_cost DESC, run_seconds DESC, label LIMIT ?",
+            " ORDER BY total_cost DESC NULLS LAST, run_seconds DESC, label LIMIT ?",
             [*params, limit],
         )
     raise BadRequest(f"--by must be one of {', '.join(REPORT_GROUPINGS)}, not '{by}'", field="by")
