@@ -163,11 +163,23 @@ def test_unreachable_taskcluster_fails_with_the_checkpoint_intact(duck: Store, c
     assert duck.query("SELECT push_id FROM push_task_groups").rows == [(1,)]
 
 
-def test_unreachable_hg_fails_after_retries(duck: Store, ci: FakeCI) -> None:
+def test_unreachable_hg_fails_after_retries_with_the_checkpoint_intact(
+    duck: Store, ci: FakeCI
+) -> None:
+    ci.pushlog("mozilla-central", pushlog_doc({1: [node(1)]}, 1), 0, 200)
+    _scan(duck, ci, since=0)
+    checkpoints = "SELECT source, position FROM ingest_checkpoints ORDER BY source"
+    before = duck.query(checkpoints).rows
+    assert ("ci_cost.push:mozilla-central", "1") in before
+    ci.server.add("GET", "/mozilla-central/json-pushes", status=503, body={"error": "busy"})
+    asked = len(ci.server.requests)
+    with pytest.raises(UpstreamError, match=r"hg pushlog: HTTP 503 .* after 3 tries"):
+        _scan(duck, ci, settings={"http_retries": 2})
+    assert _requests(ci, asked)["json-pushes"] == 3  # the first try and two retries
     dead = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(UpstreamError, match="hg pushlog: ConnectError"):
-        _scan(duck, ci, since=0, settings={"hg_url": dead, "http_retries": 1})
-    assert duck.query("SELECT count(*) FROM ingest_checkpoints").scalar() == 0
+        _scan(duck, ci, settings={"hg_url": dead, "http_retries": 1})
+    assert duck.query(checkpoints).rows == before
 
 
 def test_a_group_answer_that_is_not_a_page_is_a_dead_letter_and_is_listed_again(
