@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from shipgauge.pipelines.ci_cost import checkpoint_name, scan_ci_cost
 from shipgauge.pipelines.ci_cost.prices import load_prices
 from shipgauge.store import Store
+from tests.conftest import run_cli
 from tests.integration.ci_cost.fake_ci import NOW, FakeCI, entry, node, pushlog_doc, renamed
 
 RECENT = int((NOW - timedelta(hours=1)).timestamp()) - 10  # push n is dated RECENT + n
@@ -67,6 +70,40 @@ def test_q1_push_ids_are_integers_across_a_digit_boundary(duck: Store, ci: FakeC
     starts = [r.query["startID"] for r in ci.server.requests if r.path.endswith("json-pushes")]
     assert starts == ["9997", "10001"]  # a string max would restart from "9999"
     assert list(_groups(duck)) == [9998, 9999, 10000, 10001]
+
+
+def test_q1_a_backfill_below_a_digit_boundary_reads_ids_as_integers(
+    duck: Store, ci: FakeCI
+) -> None:
+    for pid in range(9996, 10003):
+        ci.index("mozilla-central", node(pid), f"g{pid}")
+        ci.group(f"g{pid}", [[_finished(f"g{pid}", f"g{pid}", 60)]])
+    doc = {pid: [node(pid)] for pid in range(10000, 10003)}
+    ci.pushlog("mozilla-central", pushlog_doc(doc, 10002), 9999, 10199)
+    ci.pushlog("mozilla-central", pushlog_doc({}, 10002), 10002, 10202)
+    for start in (9997, 9995):  # the two pushes below the oldest one costed
+        below = {pid: [node(pid)] for pid in (start + 1, start + 2)}
+        ci.pushlog("mozilla-central", pushlog_doc(below, 10002), start, start + 2)
+    checkpoint = checkpoint_name("push", "mozilla-central")
+    assert _scan(duck, ci, since=9999).checkpoint == 10002
+    # As strings the oldest push is "10000" and the newest "9999": a string min would backfill
+    # 9997..9999 twice, a string max would move the checkpoint back to 9999.
+    for rows in ([9998, 9999], [9996, 9997]):
+        result = _scan(duck, ci, backfill=2)
+        assert (result.checkpoint, result.pushes_checked) == (10002, 2)
+        assert duck.checkpoint(checkpoint) == "10002"
+        assert list(_groups(duck))[:2] == rows
+    pages = [r.query for r in ci.server.requests if r.path.endswith("json-pushes")]
+    assert [(int(q["startID"]), int(q["endID"])) for q in pages] == [
+        (9999, 10199),
+        (9997, 9999),
+        (10002, 10202),
+        (9995, 9997),
+        (10002, 10202),
+    ]
+    costs = duck.query("SELECT push_id, group_state, tasks FROM push_costs ORDER BY push_id").rows
+    assert costs == [(pid, "final", 1) for pid in range(9996, 10003)]
+    assert all(type(pid) is int for pid, _, _ in costs)
 
 
 def test_q2_a_push_with_every_changeset_hidden_is_never_built(duck: Store, ci: FakeCI) -> None:
@@ -188,15 +225,45 @@ def test_q7_an_unfinished_group_is_final_after_the_age_cut_off(duck: Store, ci: 
     assert _groups(duck)[1]["reason"] == "1 tasks unfinished 168 h after the push"
 
 
-def test_q8_q11_both_modes_share_one_price_table_and_typed_push_times(
-    duck: Store, ci: FakeCI
-) -> None:
+def _push_and_nightly_groups(duck: Store, ci: FakeCI) -> None:
+    """Push 1 in both modes: a 60 s run in its push group, a 120 s run in its nightly group."""
     _one_group_push(ci, [_finished("g1", "g1", 60)])
     nightly = f"gecko.v2.mozilla-central.nightly.revision.{node(1)}.firefox.linux64-opt"
     ci.server.add("GET", f"/api/index/v1/task/{nightly}", body={"taskId": "n1"})
     ci.group("n1", [[_finished("n1", "n1", 120)]])
     _scan(duck, ci, since=0)
     _scan(duck, ci, since=0, mode="nightly")
+
+
+def test_q8_one_cost_file_prices_the_push_and_the_nightly_analyses(
+    duck: Store, ci: FakeCI, tmp_path: Path
+) -> None:
+    """measuring_ci read the cost file under a key (`costs_csv_file`) that the push and nightly
+    configs had renamed (`aws_costs_csv_file`): those analyses raised KeyError and only
+    releases were priced. Here the cost file is given once, to `ci-cost prices`, and the push
+    and the nightly reports both come out priced by it."""
+    _push_and_nightly_groups(duck, ci)
+    table = tmp_path / "costs.csv"
+    header = "modified,year,month,provider,provisioner,worker_type,usage_hours,cost\n"
+    table.write_text(
+        header + "2026-01-01 00:00:00,2025,12,aws,aws-provisioner-v1,gecko-t-win10-64,10,36\n"
+    )
+    db = duck.url
+    duck.close()
+    loaded = run_cli("ci-cost", "prices", str(table), "--json", db=db)
+    assert loaded.returncode == 0, loaded.stderr
+    assert json.loads(loaded.stdout) == {"format": "worker_type_8", "months": {"2025-12": 1}}
+    for mode, seconds in (("push", 60), ("nightly", 120)):
+        shown = run_cli("ci-cost", "report", "--mode", mode, "--json", db=db)
+        assert shown.returncode == 0, (mode, shown.stderr)
+        (push,) = json.loads(shown.stdout)
+        assert (push["push_id"], push["group_state"], push["runs"]) == (1, "final", 1), mode
+        assert (push["pricing_methods"], push["unpriced_seconds"]) == ("worker_type_rate", 0), mode
+        assert push["total_cost"] == pytest.approx(seconds / 3600 * 3.6), mode  # 36 $ / 10 h
+
+
+def test_q11_both_modes_share_one_price_table_and_typed_push_times(duck: Store, ci: FakeCI) -> None:
+    _push_and_nightly_groups(duck, ci)
     _rate(duck, "gecko-t-win10-64", 3.6)
     rows = duck.query("SELECT mode, pushed_at, total_cost FROM push_costs ORDER BY mode").rows
     assert [(m, c) for m, _, c in rows] == [

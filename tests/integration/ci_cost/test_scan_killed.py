@@ -16,7 +16,13 @@ from tests.integration.ci_cost.fake_ci import FakeCI, entry, node, pushlog_doc, 
 
 PUSHES = 300
 PAGE = 50
-BATCH = 100  # pushes per transaction
+BATCH = 20  # pushes per transaction
+CONCURRENCY = 4
+# scan.py resolves pushes in order, at most 2 * concurrency + batch in flight, and starts push
+# n + window once push n's outcome is handed over; the writer commits a batch before the next
+# outcome is taken. So a lookup of push 2 * BATCH + window + 1 (push BATCH + 1 handed over)
+# means the first batch and its checkpoint are committed.
+COMMITTED_AFTER = BATCH + (2 * CONCURRENCY + BATCH) + 1
 SHIPGAUGE = str(Path(sys.executable).parent / "shipgauge")
 # What must match; times of the scan itself (first_seen_at, checked_at, updated_at) may not.
 SNAPSHOTS = {
@@ -46,7 +52,7 @@ def _serve(ci: FakeCI) -> dict[str, str]:
         "SHIPGAUGE_TASKCLUSTER_ROOT_URL": ci.server.url,
         "SHIPGAUGE_HTTP_RETRIES": "0",
         "SHIPGAUGE_PUSHLOG_PAGE_SIZE": str(PAGE),
-        "SHIPGAUGE_CI_COST_CONCURRENCY": "4",
+        "SHIPGAUGE_CI_COST_CONCURRENCY": str(CONCURRENCY),
         "SHIPGAUGE_CI_COST_WRITE_BATCH_PUSHES": str(BATCH),
         "SHIPGAUGE_CI_COST_REPOS": '["mozilla-central"]',
     }
@@ -58,6 +64,10 @@ def _snapshot(db: Path) -> dict[str, list[tuple[object, ...]]]:
         return {name: store.query(sql).rows for name, sql in SNAPSHOTS.items()}
 
 
+def _lookup_path(push: int) -> str:
+    return f"/api/index/v1/task/gecko.v2.mozilla-central.revision.{node(push)}.taskgraph.decision"
+
+
 def test_killed_scan_rerun_equals_one_clean_scan(
     ci: FakeCI, _template_db: Path, tmp_path: Path
 ) -> None:
@@ -66,7 +76,7 @@ def test_killed_scan_rerun_equals_one_clean_scan(
     shutil.copy(_template_db, clean)
     shutil.copy(_template_db, killed)
     settings = ci.settings(
-        pushlog_page_size=PAGE, ci_cost_concurrency=4, ci_cost_write_batch_pushes=BATCH
+        pushlog_page_size=PAGE, ci_cost_concurrency=CONCURRENCY, ci_cost_write_batch_pushes=BATCH
     )
     with Store.open(str(clean)) as store:
         scan_ci_cost(store=store, settings=settings, since=0)
@@ -78,15 +88,27 @@ def test_killed_scan_rerun_equals_one_clean_scan(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    # The scan holds the DuckDB file, so its checkpoint cannot be read until it is dead: wait
+    # for the lookup that is only made once the first batch is committed (COMMITTED_AFTER).
+    committed = _lookup_path(COMMITTED_AFTER)
     deadline = time.monotonic() + 60
-    while len(ci.server.requests) - before < PUSHES * 1.5 and time.monotonic() < deadline:
-        time.sleep(0.01)  # about 3/4 of the pushes resolved: past the first batch
+    while time.monotonic() < deadline and proc.poll() is None:
+        if any(r.path == committed for r in ci.server.requests[before:]):
+            break
+        time.sleep(0.002)
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
+    assert proc.returncode == -signal.SIGKILL  # killed, not finished or failed on its own
     with Store.open(str(killed)) as store:
         position = store.checkpoint("ci_cost.push:mozilla-central")
-        assert position is None or int(position) < PUSHES  # it really stopped half way
+    assert position is not None  # at least one batch was committed before the kill
+    resumed_after = int(position)
+    assert BATCH <= resumed_after < PUSHES  # and it really stopped half way
 
-    with Store.open(str(killed)) as store:  # the same scan again
-        scan_ci_cost(store=store, settings=settings, since=0)
+    before = len(ci.server.requests)
+    with Store.open(str(killed)) as store:  # no --since: the scan resumes from its checkpoint
+        (rerun,) = scan_ci_cost(store=store, settings=settings)
+    assert rerun.pushes_checked == PUSHES - resumed_after
+    done = {_lookup_path(p) for p in range(1, resumed_after + 1)}
+    assert not [r.path for r in ci.server.requests[before:] if r.path in done]
     assert _snapshot(killed) == _snapshot(clean)
