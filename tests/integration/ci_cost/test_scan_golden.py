@@ -175,7 +175,7 @@ def test_recorded_group_reproduces_expected_values(store: Store, ci: FakeCI) -> 
     group = f"/api/queue/v1/task-group/{graph['taskGroupId']}/list"
     tokens = [r.query.get("continuationToken") for r in ci.server.requests if r.path == group]
     assert tokens == [None, *CHAIN[1:]]
-    pages = [CHAIN[0], *tokens[1:]]
+    pages = [CHAIN[0], *(str(token) for token in tokens[1:])]
     listed = [t["status"]["taskId"] for page in pages for t in recorded_page(page)["tasks"]]
     assert listed == graph["task_ids_in_order"]
 
