@@ -31,7 +31,7 @@ from shipgauge.sources.archive import build_number, is_build_url, key_to_archive
 from shipgauge.sources.archive_metadata import is_nightly_build_metadata, is_rc_build_metadata
 from shipgauge.sources.buildhub_json import build_row, parse_buildhub_json, records_to_store
 from shipgauge.sources.s3_events import S3ObjectEvent, parse_s3_event_message
-from shipgauge.store import Store, Transaction
+from shipgauge.store import Store, Transaction, in_text_list
 
 __all__ = [
     "EVENT_SOURCE",
@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 EVENT_SOURCE = "buildhub.s3-event"
-_WAITING = "waits_for IN (SELECT unnest(CAST(? AS VARCHAR[])))"
+_WAITING = in_text_list("waits_for")
 
 
 @dataclass

@@ -22,7 +22,7 @@ from shipgauge.sources.buildhub_json import (
     records_to_store,
     validate_record,
 )
-from shipgauge.store import Transaction
+from shipgauge.store import Transaction, in_text_list
 
 __all__ = [
     "ArchiveCandidate",
@@ -188,5 +188,5 @@ def new_rows(
 def _existing(tx: Transaction, column: str, values: list[str]) -> set[str]:
     if not values:
         return set()
-    sql = f"SELECT {column} FROM builds WHERE {column} IN (SELECT unnest(CAST(? AS VARCHAR[])))"
+    sql = f"SELECT {column} FROM builds WHERE {in_text_list(column)}"
     return {row[0] for row in tx.execute(sql, [values]).rows}

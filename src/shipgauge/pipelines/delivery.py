@@ -25,7 +25,7 @@ from shipgauge.sources.delivery import (
     parse_seed_csv,
 )
 from shipgauge.sources.delivery.seed import parse_import_line
-from shipgauge.store import Store, Transaction
+from shipgauge.store import Store, Transaction, in_text_list
 from shipgauge.store.dead_letters import DeadLetter
 
 __all__ = [
@@ -69,11 +69,8 @@ def _unstored(tx: Transaction, rows: Sequence[DeliveryEventRow]) -> list[Deliver
         firsts.setdefault((row.service, row.event_id), row)
     if not firsts:
         return []
-    # One list parameter, so the statement's text (and its transpiled form) is the same for
-    # every batch size.
     stored = tx.execute(
-        "SELECT service, event_id FROM delivery_events"
-        " WHERE event_id IN (SELECT unnest(CAST(? AS VARCHAR[])))",
+        f"SELECT service, event_id FROM delivery_events WHERE {in_text_list('event_id')}",
         [sorted({event_id for _, event_id in firsts})],
     ).rows
     for service, event_id in stored:

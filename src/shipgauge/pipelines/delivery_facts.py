@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import sqlglot
 from sqlglot import exp
 
-from shipgauge.store import Store, Transaction
+from shipgauge.store import Store, Transaction, in_text_list
 
 __all__ = ["FACTS_CHECKPOINT", "refresh_delivery_facts", "take_turn", "write_commit_facts"]
 
@@ -44,14 +44,13 @@ _EARLIER_DEPLOYMENT = (
     " AND excluded.event_id < delivery_commit_deployments.event_id)"
 )
 # An environment new to its service takes the first push of every commit of the service.
-_NEW_ENVIRONMENT_SQL = """
+_NEW_ENVIRONMENT_SQL = f"""
 INSERT INTO delivery_commit_deployments (service, environment, commit_sha, pushed_at)
 SELECT service, CAST(? AS VARCHAR), commit_sha, pushed_at
 FROM delivery_commit_pushes
 WHERE service = ?
 ON CONFLICT (service, environment, commit_sha) DO UPDATE SET pushed_at = excluded.pushed_at
-WHERE delivery_commit_deployments.pushed_at IS NULL
-    OR excluded.pushed_at < delivery_commit_deployments.pushed_at
+WHERE {_EARLIER_PUSH.format(t="deployments")}
 """
 
 Key = tuple[str, str]
@@ -145,11 +144,10 @@ def _earliest(pairs: Iterable[tuple[_K, _V]]) -> dict[_K, _V]:
 def _environments(tx: Transaction, services: set[str]) -> set[Key]:
     if not services:
         return set()
-    marks = ", ".join("?" * len(services))
     rows = tx.execute(
         "SELECT service, environment FROM delivery_service_environments"
-        f" WHERE service IN ({marks})",
-        sorted(services),
+        f" WHERE {in_text_list('service')}",
+        [sorted(services)],
     ).rows
     return {(service, environment) for service, environment in rows}
 

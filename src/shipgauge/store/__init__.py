@@ -1,5 +1,6 @@
 """The store: schema and migrations, idempotent writes, checkpoints, dead letters, export."""
 
+from shipgauge.store._sql import in_text_list
 from shipgauge.store.store import (
     KeyConflict,
     QueryResult,
@@ -9,4 +10,12 @@ from shipgauge.store.store import (
     dead_letter_id,
 )
 
-__all__ = ["KeyConflict", "QueryResult", "Row", "Store", "Transaction", "dead_letter_id"]
+__all__ = [
+    "KeyConflict",
+    "QueryResult",
+    "Row",
+    "Store",
+    "Transaction",
+    "dead_letter_id",
+    "in_text_list",
+]

@@ -16,7 +16,7 @@ from shipgauge.connectors.http import HttpConnector
 from shipgauge.errors import UpstreamError
 from shipgauge.pipelines.taskcluster.tasks import upsert_task_rows
 from shipgauge.sources.taskcluster import definition_row, task_row_from_definition
-from shipgauge.store import Store
+from shipgauge.store import Store, in_text_list
 
 __all__ = ["DEFINITIONS_CHUNK", "DefinitionsResult", "fetch_task_definitions"]
 
@@ -52,8 +52,7 @@ def fetch_task_definitions(
         known = {
             r[0]
             for r in store.query(
-                "SELECT task_id FROM task_definitions"
-                " WHERE task_id IN (SELECT unnest(CAST(? AS VARCHAR[])))",
+                f"SELECT task_id FROM task_definitions WHERE {in_text_list('task_id')}",
                 [ids],
             ).rows
         }

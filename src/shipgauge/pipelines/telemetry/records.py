@@ -10,7 +10,7 @@ from typing import Any
 
 from shipgauge.pipelines.telemetry.bugzilla import BugzillaClient
 from shipgauge.pipelines.telemetry.engine import PingResult
-from shipgauge.store import Store, Transaction
+from shipgauge.store import Store, Transaction, in_text_list
 
 __all__ = [
     "CHANGESET_SOURCE",
@@ -163,7 +163,7 @@ def sent_changesets(store: Store, repo: str, nodes: Iterable[str]) -> set[str]:
     """Which of `nodes` already have a sent ping (so a replay or backfill skips them)."""
     result = store.query(
         "SELECT changeset FROM hgpush_pings WHERE repo = ? AND status = 'sent'"
-        " AND changeset IN (SELECT unnest(CAST(? AS VARCHAR[])))",
+        f" AND {in_text_list('changeset')}",
         [repo, list(nodes)],
     )
     return {r[0] for r in result.rows}
