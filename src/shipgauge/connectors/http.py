@@ -7,9 +7,10 @@ the caller's answer and comes back at once.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Container, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import httpx
 
@@ -62,7 +63,7 @@ class Attempts:
     def error(self) -> UpstreamError:
         upstream, tries = self._upstream, self._tries
         return UpstreamError(
-            f"{upstream.name}: {self._outcome} from {upstream.base_url}{self._path} after {tries} "
+            f"{upstream.name}: {self._outcome} from {upstream.url(self._path)} after {tries} "
             f"{'try' if tries == 1 else 'tries'}; retry later or check the base URL setting"
         )
 
@@ -92,6 +93,10 @@ class Upstream:
 
     def attempts(self, path: str) -> Attempts:
         return Attempts(self, path)
+
+    def url(self, path: str, params: Mapping[str, Any] | None = None) -> str:
+        """`path` (with `params`) as a whole URL, the way errors and dead letters name it."""
+        return f"{self.base_url}{path}" + (f"?{urlencode(params)}" if params else "")
 
 
 class HttpConnector(Upstream):

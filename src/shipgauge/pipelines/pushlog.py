@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from shipgauge.connectors.http import HttpConnector
 from shipgauge.errors import SourceError
@@ -26,6 +25,8 @@ __all__ = [
     "PushlogPage",
     "ScanResult",
     "checkpoint_source",
+    "dead_letter_page",
+    "fetch_page",
     "iter_pushlog",
     "retry_pushlog_letter",
     "scan_pushlog",
@@ -57,11 +58,12 @@ class PushlogPage:
     error: str | None = None
 
 
-def _fetch(http: HttpConnector, repo: str, start_id: int, end_id: int) -> PushlogPage:
+def fetch_page(http: HttpConnector, repo: str, start_id: int, end_id: int) -> PushlogPage:
+    """Pushes `start_id` (exclusive) to `end_id` (inclusive), read or not (see PushlogPage)."""
     path = f"/{repo}/json-pushes"
     params = {"version": 2, "full": 1, "startID": start_id, "endID": end_id}
     body = http.request("GET", path, params=params).content
-    url = f"{http.base_url}{path}?{urlencode(params)}"
+    url = http.url(path, params)
     try:
         return PushlogPage(start_id, end_id, url, body, hg.parse_pushlog_bytes(body, repo=repo))
     except SourceError as exc:
@@ -86,7 +88,7 @@ def iter_pushlog(
     if end_id is not None and end_id <= start_id:
         return
     first_end = start_id + page_size if end_id is None else min(start_id + page_size, end_id)
-    first = _fetch(http, repo, start_id, first_end)
+    first = fetch_page(http, repo, start_id, first_end)
     yield first
     if first.pushlog is None or first.pushlog.last_push_id is None:
         return
@@ -94,10 +96,17 @@ def iter_pushlog(
     bounds = ((a, min(a + page_size, stop)) for a in range(first_end, stop, page_size))
     window = max(http.concurrency, 1) * 2
     while chunk := list(itertools.islice(bounds, window)):
-        for page in http.map(lambda b: _fetch(http, repo, *b), chunk):
+        for page in http.map(lambda b: fetch_page(http, repo, *b), chunk):
             yield page
             if page.pushlog is None:
                 return
+
+
+def dead_letter_page(tx: Transaction, repo: str, page: PushlogPage) -> None:
+    """Keep a page that could not be read, raw, with its URL; its key names the repository
+    (and range) for `retry_pushlog_letter`."""
+    error = f"{page.error or 'unreadable'} (GET {page.url})"
+    tx.dead_letter(DEAD_LETTER_SOURCE, f"{repo}:{page.start_id}-{page.end_id}", error, page.body)
 
 
 def store_pushlog(tx: Transaction, pushlog: hg.Pushlog) -> None:
@@ -156,9 +165,7 @@ def scan_pushlog(
         result.pages += 1
         with store.transaction() as tx:
             if page.pushlog is None:
-                key = f"{repo}:{page.start_id}-{page.end_id}"  # the repository, for a retry
-                error = f"{page.error or 'unreadable'} (GET {page.url})"
-                tx.dead_letter(DEAD_LETTER_SOURCE, key, error, page.body)
+                dead_letter_page(tx, repo, page)
                 result.error = page.error
                 break
             store_pushlog(tx, page.pushlog)

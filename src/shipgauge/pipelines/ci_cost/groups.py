@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Final
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from shipgauge.connectors.async_http import AsyncHttpConnector
 from shipgauge.errors import SourceError
@@ -57,8 +57,7 @@ async def _get(tc: AsyncHttpConnector, path: str, **params: Any) -> bytes | None
 def _unreadable(
     tc: AsyncHttpConnector, subject: str, path: str, error: str, body: bytes, **params: Any
 ) -> UnreadableAnswer:
-    url = f"{tc.base_url}{path}" + (f"?{urlencode(params)}" if params else "")
-    return UnreadableAnswer(subject, (url, error, body))
+    return UnreadableAnswer(subject, (tc.url(path, params), error, body))
 
 
 async def _get_field(

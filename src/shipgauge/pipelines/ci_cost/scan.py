@@ -23,12 +23,10 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TypeVar
-from urllib.parse import urlencode
 
 from shipgauge.config import Settings
 from shipgauge.connectors.async_http import AsyncHttpConnector, EventLoopThread
 from shipgauge.connectors.http import HttpConnector
-from shipgauge.errors import SourceError
 from shipgauge.pipelines import pushlog
 from shipgauge.pipelines.ci_cost.groups import GroupRoute, PushJob, PushOutcome, resolve_push
 from shipgauge.pipelines.ci_cost.writer import DEAD_LETTER_SOURCE, GROUP_FIELDS, BatchWriter
@@ -150,15 +148,12 @@ def _collector_paused() -> Iterator[None]:
 def _last_push_id(store: Store, hg_http: HttpConnector, repo: str) -> int | None:
     """`lastpushid` of a repository (an empty page), or None when the answer is unreadable
     (then kept as a dead letter of the pushlog, like any bad page)."""
-    path, params = f"/{repo}/json-pushes", {"version": 2, "startID": 0, "endID": 0}
-    body = hg_http.request("GET", path, params=params).content
-    try:
-        return hg.parse_pushlog_bytes(body, repo=repo).last_push_id
-    except SourceError as exc:
-        error = f"{exc.message} (GET {hg_http.base_url}{path}?{urlencode(params)})"
-        with store.transaction() as tx:
-            tx.dead_letter(pushlog.DEAD_LETTER_SOURCE, f"{repo}:0-0", error, body)
-        return None
+    page = pushlog.fetch_page(hg_http, repo, 0, 0)
+    if page.pushlog is not None:
+        return page.pushlog.last_push_id
+    with store.transaction() as tx:
+        pushlog.dead_letter_page(tx, repo, page)
+    return None
 
 
 def _jobs(store: Store, repo: str, mode: str, low: int) -> list[PushJob]:
