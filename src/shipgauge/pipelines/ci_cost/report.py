@@ -60,11 +60,11 @@ def parse_since(value: str | None, *, now: datetime | None = None) -> datetime |
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def _where(filters: list[tuple[str, Any]]) -> tuple[str, list[Any]]:
-    """`clause = ?` for each filter given; a repository as its key (`/integration/autoland/`
-    is `integration/autoland`)."""
-    filters = [(c, hg.repo_path(v) if c == "repo = ?" and v else v) for c, v in filters]
-    kept = [(clause, value) for clause, value in filters if value is not None]
+def _where(repo: str | None, *filters: tuple[str, Any]) -> tuple[str, list[Any]]:
+    """`repo = ?` (the repository as its key: `/integration/autoland/` is
+    `integration/autoland`) and each other `clause = ?`, for the values given."""
+    key = hg.repo_path(repo) if repo else repo
+    kept = [(clause, value) for clause, value in [("repo = ?", key), *filters] if value is not None]
     sql = " AND ".join(clause for clause, _ in kept) or "TRUE"
     return sql, [value for _, value in kept]
 
@@ -81,7 +81,7 @@ def push_rows(
 ) -> QueryResult:
     """push_costs rows, newest push first, pushed in [start, end)."""
     where, params = _where(
-        [("repo = ?", repo), ("mode = ?", mode), ("pushed_at >= ?", start), ("pushed_at < ?", end)]
+        repo, ("mode = ?", mode), ("pushed_at >= ?", start), ("pushed_at < ?", end)
     )
     return store.query(
         f"SELECT {columns} FROM push_costs WHERE {where}"
@@ -106,7 +106,7 @@ def cost_report(
         )
     day = None if since is None else since.date()
     if by == "day":
-        where, params = _where([("repo = ?", repo), ("mode = ?", mode), ("push_day >= ?", day)])
+        where, params = _where(repo, ("mode = ?", mode), ("push_day >= ?", day))
         return store.query(
             "SELECT repo, push_day, pushes, pushes_with_group, tasks, runs, compute_seconds,"
             " total_cost, ideal_cost, unpriced_seconds FROM cost_by_repo_day"
@@ -115,7 +115,7 @@ def cost_report(
         )
     if by == "pool":
         month = None if day is None else date(day.year, day.month, 1)
-        where, params = _where([("repo = ?", repo), ("mode = ?", mode), ("month >= ?", month)])
+        where, params = _where(repo, ("mode = ?", mode), ("month >= ?", month))
         return store.query(
             "SELECT worker_pool, month, sum(runs) AS runs, sum(run_seconds) AS run_seconds,"
             " sum(total_cost) AS total_cost, sum(rate_priced_runs) AS rate_priced_runs,"
@@ -126,7 +126,7 @@ def cost_report(
             [*params, limit],
         )
     if by == "task":
-        where, params = _where([("repo = ?", repo), ("mode = ?", mode), ("push_day >= ?", day)])
+        where, params = _where(repo, ("mode = ?", mode), ("push_day >= ?", day))
         return store.query(
             "SELECT label, sum(tasks) AS tasks, sum(runs) AS runs, sum(failed_runs) AS failed_runs,"
             " sum(run_seconds) AS run_seconds, sum(total_cost) AS total_cost,"
