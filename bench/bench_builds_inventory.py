@@ -28,7 +28,8 @@ from _common import report, timed
 from shipgauge.connectors.archive import ArchiveConnector
 from shipgauge.connectors.http import HttpConnector
 from shipgauge.connectors.s3 import S3Connector
-from shipgauge.pipelines.buildhub import BuildhubConnectors, load_inventory
+from shipgauge.pipelines.builds.connectors import BuildhubConnectors
+from shipgauge.pipelines.builds.inventory import load_inventory
 from shipgauge.store import Store
 
 ROWS = int(os.environ.get("BENCH_BUILDS_ROWS", "10000000"))
@@ -117,7 +118,7 @@ def _archive_server(root: Path) -> Iterator[str]:
     """The archive in its own process, as the real one is remote (no GIL shared with us)."""
     code = (
         "import sys, time; from pathlib import Path;"
-        "from shipgauge.pipelines.buildhub_demo import serve_archive_folder\n"
+        "from shipgauge.demo.builds import serve_archive_folder\n"
         "with serve_archive_folder(Path(sys.argv[1])) as url:\n"
         "    print(url, flush=True); time.sleep(3600)"
     )

@@ -18,7 +18,7 @@ from _common import report, timed
 
 from shipgauge.connectors.archive import ArchiveConnector
 from shipgauge.connectors.http import HttpConnector
-from shipgauge.pipelines.buildhub_metadata import MetadataResolver
+from shipgauge.pipelines.builds.metadata import MetadataResolver
 from tests.support.recorded_http import RecordedHttpServer
 
 LATENCY_S = 0.05

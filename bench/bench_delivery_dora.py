@@ -22,7 +22,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import report, timed
 
-from shipgauge.pipelines.delivery_facts import refresh_delivery_facts
+from shipgauge.pipelines.delivery.facts import refresh_delivery_facts
 from shipgauge.store import Store
 
 SCALE = float(os.environ.get("DORA_BENCH_SCALE", "1"))

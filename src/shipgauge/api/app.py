@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Counter, Histogram, make_asgi_app
 
 import shipgauge
-from shipgauge.api import buildhub, ci_cost, core, delivery, models, taskcluster, telemetry
+from shipgauge.api import builds, ci_cost, core, delivery, models, taskcluster, telemetry
 from shipgauge.api.errors import install_error_handlers
 from shipgauge.config import Settings
 from shipgauge.store import Store
@@ -49,7 +49,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     app.include_router(delivery.seed_router)
     app.include_router(models.router)
     app.include_router(telemetry.router)
-    app.include_router(buildhub.router)
+    app.include_router(builds.router)
     app.include_router(taskcluster.router)
     app.include_router(ci_cost.router)
     _install_dashboard(app)

@@ -11,7 +11,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from shipgauge.errors import BadRequest
-from shipgauge.pipelines.ci_cost import MODES, report
+from shipgauge.pipelines.ci_cost import MODES
+from shipgauge.queries import ci_cost as report
 from shipgauge.store import Store
 
 __all__ = ["router"]

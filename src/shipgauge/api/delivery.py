@@ -1,7 +1,8 @@
 """Delivery routes: events in (shipgauge JSON, CDEvents, the DevOps Toolkit's `/process-event`)
 and the DORA report out.
 
-A 2xx means every stored event of the request is committed (group commit, pipelines/delivery.py).
+A 2xx means every stored event of the request is committed (group commit,
+pipelines/delivery/events.py).
 A batch stores its valid events and lists the others with the reason (207); when nothing is
 valid, the first failure is the error, with its field.
 """
@@ -17,9 +18,8 @@ from fastapi.responses import JSONResponse
 from shipgauge.api.auth import require_scope
 from shipgauge.config import Settings
 from shipgauge.errors import BadRequest, ShipgaugeError, SourceError, Unauthorized
-from shipgauge.pipelines.delivery import GroupCommitter
-from shipgauge.pipelines.dora import DEFAULT_WINDOW, DoraWindow, dora_report, parse_report_time
-from shipgauge.sources.cdevents import parse_cloudevents
+from shipgauge.pipelines.delivery.events import GroupCommitter
+from shipgauge.queries.delivery import DEFAULT_WINDOW, DoraWindow, dora_report, parse_report_time
 from shipgauge.sources.delivery import (
     DeliveryEventRow,
     Reject,
@@ -27,6 +27,7 @@ from shipgauge.sources.delivery import (
     parse_json,
     parse_seed_event,
 )
+from shipgauge.sources.delivery.cdevents import parse_cloudevents
 from shipgauge.sources.delivery.schema import EVENT_BATCH_SCHEMA
 from shipgauge.store.tokens import ApiToken
 

@@ -13,7 +13,7 @@ from shipgauge.api._background import background_worker
 from shipgauge.config import Settings
 from shipgauge.errors import ShipgaugeError
 from shipgauge.pipelines import telemetry
-from shipgauge.pipelines.telemetry.reviews import INTERVALS, review_shares
+from shipgauge.queries.telemetry import INTERVALS, review_shares
 from shipgauge.store import Store
 
 __all__ = ["router"]

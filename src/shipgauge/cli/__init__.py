@@ -12,7 +12,7 @@ from rich.markup import escape
 
 from shipgauge.cli import (
     admin,
-    buildhub,
+    builds,
     ci_cost,
     data,
     delivery,
@@ -45,7 +45,7 @@ def _root(
     ctx.obj = CliState(overrides={"db": db} if db else {})
 
 
-for module in (data, admin, server, telemetry, buildhub, delivery, taskcluster, ci_cost):
+for module in (data, admin, server, telemetry, builds, delivery, taskcluster, ci_cost):
     module.register(app)
 
 

@@ -15,9 +15,9 @@ from shipgauge.cli._output import console, print_json, print_rows
 from shipgauge.cli._state import state
 from shipgauge.errors import BadRequest, SourceError
 from shipgauge.pipelines import ci_cost
-from shipgauge.pipelines.ci_cost import report
 from shipgauge.pipelines.ci_cost.export import export_models
 from shipgauge.pipelines.ci_cost.prices import load_prices
+from shipgauge.queries import ci_cost as report
 from shipgauge.store import QueryResult
 
 __all__ = ["register"]

@@ -14,8 +14,8 @@ from rich.table import Table
 from shipgauge.cli._output import console, print_json
 from shipgauge.cli._state import state
 from shipgauge.errors import BadRequest, SourceError
-from shipgauge.pipelines.delivery import IMPORT_SOURCE, import_events, ingest_events
-from shipgauge.pipelines.dora import (
+from shipgauge.pipelines.delivery.events import IMPORT_SOURCE, import_events, ingest_events
+from shipgauge.queries.delivery import (
     HEADLINE_METRICS,
     INTERVALS,
     DoraWindow,

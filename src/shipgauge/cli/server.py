@@ -8,7 +8,7 @@ import typer
 
 from shipgauge.cli._output import console, print_json, print_rows
 from shipgauge.cli._state import state
-from shipgauge.pipelines.demo import demo_reports, run_demo
+from shipgauge.demo import demo_reports, run_demo
 
 __all__ = ["register"]
 

@@ -20,7 +20,7 @@ from shipgauge.cli._state import state
 from shipgauge.config import Settings
 from shipgauge.errors import BadRequest, SourceError, UpstreamError
 from shipgauge.pipelines import telemetry
-from shipgauge.pipelines.telemetry.reviews import review_shares
+from shipgauge.queries.telemetry import review_shares
 
 __all__ = ["register"]
 

@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from shipgauge.errors import BadRequest, ShipgaugeError
-from shipgauge.pipelines import capability_modules
-from shipgauge.store import Store, Transaction
-from shipgauge.store.dead_letters import DeadLetter, list_dead_letters
+from shipgauge.pipelines.registry import retry_handlers
+from shipgauge.store import Store
+from shipgauge.store.dead_letters import DeadLetter, RetryHandler, list_dead_letters
 
-__all__ = ["RetryHandler", "RetryResult", "retry_dead_letters", "retry_handlers"]
-
-# Re-ingests one letter inside the given transaction; raises ShipgaugeError (usually
-# SourceError) when it still cannot be read.
-RetryHandler = Callable[[Transaction, DeadLetter], None]
-
-
-def retry_handlers() -> dict[str, RetryHandler]:
-    """source name → handler, gathered from every capability's `RETRY_HANDLERS`."""
-    handlers: dict[str, RetryHandler] = {}
-    for module in capability_modules():
-        handlers.update(getattr(module, "RETRY_HANDLERS", {}))
-    return handlers
+__all__ = ["RetryResult", "retry_dead_letters"]
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import jsonschema
 from jsonschema.exceptions import best_match
 
 from shipgauge.errors import SourceError
-from shipgauge.sources.archive import version_sort_key
+from shipgauge.sources.archive.paths import version_sort_key
 
 __all__ = [
     "LEGACY_CHECKS",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -9,9 +10,15 @@ from typing import TYPE_CHECKING, Any
 from shipgauge.errors import NotFound
 
 if TYPE_CHECKING:
-    from shipgauge.store.store import Store
+    from shipgauge.store.store import Store, Transaction
 
-__all__ = ["DeadLetter", "get_dead_letter", "list_dead_letters", "purge_dead_letters"]
+__all__ = [
+    "DeadLetter",
+    "RetryHandler",
+    "get_dead_letter",
+    "list_dead_letters",
+    "purge_dead_letters",
+]
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,11 @@ class DeadLetter:
             "error": self.error,
             "bytes": len(self.payload),
         }
+
+
+# Re-ingests one letter inside the given transaction; raises ShipgaugeError (usually
+# SourceError) when it still cannot be read. Each capability's pipelines name theirs by source.
+RetryHandler = Callable[["Transaction", DeadLetter], None]
 
 
 _COLUMNS = "id, source, key, received_at, error, payload"

@@ -1,4 +1,4 @@
-"""Loads the SQL models (`shipgauge/models/*.sql`) as views, in dependency order.
+"""Loads the SQL models (`shipgauge/models/[<capability>/]*.sql`) as views, in dependency order.
 
 Each file holds one SELECT in DuckDB dialect; its name is the view's name. A model that
 reads another model is created after it; PostgreSQL gets each body transpiled by sqlglot.
@@ -45,16 +45,28 @@ class Model:
 
 
 def discover_models() -> list[Model]:
-    """Every model shipped in the package."""
-    folder = resources.files("shipgauge") / "models"
-    return sorted(
+    """Every model shipped in the package: `models/*.sql` (shared) and `models/<capability>/*.sql`.
+
+    A view's name is its file's name, so names stay unique across the folders.
+    """
+    root = resources.files("shipgauge") / "models"
+    entries = [e for e in root.iterdir() if e.name.endswith(".sql")]
+    entries += [
+        e for d in root.iterdir() if d.is_dir() for e in d.iterdir() if e.name.endswith(".sql")
+    ]
+    models = sorted(
         (
-            Model(entry.name.removesuffix(".sql"), entry.read_text(encoding="utf-8").strip())
-            for entry in folder.iterdir()
-            if entry.name.endswith(".sql")
+            Model(e.name.removesuffix(".sql"), e.read_text(encoding="utf-8").strip())
+            for e in entries
         ),
         key=lambda m: m.name,
     )
+    names = [m.name for m in models]
+    if len(set(names)) != len(names):
+        raise StoreError(
+            f"two model files share a name: {sorted(n for n in names if names.count(n) > 1)}"
+        )
+    return models
 
 
 def model_order(models: list[Model]) -> list[Model]:

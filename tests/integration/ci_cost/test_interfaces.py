@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 
 from shipgauge.api import create_app
 from shipgauge.config import load_settings
-from shipgauge.pipelines.ci_cost import load_demo
+from shipgauge.demo.ci_cost import load_demo
 from shipgauge.store import Store
 from tests.conftest import free_port, run_cli
 from tests.integration.ci_cost.fake_ci import FakeCI, entry, node, pushlog_doc, renamed

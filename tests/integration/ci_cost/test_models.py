@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from shipgauge.pipelines import delivery, telemetry
+from shipgauge.demo import telemetry as telemetry_demo
+from shipgauge.pipelines.delivery import events as delivery
 from shipgauge.sources.delivery.events import parse_event
 from shipgauge.store import Store
 from tests.integration.ci_cost.fake_ci import FakeCI, recorded_pushlog
@@ -29,7 +30,9 @@ def _deploy(store: Store, commits: list[str]) -> None:
 
 
 def test_ci_cost_models_join_reviews_and_deployments(store: Store, ci: FakeCI) -> None:
-    telemetry.load_demo(store)  # pushes 33268-33277 of mozilla-central, each changeset classified
+    telemetry_demo.load_demo(
+        store
+    )  # pushes 33268-33277 of mozilla-central, each changeset classified
     ci.pushlog("mozilla-central", {"lastpushid": 33277, "pushes": {}}, 33277, 33477)
     scan_recorded_group(store, ci)
     # No cost table yet: every run is unpriced, so the costs are unknown, not 0.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from shipgauge.pipelines.delivery import load_demo
-from shipgauge.pipelines.dora import HEADLINE_METRICS
+from shipgauge.demo.delivery import load_demo
+from shipgauge.queries.delivery import HEADLINE_METRICS
 from shipgauge.store import Store
 from tests.conftest import run_cli
 

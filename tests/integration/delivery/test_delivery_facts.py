@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from shipgauge.pipelines.delivery_facts import refresh_delivery_facts
+from shipgauge.pipelines.delivery.facts import refresh_delivery_facts
 from shipgauge.store import Store
 from tests.integration.delivery.delivery_api import Api
 from tests.integration.delivery.delivery_history import history

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from shipgauge.pipelines.delivery import ingest_events
-from shipgauge.pipelines.dora import DoraWindow, summary_rows
+from shipgauge.pipelines.delivery.events import ingest_events
+from shipgauge.queries.delivery import DoraWindow, summary_rows
 from shipgauge.sources.delivery import parse_seed_event
 from shipgauge.store import Store
 from tests.integration.delivery.delivery_api import Api

@@ -12,13 +12,14 @@ from typing import Any
 from kombu import Connection, Exchange  # type: ignore[attr-defined]
 
 from shipgauge.config import Settings
-from shipgauge.pipelines.taskcluster import pulse_consumer, recorded_messages, upsert_task_rows
+from shipgauge.pipelines.taskcluster import pulse_consumer, upsert_task_rows
 from shipgauge.sources.taskcluster import (
     TaskRow,
     TaskRunRow,
     exchange_kind,
     rows_from_task_status,
 )
+from shipgauge.sources.taskcluster.pulse import recorded_messages
 from shipgauge.store import Store
 from tests.support.recorded_http import fixtures_dir
 

@@ -13,7 +13,7 @@ import pytest
 from shipgauge.api import create_app
 from shipgauge.config import Settings, load_settings
 from shipgauge.connectors.amqp import AmqpConsumer, publish
-from shipgauge.pipelines.telemetry import load_demo
+from shipgauge.demo.telemetry import load_demo
 from shipgauge.store import Store
 from tests.integration.telemetry.fake_mozilla import FakeMozilla, env_of, serve_v2_test_message
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from shipgauge.demo.telemetry import load_demo
 from shipgauge.errors import BadRequest
-from shipgauge.pipelines.telemetry import load_demo
-from shipgauge.pipelines.telemetry.reviews import review_shares
+from shipgauge.queries.telemetry import review_shares
 from shipgauge.store import Store
 
 # (repo, changeset, review_system, pushed_at, diffstat)

@@ -1,4 +1,4 @@
-"""sources/ci_cost_pages.py: whole pages to Arrow give exactly the entry-by-entry rows."""
+"""sources/taskcluster/group_pages.py: whole pages to Arrow give exactly the entry-by-entry rows."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from shipgauge.sources import ci_cost as source
-from shipgauge.sources import ci_cost_pages as pages
+from shipgauge.sources.taskcluster import group_pages as pages
+from shipgauge.sources.taskcluster import groups as source
 from tests.support.recorded_http import fixtures_dir
 
 TASKHUDDLER = fixtures_dir() / "hgpush" / "taskhuddler"

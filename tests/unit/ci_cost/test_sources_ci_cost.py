@@ -1,4 +1,4 @@
-"""sources/ci_cost.py on the recorded taskhuddler pages and on the state rules."""
+"""sources/taskcluster/groups.py on the recorded taskhuddler pages and on the state rules."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from shipgauge.config import Settings
 from shipgauge.errors import SourceError
-from shipgauge.sources import ci_cost as source
+from shipgauge.sources.taskcluster import groups as source
 from tests.support.recorded_http import fixtures_dir
 
 TASKHUDDLER = fixtures_dir() / "hgpush" / "taskhuddler"

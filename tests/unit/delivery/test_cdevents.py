@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from shipgauge.errors import SourceError
-from shipgauge.sources.cdevents import parse_cloudevents
+from shipgauge.sources.delivery.cdevents import parse_cloudevents
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 

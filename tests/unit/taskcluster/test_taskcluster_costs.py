@@ -13,7 +13,7 @@ import pytest
 
 from shipgauge.errors import SourceError
 from shipgauge.pipelines.taskcluster.files import read_table
-from shipgauge.sources.costs import BILLING_FORMATS, billing_rows, detect_format, sum_rows
+from shipgauge.sources.billing import BILLING_FORMATS, billing_rows, detect_format, sum_rows
 from tests.support.recorded_http import fixtures_dir
 
 DAY = date(2026, 5, 10)

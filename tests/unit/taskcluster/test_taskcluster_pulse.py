@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from shipgauge.errors import SourceError
-from shipgauge.pipelines.taskcluster import recorded_messages
 from shipgauge.sources.taskcluster import (
     MessageRows,
     normalize_tag_key,
@@ -17,6 +16,7 @@ from shipgauge.sources.taskcluster import (
     parse_messages,
     rows_from_message,
 )
+from shipgauge.sources.taskcluster.pulse import recorded_messages
 from tests.support.recorded_http import fixtures_dir
 
 PULSE = fixtures_dir() / "taskcluster" / "pulse-messages"

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from shipgauge.errors import SourceError
-from shipgauge.pipelines.ci_cost.demo import load_demo
 from shipgauge.pipelines.ci_cost.scan import (
     DEAD_LETTER_SOURCE,
     MODES,
@@ -22,10 +21,9 @@ from shipgauge.pipelines.ci_cost.scan import (
     scan_repo,
 )
 from shipgauge.pipelines.ci_cost.writer import write_listings
-from shipgauge.pipelines.dead_letters import RetryHandler
-from shipgauge.sources import ci_cost as source
+from shipgauge.sources.taskcluster import groups as source
 from shipgauge.store import Transaction
-from shipgauge.store.dead_letters import DeadLetter
+from shipgauge.store.dead_letters import DeadLetter, RetryHandler
 
 __all__ = [
     "DEAD_LETTER_SOURCE",
@@ -34,7 +32,6 @@ __all__ = [
     "RepoScan",
     "ScanOptions",
     "checkpoint_name",
-    "load_demo",
     "retry_task_group_letter",
     "scan_ci_cost",
     "scan_repo",

@@ -2,7 +2,7 @@
 
 `resolve_push` is a coroutine on the scan's event loop: it only talks HTTP and parses, and
 returns rows for the scan to write. The push → task group rules themselves are in
-`sources/ci_cost.py`.
+`sources/taskcluster/groups.py`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from urllib.parse import quote
 
 from shipgauge.connectors.async_http import AsyncHttpConnector
 from shipgauge.errors import SourceError
-from shipgauge.sources import ci_cost as source
-from shipgauge.sources.ci_cost_pages import read_task_group_page
+from shipgauge.sources.taskcluster import groups as source
+from shipgauge.sources.taskcluster.group_pages import read_task_group_page
 
 __all__ = [
     "ANSWER_DEAD_LETTER_SOURCE",

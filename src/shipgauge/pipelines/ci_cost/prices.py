@@ -1,6 +1,6 @@
 """`ci-cost prices`: a measuring_ci cost CSV (every month in it) into `worker_type_costs`.
 
-The parsing and the per-month replace are the Taskcluster ETL's (`sources/costs.py`,
+The parsing and the per-month replace are the Taskcluster ETL's (`sources/billing.py`,
 `pipelines/taskcluster/workers.load_costs`); this only checks the header first, with a message
 that names the expected columns, and loads each month the 8-column table holds.
 """
@@ -14,14 +14,14 @@ from pathlib import Path
 from shipgauge.errors import BadRequest, SourceError
 from shipgauge.pipelines.taskcluster.files import read_table
 from shipgauge.pipelines.taskcluster.workers import load_costs
-from shipgauge.sources import costs
+from shipgauge.sources import billing
 from shipgauge.store import Store
 
 __all__ = ["PricesResult", "load_prices"]
 
 _EXPECTED = " or ".join(
-    f"{len(costs.BILLING_FORMATS[f])} columns {','.join(costs.BILLING_FORMATS[f])}"
-    for f in costs.WORKER_TYPE_FORMATS
+    f"{len(billing.BILLING_FORMATS[f])} columns {','.join(billing.BILLING_FORMATS[f])}"
+    for f in billing.WORKER_TYPE_FORMATS
 )
 
 
@@ -54,13 +54,13 @@ def load_prices(store: Store, path: Path, *, month: date | None = None) -> Price
     """
     columns, records = read_table(path)
     try:
-        fmt = costs.detect_format(columns)
+        fmt = billing.detect_format(columns)
     except SourceError as exc:
         fmt = ""
         reason = exc.message
     else:
         reason = f"it is a {fmt} file"
-    if fmt not in costs.WORKER_TYPE_FORMATS:
+    if fmt not in billing.WORKER_TYPE_FORMATS:
         raise SourceError(
             f"{path}: not a cost CSV ({reason}); expected the header {_EXPECTED}", field="columns"
         )

@@ -30,8 +30,8 @@ from shipgauge.connectors.http import HttpConnector
 from shipgauge.pipelines import pushlog
 from shipgauge.pipelines.ci_cost.groups import GroupRoute, PushJob, PushOutcome, resolve_push
 from shipgauge.pipelines.ci_cost.writer import DEAD_LETTER_SOURCE, GROUP_FIELDS, BatchWriter
-from shipgauge.sources import ci_cost as source
 from shipgauge.sources import hg
+from shipgauge.sources.taskcluster import groups as source
 from shipgauge.store import Store
 
 __all__ = [

@@ -23,8 +23,8 @@ import pyarrow as pa
 
 from shipgauge.pipelines.ci_cost.groups import ANSWER_DEAD_LETTER_SOURCE, PushOutcome
 from shipgauge.pipelines.taskcluster.tasks import RUN_TRANSITION_RULE, TASK_TAGS_RULE
-from shipgauge.sources.ci_cost import GroupListing
-from shipgauge.sources.ci_cost_pages import RUN_SCHEMA, TASK_SCHEMA, run_table, task_table
+from shipgauge.sources.taskcluster.group_pages import RUN_SCHEMA, TASK_SCHEMA, run_table, task_table
+from shipgauge.sources.taskcluster.groups import GroupListing
 from shipgauge.store import KeyConflict, Store, Transaction
 
 __all__ = ["DEAD_LETTER_SOURCE", "GROUP_FIELDS", "BatchWriter", "write_listings"]

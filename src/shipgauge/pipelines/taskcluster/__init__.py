@@ -4,9 +4,7 @@ Modules: `pulse` (drain/listen), `tasks` (the one write path of tasks and runs),
 (full task definitions from the Queue), `workers` (uptime and billing imports), `demo`.
 """
 
-from shipgauge.pipelines.dead_letters import RetryHandler
 from shipgauge.pipelines.taskcluster.definitions import DefinitionsResult, fetch_task_definitions
-from shipgauge.pipelines.taskcluster.demo import load_demo, recorded_messages
 from shipgauge.pipelines.taskcluster.pulse import (
     PULSE_SOURCE,
     PulseResult,
@@ -24,6 +22,7 @@ from shipgauge.pipelines.taskcluster.workers import (
     load_costs,
     load_uptime_file,
 )
+from shipgauge.store.dead_letters import RetryHandler
 
 __all__ = [
     "PULSE_SOURCE",
@@ -37,10 +36,8 @@ __all__ = [
     "fetch_task_definitions",
     "listen_pulse",
     "load_costs",
-    "load_demo",
     "load_uptime_file",
     "pulse_consumer",
-    "recorded_messages",
     "store_messages",
     "upsert_task_rows",
 ]

@@ -14,7 +14,7 @@ from pathlib import Path
 from shipgauge.connectors.http import HttpConnector
 from shipgauge.errors import SourceError, UpstreamError
 from shipgauge.pipelines.taskcluster.files import read_table
-from shipgauge.sources import costs, monitoring
+from shipgauge.sources import billing, monitoring
 from shipgauge.sources.monitoring import WorkerMetricRow
 from shipgauge.store import Store, Transaction
 
@@ -64,7 +64,7 @@ def _replace_uptime(
 
 def monitoring_sum(rows: Sequence[WorkerMetricRow]) -> list[WorkerMetricRow]:
     """Uptime rows of the same instance and interval added up (billing has one per meter)."""
-    return costs.sum_rows(
+    return billing.sum_rows(
         rows,
         key=lambda r: (r["project"], r["zone"], r["instance_id"], r["interval_start_time"]),
         fields=("uptime",),
@@ -125,17 +125,17 @@ def load_costs(
     *, store: Store, paths: Sequence[Path], day: date, gcp_projects: Sequence[str]
 ) -> CostsResult:
     """Billing exports and worker-type cost CSVs for `day`, replacing that day per provider."""
-    parsed: dict[str, costs.BillingRows] = {}
+    parsed: dict[str, billing.BillingRows] = {}
     for path in paths:
         columns, records = read_table(path)
         try:
-            parsed[str(path)] = costs.billing_rows(
+            parsed[str(path)] = billing.billing_rows(
                 records, columns, day=day, gcp_projects=gcp_projects
             )
         except SourceError as exc:
             raise SourceError(f"{path}: {exc.message}", field=exc.field) from None
     batches = list(parsed.values())
-    worker_costs = costs.sum_rows(
+    worker_costs = billing.sum_rows(
         (r for b in batches for r in b.costs),
         key=lambda r: (r["cloud_provider"], r["project"], r["zone"], r["instance_id"], r["name"]),
         fields=("cost", "credits", "total_cost"),
@@ -146,7 +146,7 @@ def load_costs(
     with store.transaction() as tx:
         for batch in batches:
             for provider in batch.providers:
-                if batch.format in costs.WORKER_TYPE_FORMATS:
+                if batch.format in billing.WORKER_TYPE_FORMATS:
                     tx.delete("worker_type_costs", "month = ? AND provider = ?", [month, provider])
                 else:
                     tx.delete(
@@ -155,7 +155,7 @@ def load_costs(
                         [day, provider],
                     )
         if any(b.format == "azure" for b in batches):
-            _replace_uptime(tx, uptime, day=day, methods=[costs.AZURE_UPTIME_METHOD])
+            _replace_uptime(tx, uptime, day=day, methods=[billing.AZURE_UPTIME_METHOD])
         tx.upsert("worker_costs", worker_costs)
         tx.upsert("worker_type_costs", type_costs)
         tx.set_checkpoint(COSTS_SOURCE, day.isoformat())

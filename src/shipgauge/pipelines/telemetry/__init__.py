@@ -7,7 +7,6 @@ shows one changeset's ping, `resend` retries pings whose send failed.
 
 from shipgauge.pipelines.telemetry.backfill import BackfillResult, backfill, dump_ping, resend
 from shipgauge.pipelines.telemetry.consume import ConsumeResult, amqp_consumer, consume
-from shipgauge.pipelines.telemetry.demo import load_demo
 from shipgauge.pipelines.telemetry.engine import ChangesetWork, PingResult
 from shipgauge.pipelines.telemetry.records import PingCounts
 from shipgauge.pipelines.telemetry.retry import RETRY_HANDLERS
@@ -26,6 +25,5 @@ __all__ = [
     "backfill",
     "consume",
     "dump_ping",
-    "load_demo",
     "resend",
 ]

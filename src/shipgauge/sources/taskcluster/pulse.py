@@ -8,7 +8,8 @@ give the task row alone. Both the current and the pre-2020 format are read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -25,6 +26,7 @@ __all__ = [
     "exchange_kind",
     "parse_message",
     "parse_messages",
+    "recorded_messages",
     "rows_from_message",
 ]
 
@@ -101,3 +103,18 @@ def parse_messages(
                 raise
             rejects.append(Reject(body, exchange, exc.message))
     return parsed, rejects
+
+
+def recorded_messages(data: Any) -> Iterator[tuple[str, str, bytes]]:
+    """`(exchange, routing_key, body)` of a recorded-messages file, whichever of its shapes:
+    `{taskId: {exchange, payload, routes}}` (treeherder), `{kind: {exchange, payload}}`
+    (FuzzManager) or `[{routing: {exchange, key}, body}]` (code-review)."""
+    entries = data.values() if isinstance(data, dict) else data
+    for entry in entries:
+        if "routing" in entry:
+            routing = entry["routing"]
+            yield routing["exchange"], routing["key"], json.dumps(entry["body"]).encode()
+        else:
+            body = entry["payload"]
+            key = entry.get("routes") or f"primary.{body['status']['taskId']}"
+            yield entry["exchange"], key, json.dumps(body).encode()

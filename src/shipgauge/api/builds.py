@@ -1,0 +1,137 @@
+"""Build catalog routes: Buildhub-compatible search and records, S3-event intake, build lookups.
+
+`/api/search`, `/api/records` and the legacy Kinto search URL keep Buildhub's shapes and error
+bodies so its clients work unchanged (DESIGN.md's documented exception to the error shape);
+the `/api/v1/builds/...` routes follow shipgauge's conventions.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from shipgauge.api.auth import require_scope
+from shipgauge.connectors.http import HttpConnector
+from shipgauge.errors import Unauthorized
+from shipgauge.pipelines.builds.connectors import connectors_from_settings
+from shipgauge.pipelines.builds.events import ingest_event_messages
+from shipgauge.queries.builds.lookup import find_builds, latest_builds
+from shipgauge.queries.builds.query import SearchError
+from shipgauge.queries.builds.search import count_builds, search_builds
+from shipgauge.sources.s3.events import sns_subscribe_url
+from shipgauge.store import Store
+from shipgauge.store.tokens import ApiToken, verify_token
+
+__all__ = ["router"]
+
+router = APIRouter()
+_CORS = {"Access-Control-Allow-Origin": "*"}
+_SCOPE = "builds:write"
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+_SEARCH_SUMMARY = "Buildhub search (Elasticsearch 6.x body)"
+
+
+# Two registrations, each with its own operation id: one route for both methods would give the
+# OpenAPI document two operations with the same id.
+@router.get("/api/search", summary=_SEARCH_SUMMARY, operation_id="search_builds_get")
+@router.post("/api/search", summary=_SEARCH_SUMMARY, operation_id="search_builds_post")
+async def search(request: Request) -> JSONResponse:
+    body = await request.body()
+    max_size = request.app.state.settings.buildhub_max_search_size
+    try:
+        result = await run_in_threadpool(search_builds, _store(request), body, max_size=max_size)
+    except SearchError as exc:  # Buildhub's own 400 bodies, which its clients parse
+        return JSONResponse(exc.body, status_code=400, headers=_CORS)
+    return JSONResponse(result, headers=_CORS)
+
+
+@router.options("/api/search", include_in_schema=False)
+def search_preflight() -> Response:
+    return Response(
+        headers={
+            **_CORS,
+            "Access-Control-Allow-Methods": "GET, POST",
+            "Access-Control-Allow-Headers": "*",
+        }
+    )
+
+
+@router.get("/api/records", summary="Buildhub: how many build records are stored")
+def records(request: Request) -> JSONResponse:
+    return JSONResponse({"builds": {"total": count_builds(_store(request))}}, headers=_CORS)
+
+
+@router.api_route(
+    "/v1/buckets/build-hub/collections/releases/search",
+    methods=["GET", "POST"],
+    include_in_schema=False,
+)
+def legacy_search(request: Request) -> RedirectResponse:
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(f"/api/search{query}", status_code=301)
+
+
+def _sns_or_bearer(request: Request) -> ApiToken:
+    # SNS cannot send a bearer header but can send Basic auth from the endpoint URL
+    # (https://user:TOKEN@host/…): the password is then the token.
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return require_scope(_SCOPE)(request)
+    try:
+        password = base64.b64decode(value.strip()).decode().partition(":")[2]
+    except (binascii.Error, UnicodeDecodeError):
+        password = ""
+    token = verify_token(_store(request), password)
+    if token is None or not token.allows(_SCOPE):
+        raise Unauthorized(
+            f"Basic auth password is not a token with scope '{_SCOPE}'", field="Authorization"
+        )
+    return token
+
+
+@router.post("/api/v1/builds/s3-events", summary="S3 event notifications (direct or via SNS)")
+async def s3_events(
+    request: Request, _: Annotated[ApiToken, Depends(_sns_or_bearer)]
+) -> dict[str, Any]:
+    body = await request.body()
+    subscribe = sns_subscribe_url(body)
+    if subscribe is not None:
+        with HttpConnector(subscribe, name="SNS subscription", retries=2) as http:
+            await run_in_threadpool(http.request, "GET", "")
+        return {"subscribed": True}
+    settings = request.app.state.settings
+    connectors = connectors_from_settings(settings)
+    try:
+        message_id = request.headers.get("x-amz-sns-message-id") or "http"
+        result = await run_in_threadpool(
+            ingest_event_messages, _store(request), connectors, [(message_id, body)]
+        )
+    finally:
+        connectors.close()
+    return vars(result)
+
+
+@router.get("/api/v1/builds/latest", summary="Latest build per product, channel, platform, locale")
+def latest(
+    request: Request,
+    product: str | None = None,
+    channel: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+) -> list[dict[str, Any]]:
+    return latest_builds(_store(request), product=product, channel=channel, limit=limit)
+
+
+@router.get("/api/v1/builds/{build}", summary="Build records by hash, v1 record id or build id")
+def get_build(request: Request, build: str) -> list[dict[str, Any]]:
+    return find_builds(_store(request), build)

@@ -1,0 +1,192 @@
+"""From an archive key to stored build rows: derive, complete with metadata, check, insert.
+
+Shared by the inventory loader and the S3-event ingest. Path-derived records keep v1's
+create-if-not-exists on their record id (first writer wins), so the same archive seen by an
+event and by an inventory is stored once; every record is also insert-or-ignore on its hash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shipgauge.errors import SourceError
+from shipgauge.pipelines.builds.metadata import MetadataResolver
+from shipgauge.sources.archive.metadata import merge_metadata
+from shipgauge.sources.archive.paths import is_build_url, key_to_archive_url, record_from_url
+from shipgauge.sources.buildhub_json import (
+    build_row,
+    check_legacy_record,
+    records_to_store,
+    validate_record,
+)
+from shipgauge.store import Transaction, in_text_list
+
+__all__ = [
+    "ArchiveCandidate",
+    "Completion",
+    "RowGroup",
+    "complete_candidates",
+    "derive_candidate",
+    "format_download_date",
+    "insert_groups",
+    "new_rows",
+]
+
+RowGroup = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ArchiveCandidate:
+    """A build archive with its path-derived record (v1 id popped out) and S3 facts."""
+
+    record_id: str
+    record: dict[str, Any]
+
+
+@dataclass
+class Completion:
+    """What completing candidates gave: row groups, archives still waiting, rejected ones."""
+
+    groups: list[RowGroup] = field(default_factory=list)
+    sources: list[ArchiveCandidate] = field(default_factory=list)  # the candidate of each group
+    waiting: list[tuple[ArchiveCandidate, str]] = field(default_factory=list)
+    rejects: list[tuple[ArchiveCandidate, str]] = field(default_factory=list)
+
+
+def format_download_date(value: datetime | str) -> str:
+    """v1's `download.date`: whole seconds, `Z` (`2017-06-02T12:20:10.2Z` → `…10Z`)."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value[:19] + "Z"
+
+
+def derive_candidate(
+    key: str,
+    *,
+    archive_url: str,
+    products: Iterable[str],
+    size: int | None,
+    date: datetime | str | None,
+) -> ArchiveCandidate | None:
+    """The candidate record of an archive key, or None when the key is not a build archive."""
+    parts = key.split("/")
+    if len(parts) < 3 or parts[0] != "pub" or parts[1] not in set(products):
+        return None
+    url = key_to_archive_url(key, archive_url)
+    if not is_build_url(parts[1], url):
+        return None
+    try:
+        record = record_from_url(url)
+    except SourceError:
+        return None  # v1 logs and skips paths it cannot read
+    record_id = record.pop("id")
+    if size is not None:
+        record["download"]["size"] = size
+    if date is not None:
+        record["download"]["date"] = format_download_date(date)
+    return ArchiveCandidate(record_id, record)
+
+
+def complete_candidates(
+    resolver: MetadataResolver,
+    candidates: Sequence[ArchiveCandidate],
+    *,
+    origin: str,
+    retry_on_notfound: bool = False,
+    metadata: dict[str, Any] | None = None,
+    resolved: Sequence[tuple[dict[str, Any] | None, str] | SourceError] | None = None,
+) -> Completion:
+    """Merge each candidate with its metadata and check it.
+
+    The metadata is fetched, or `metadata` (one document for all), or `resolved` (what
+    `MetadataResolver.resolve_all` already gave for these candidates).
+    """
+    done = Completion()
+    found: Sequence[Any]
+    if metadata is not None:
+        found = [(metadata, "")] * len(candidates)
+    elif resolved is not None:
+        found = resolved
+    else:
+        found = resolver.resolve_all(
+            [c.record for c in candidates], retry_on_notfound=retry_on_notfound
+        )
+    for candidate, outcome in zip(candidates, found, strict=True):
+        if isinstance(outcome, SourceError):
+            done.rejects.append((candidate, outcome.message))
+            continue
+        meta, waits_for = outcome
+        if meta is None:
+            done.waiting.append((candidate, waits_for))
+            continue
+        try:
+            group = rows_of(candidate.record_id, merge_metadata(candidate.record, meta), origin)
+        except SourceError as exc:
+            done.rejects.append((candidate, exc.message))
+            continue
+        done.groups.append(group)
+        done.sources.append(candidate)
+    return done
+
+
+def rows_of(record_id: str, record: dict[str, Any], origin: str) -> RowGroup:
+    """The rows of one completed path-derived record (and its beta copy); SourceError if bad."""
+    problem = check_legacy_record(record)
+    if problem:
+        raise SourceError(f"{record_id}: {problem}", field="record")
+    validate_record(record, what=record_id)
+    copies = records_to_store(record)
+    return [
+        build_row(r, origin=origin, record_id=record_id if i == 0 else None)
+        for i, r in enumerate(copies)
+    ]
+
+
+def insert_groups(tx: Transaction, groups: Sequence[RowGroup]) -> int:
+    """Insert row groups whose record id is new (create-if-not-exists); returns rows added."""
+    rows = [row for group in groups for row in group]
+    keep = new_rows(
+        tx,
+        groups=[i for i, group in enumerate(groups) for _ in group],
+        record_ids=[row["record_id"] for row in rows],
+        hashes=[row["build_hash"] for row in rows],
+    )
+    fresh = [row for row, kept in zip(rows, keep, strict=True) if kept]
+    tx.insert_ignore("builds", fresh)
+    return len(fresh)
+
+
+def new_rows(
+    tx: Transaction,
+    *,
+    groups: Sequence[int],
+    record_ids: Sequence[str | None],
+    hashes: Sequence[str],
+) -> list[bool]:
+    """Which rows to insert, in order: a group (one record and its beta copy, adjacent rows,
+    the first carrying the record id) is skipped when its record id is already stored or
+    came earlier (first writer wins); a row is skipped when its build hash is known."""
+    taken = _existing(tx, "record_id", [r for r in record_ids if r])
+    known = _existing(tx, "build_hash", list(hashes))
+    keep: list[bool] = []
+    current, skipped = None, False
+    for group, record_id, build_hash in zip(groups, record_ids, hashes, strict=True):
+        if group != current:
+            current, skipped = group, bool(record_id) and record_id in taken
+            if record_id:
+                taken.add(record_id)
+        kept = not skipped and build_hash not in known
+        if kept:
+            known.add(build_hash)
+        keep.append(kept)
+    return keep
+
+
+def _existing(tx: Transaction, column: str, values: list[str]) -> set[str]:
+    if not values:
+        return set()
+    sql = f"SELECT {column} FROM builds WHERE {in_text_list(column)}"
+    return {row[0] for row in tx.execute(sql, [values]).rows}

@@ -1,0 +1,191 @@
+"""Delivery events: idempotent ingest (group-committed for the API), file import and the demo.
+
+Every write is an insert-or-ignore on `(service, event_id)`: the same event sent twice is stored
+once, and the first write wins. The DORA metrics are SQL models over these rows (`dora_*.sql`);
+`queries/delivery.py` reads them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from shipgauge.errors import BadRequest, ShipgaugeError, StoreError
+from shipgauge.pipelines.delivery.facts import take_turn, write_commit_facts
+from shipgauge.sources.delivery import (
+    DeliveryEventRow,
+    Reject,
+    parse_event_lines,
+    parse_seed_csv,
+)
+from shipgauge.sources.delivery.seed import parse_import_line
+from shipgauge.store import Store, Transaction, in_text_list
+from shipgauge.store.dead_letters import DeadLetter
+
+__all__ = [
+    "DEFAULT_GROUP_ROWS",
+    "IMPORT_SOURCE",
+    "RETRY_HANDLERS",
+    "GroupCommitter",
+    "ImportResult",
+    "import_events",
+    "ingest_events",
+]
+
+DEFAULT_GROUP_ROWS = 5000
+DEFAULT_IMPORT_BATCH = 5000
+IMPORT_SOURCE = "delivery.import"
+
+
+def write_events(tx: Transaction, rows: Sequence[DeliveryEventRow]) -> None:
+    """Write events, their commits and the commits' facts inside `tx`.
+
+    Existing `(service, event_id)` rows stay (the first write wins, within a batch too), and only
+    the events stored now feed the facts (pipelines/delivery/facts.py), which keep the earliest
+    values seen, so arrival order and replays do not change them.
+    """
+    take_turn(tx)  # before reading which events are stored, so no other writer adds them meanwhile
+    new_rows = _unstored(tx, rows)
+    events = [row.event_row() for row in new_rows]
+    commits = [c for row in new_rows for c in row.commit_rows()]
+    tx.insert_ignore("delivery_events", events)
+    tx.insert_ignore("delivery_event_commits", commits)
+    write_commit_facts(tx, events, commits)
+
+
+def _unstored(tx: Transaction, rows: Sequence[DeliveryEventRow]) -> list[DeliveryEventRow]:
+    """The first row of each `(service, event_id)` of `rows` that is not stored yet."""
+    firsts: dict[tuple[str, str], DeliveryEventRow] = {}
+    for row in rows:
+        firsts.setdefault((row.service, row.event_id), row)
+    if not firsts:
+        return []
+    stored = tx.execute(
+        f"SELECT service, event_id FROM delivery_events WHERE {in_text_list('event_id')}",
+        [sorted({event_id for _, event_id in firsts})],
+    ).rows
+    for service, event_id in stored:
+        firsts.pop((service, event_id), None)
+    return list(firsts.values())
+
+
+def ingest_events(store: Store, rows: Sequence[DeliveryEventRow]) -> int:
+    """Commit `rows` in one transaction; returns how many were given (replays included)."""
+    if rows:
+        with store.transaction() as tx:
+            write_events(tx, rows)
+    return len(rows)
+
+
+class GroupCommitter:
+    """Commits the events of concurrent API requests together, one transaction per group.
+
+    `commit` returns only after the transaction holding its rows has committed, so a 2xx sent
+    after it means stored. While one group is written, new requests gather into the next one
+    (group commit), which is what lets one server take thousands of events per second.
+    """
+
+    def __init__(self, store: Store, *, max_rows: int = DEFAULT_GROUP_ROWS) -> None:
+        self._store = store
+        self._max_rows = max_rows
+        self._waiting: list[tuple[list[DeliveryEventRow], asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def commit(self, rows: list[DeliveryEventRow]) -> None:
+        """Wait until `rows` are committed; raises StoreError if they could not be."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((rows, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_groups())
+        await future
+
+    async def _write_groups(self) -> None:
+        while self._waiting:
+            size, count = 0, 0
+            while count < len(self._waiting) and (count == 0 or size < self._max_rows):
+                size += len(self._waiting[count][0])
+                count += 1
+            group, self._waiting = self._waiting[:count], self._waiting[count:]
+            errors = await asyncio.to_thread(self._write, [rows for rows, _ in group])
+            for (_, future), error in zip(group, errors, strict=True):
+                if future.done():  # the request was cancelled; its rows may still be stored
+                    continue
+                if error is None:
+                    future.set_result(None)
+                else:
+                    future.set_exception(error)
+
+    def _write(self, requests: list[list[DeliveryEventRow]]) -> list[ShipgaugeError | None]:
+        try:
+            ingest_events(self._store, [row for rows in requests for row in rows])
+        except Exception as exc:  # the engine's own error is reported as the store's, never 2xx
+            if len(requests) == 1:
+                return [_as_store_error(exc, requests[0])]
+            # One request's rows may be at fault: write each alone so the others still commit.
+            return [_write_alone(self._store, rows) for rows in requests]
+        return [None] * len(requests)
+
+
+def _write_alone(store: Store, rows: list[DeliveryEventRow]) -> ShipgaugeError | None:
+    try:
+        ingest_events(store, rows)
+    except Exception as exc:  # see GroupCommitter._write
+        return _as_store_error(exc, rows)
+    return None
+
+
+def _as_store_error(exc: Exception, rows: list[DeliveryEventRow]) -> ShipgaugeError:
+    if isinstance(exc, ShipgaugeError):
+        return exc
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return StoreError(f"could not store {len(rows)} event(s): {first}")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did: events read and stored, and the rejects kept as dead letters."""
+
+    stored: int
+    rejects: list[Reject]
+
+
+def import_events(
+    store: Store,
+    path: Path,
+    *,
+    fmt: Literal["auto", "csv", "jsonl"] = "auto",
+    batch: int = DEFAULT_IMPORT_BATCH,
+    received_at: datetime | None = None,
+) -> ImportResult:
+    """Import a seed CSV (`Time,Repo,Event,Metadata`) or JSON lines; rejects become dead letters.
+
+    Rows and dead letters of each batch commit together, so an import can be re-run safely.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"cannot read {path}: {exc}", field="FILE") from None
+    if fmt == "auto":
+        fmt = "csv" if text.lstrip().startswith("Time,") or path.suffix == ".csv" else "jsonl"
+    received = received_at or datetime.now(UTC)
+    parse = parse_seed_csv if fmt == "csv" else parse_event_lines
+    rows, rejects = parse(text, received_at=received)
+    for start in range(0, max(len(rows), len(rejects)), batch):
+        with store.transaction() as tx:
+            write_events(tx, rows[start : start + batch])
+            for reject in rejects[start : start + batch]:
+                tx.dead_letter(
+                    IMPORT_SOURCE, f"{path.name}:{reject.index}", reject.message, reject.payload
+                )
+    return ImportResult(stored=len(rows), rejects=rejects)
+
+
+def _retry_import(tx: Transaction, letter: DeadLetter) -> None:
+    write_events(tx, [parse_import_line(letter.payload, received_at=datetime.now(UTC))])
+
+
+RETRY_HANDLERS = {IMPORT_SOURCE: _retry_import}

@@ -1,0 +1,210 @@
+"""T13 and the CSV unit case: inventory → records over real HTTP, dead letters, replays."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shipgauge.pipelines.builds.inventory import InventoryResult, load_inventory
+from shipgauge.sources.archive.metadata import nightly_metadata_urls, rc_metadata_url
+from shipgauge.sources.archive.paths import record_from_url
+from shipgauge.store import Store
+from tests.integration.builds.conftest import (
+    ARCHIVE,
+    BUILDHUB,
+    load_fixture,
+    local_url,
+    make_connectors,
+    serve_archive,
+    stored_records,
+)
+from tests.support.recorded_http import RecordedHttpServer
+
+EXPECTED = load_fixture("buildhub1/inventory-simple.expected-records.json")["records"]
+MANIFEST = BUILDHUB / "s3-inventory" / "manifest.json"
+
+
+def _metadata_of(record: dict[str, Any]) -> dict[str, Any]:
+    """The legacy metadata document the archive served for an expected T13 record."""
+    build, source = record["build"], record["source"]
+    metadata = {
+        "buildid": build["id"],
+        "moz_source_repo": "MOZ_SOURCE_REPO=" + source["repository"],
+        "moz_source_stamp": source["revision"],
+        "moz_update_channel": record["target"]["channel"],
+    }
+    for key, name in (("as", "as"), ("cc", "cc"), ("cxx", "cxx"), ("ld", "ld")):
+        if key in build:
+            metadata[name] = build[key]
+    for key in ("host", "target"):
+        if key in build:
+            metadata[f"{key}_alias"] = build[key]
+    return metadata
+
+
+def _t13_archive() -> dict[str, dict[str, Any]]:
+    responses: dict[str, dict[str, Any]] = {}
+    releases: dict[str, list[str]] = {}
+    for item in EXPECTED:
+        record = item["data"]
+        url, product = record["download"]["url"], record["source"]["product"]
+        metadata = _metadata_of(record)
+        if "nightly" in url and "build" in record and "as" not in record["build"]:
+            # 2011 Fennec nightly: no .json, a one-line .txt (repository defaults to http://)
+            _json_url, txt_url = nightly_metadata_urls(url)
+            responses[txt_url] = {"body": f"{metadata['buildid']} {metadata['moz_source_stamp']}"}
+        elif "nightly" in url:
+            responses[nightly_metadata_urls(url)[0]] = {"json": metadata}
+        elif "candidates" in url:
+            responses[rc_metadata_url(product, url)] = {"json": metadata}
+        else:
+            version, number = record["target"]["version"], record["build"]["number"]
+            platform = record_from_url(url)["target"]["platform"].replace("-eme-free", "")
+            folder = "mac" if platform == "macosx" else platform
+            base = f"{ARCHIVE}/pub/{product}/candidates/{version}-candidates/"
+            releases.setdefault(product, []).append(f"{version}-candidates/")
+            responses[base] = {"json": {"prefixes": [f"build{number}/"], "files": []}}
+            en_us = f"{base}build{number}/{folder}/en-US/"
+            responses[en_us] = {
+                "json": {"prefixes": [], "files": [{"name": f"{product}-{version}.json"}]}
+            }
+            responses[f"{en_us}{product}-{version}.json"] = {"json": metadata}
+    for product, prefixes in releases.items():
+        responses[f"{ARCHIVE}/pub/{product}/candidates/"] = {
+            "json": {"prefixes": prefixes, "files": []}
+        }
+    return responses
+
+
+def test_load_inventory_matches_t13_and_replays_change_nothing(
+    recorded_http: RecordedHttpServer, tmp_path: Path, store_url: str
+) -> None:
+    serve_archive(recorded_http, _t13_archive())
+    connectors = make_connectors(recorded_http.url, tmp_path / "s3", tmp_path / "cache")
+    with Store.open(store_url) as store:
+        first = load_inventory(
+            store=store, connectors=connectors, location=str(MANIFEST), cache_dir=tmp_path
+        )
+        expected = {
+            r["data"]["id"]: {k: v for k, v in r["data"].items() if k != "id"}
+            for r in local_url(EXPECTED, recorded_http.url)
+        }
+        assert stored_records(store) == expected
+        assert (first.rows, first.files, first.dead_letters) == (15, 1, 1)
+        letters = store.query("SELECT key, error, payload FROM dead_letters").rows
+        assert letters[0][1] == "inventory row cannot be read"
+        assert bytes(letters[0][2]).startswith(b'"-""net-mozaws-prod-delivery-firefox""",')
+        counts = store.query("SELECT count(*), count(record_id) FROM builds").rows[0]
+        assert counts == (10, 9)  # 52.0 release also stored as its beta copy
+
+        fetched_before = connectors.archive.stats["200"]
+        replay_connectors = make_connectors(recorded_http.url, tmp_path / "s3", tmp_path / "cache")
+        again = load_inventory(
+            store=store, connectors=replay_connectors, location=str(MANIFEST), cache_dir=tmp_path
+        )
+        assert again.inserted == 0
+        assert store.query("SELECT count(*), count(record_id) FROM builds").rows[0] == counts
+        assert store.count("dead_letters") == 1
+        assert fetched_before > 0
+        assert replay_connectors.archive.stats["200"] == 0  # every metadata file answered 304
+
+
+def _gz_manifest(folder: Path, csv_text: str) -> Path:
+    data = gzip.compress(csv_text.encode(), mtime=0)
+    (folder / "data").mkdir(parents=True)
+    (folder / "data" / "unit.csv.gz").write_bytes(data)
+    manifest = {
+        "sourceBucket": "net-mozaws-delivery-firefox",
+        "fileFormat": "CSV",
+        "fileSchema": "Bucket, Key, Size, LastModifiedDate, ETag",
+        "files": [
+            {
+                "key": "inv/data/unit.csv.gz",
+                "size": len(data),
+                "MD5checksum": hashlib.md5(data).hexdigest(),
+            }
+        ],
+    }
+    path = folder / "manifest.json"
+    path.write_text(json.dumps(manifest))
+    return path
+
+
+def _unit_case(recorded_http: RecordedHttpServer, tmp_path: Path) -> tuple[dict[str, Any], Path]:
+    """The CSV unit case served as an archive, and its gzipped inventory's manifest."""
+    case = load_fixture("buildhub1/csv-to-records-unit-case.json")
+    serve_archive(recorded_http, case["archive_responses"])
+    return case, _gz_manifest(tmp_path / "inv", case["input_csv"])
+
+
+def _load(
+    store: Store, recorded_http: RecordedHttpServer, tmp_path: Path, manifest: Path
+) -> InventoryResult:
+    connectors = make_connectors(recorded_http.url, tmp_path / "s3")
+    return load_inventory(
+        store=store, connectors=connectors, location=str(manifest), cache_dir=tmp_path
+    )
+
+
+def test_load_inventory_csv_unit_case(
+    recorded_http: RecordedHttpServer, tmp_path: Path, duckdb_url: str
+) -> None:
+    case, manifest = _unit_case(recorded_http, tmp_path)
+    with Store.open(duckdb_url) as store:
+        result = _load(store, recorded_http, tmp_path, manifest)
+        letters = store.query("SELECT key, error, payload FROM dead_letters").rows
+        assert (result.rows, result.candidates, result.no_metadata) == (3, 2, 1)
+        # The unit case's cc/cxx/ld are lists, which the record schema refuses (research §9).
+        assert store.count("builds") == 0
+        expected = local_url(case["expected_skip_incomplete_true"][0]["data"], recorded_http.url)
+        assert [k for k, _, _ in letters] == [expected["id"]]
+        assert letters[0][1].endswith("/link.exe'] is not of type 'string' at build.ld")
+        kept = json.loads(letters[0][2])["record"]
+        assert kept["download"] == expected["download"]
+        assert kept["target"] == {**expected["target"], "version": "51.0"}
+
+
+def test_load_inventory_max_age_skips_old_rows(
+    recorded_http: RecordedHttpServer, tmp_path: Path, duckdb_url: str
+) -> None:
+    case = load_fixture("buildhub1/csv-to-records-unit-case.json")
+    manifest = _gz_manifest(tmp_path / "inv", case["input_csv"])
+    connectors = make_connectors(recorded_http.url, tmp_path / "s3")
+    with Store.open(duckdb_url) as store:
+        result = load_inventory(
+            store=store,
+            connectors=connectors,
+            location=str(manifest),
+            cache_dir=tmp_path,
+            max_age_hours=1,
+            now=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+        assert (result.rows, result.candidates, store.count("builds")) == (3, 0, 0)
+        assert case["expected_with_min_last_modified_1h_ago"] == []
+    assert recorded_http.requests == []
+
+
+@pytest.mark.parametrize("corrupt", [False, True], ids=["readable", "not-gzip"])
+def test_load_inventory_md5_mismatch_is_a_dead_letter(
+    recorded_http: RecordedHttpServer, tmp_path: Path, duckdb_url: str, corrupt: bool
+) -> None:
+    _, manifest = _unit_case(recorded_http, tmp_path)
+    data = tmp_path / "inv" / "data" / "unit.csv.gz"
+    if corrupt:
+        data.write_bytes(data.read_bytes()[:-12] + b"not gzip")
+    else:
+        doc = json.loads(manifest.read_text())
+        doc["files"][0]["MD5checksum"] = "0" * 32
+        manifest.write_text(json.dumps(doc))
+    with Store.open(duckdb_url) as store:
+        result = _load(store, recorded_http, tmp_path, manifest)
+        letters = store.query("SELECT key, error FROM dead_letters").rows
+        assert (result.files, result.rows, result.dead_letters) == (0, 0, 1)
+        assert letters == [("inv/data/unit.csv.gz", "MD5 differs from manifest")]
+        assert store.count("builds") == 0
