@@ -16,6 +16,8 @@ __all__ = [
     "BadRequest",
     "ConfigError",
     "NotFound",
+    "PayloadTooLarge",
+    "ServiceForbidden",
     "ShipgaugeError",
     "SourceError",
     "StoreError",
@@ -75,3 +77,15 @@ class Unauthorized(ShipgaugeError):
     """No token, an unknown or revoked token, or a token without the needed scope."""
 
     status = 401
+
+
+class PayloadTooLarge(BadRequest):
+    """A request body over its size limit."""
+
+    status = 413
+
+
+class ServiceForbidden(Unauthorized):
+    """A valid token used for a service it does not cover."""
+
+    status = 403

@@ -16,14 +16,11 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from shipgauge.api.auth import require_scope
-from shipgauge.connectors.http import HttpConnector
 from shipgauge.errors import Unauthorized
-from shipgauge.pipelines.builds.connectors import connectors_from_settings
-from shipgauge.pipelines.builds.events import ingest_event_messages
+from shipgauge.pipelines.builds.events import ingest_http_notification
 from shipgauge.queries.builds.lookup import find_builds, latest_builds
 from shipgauge.queries.builds.query import SearchError
 from shipgauge.queries.builds.search import count_builds, search_builds
-from shipgauge.sources.s3.events import sns_subscribe_url
 from shipgauge.store import Store
 from shipgauge.store.tokens import ApiToken, verify_token
 
@@ -104,22 +101,14 @@ def _sns_or_bearer(request: Request) -> ApiToken:
 async def s3_events(
     request: Request, _: Annotated[ApiToken, Depends(_sns_or_bearer)]
 ) -> dict[str, Any]:
-    body = await request.body()
-    subscribe = sns_subscribe_url(body)
-    if subscribe is not None:
-        with HttpConnector(subscribe, name="SNS subscription", retries=2) as http:
-            await run_in_threadpool(http.request, "GET", "")
-        return {"subscribed": True}
-    settings = request.app.state.settings
-    connectors = connectors_from_settings(settings)
-    try:
-        message_id = request.headers.get("x-amz-sns-message-id") or "http"
-        result = await run_in_threadpool(
-            ingest_event_messages, _store(request), connectors, [(message_id, body)]
-        )
-    finally:
-        connectors.close()
-    return vars(result)
+    message_id = request.headers.get("x-amz-sns-message-id") or "http"
+    return await run_in_threadpool(
+        ingest_http_notification,
+        _store(request),
+        request.app.state.settings,
+        await request.body(),
+        message_id,
+    )
 
 
 @router.get("/api/v1/builds/latest", summary="Latest build per product, channel, platform, locale")

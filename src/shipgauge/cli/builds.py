@@ -12,12 +12,16 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from shipgauge.cli._output import console, print_json, print_rows
 from shipgauge.cli._state import state
-from shipgauge.connectors.amqp import AmqpConsumer, Binding
-from shipgauge.connectors.s3 import SqsQueue
-from shipgauge.errors import BadRequest, ConfigError
+from shipgauge.errors import BadRequest
 from shipgauge.pipelines.builds.backfill import backfill
 from shipgauge.pipelines.builds.connectors import connectors_from_settings
-from shipgauge.pipelines.builds.events import consume_amqp, consume_sqs, ingest_event_messages
+from shipgauge.pipelines.builds.events import (
+    amqp_consumer,
+    consume_amqp,
+    consume_sqs,
+    ingest_event_messages,
+    sqs_queue,
+)
 from shipgauge.pipelines.builds.inventory import load_inventory
 from shipgauge.queries.builds.lookup import find_builds, latest_builds
 from shipgauge.queries.builds.search import search_builds
@@ -168,31 +172,12 @@ def consume(
     connectors = connectors_from_settings(settings)
     try:
         if source == "amqp":
-            consumer = AmqpConsumer(
-                settings.amqp_url,
-                queue=settings.buildhub_amqp_queue,
-                bindings=[
-                    Binding(settings.buildhub_amqp_exchange, settings.buildhub_amqp_routing_key)
-                ],
-            )
             result = consume_amqp(
-                cli.store, connectors, consumer,
+                cli.store, connectors, amqp_consumer(settings),
                 idle_timeout_s=idle_timeout or None, max_messages=max_messages,
             )  # fmt: skip
         elif source == "sqs":
-            if not settings.buildhub_sqs_queue_url:
-                raise ConfigError(
-                    "set SHIPGAUGE_BUILDHUB_SQS_QUEUE_URL to consume SQS",
-                    field="buildhub_sqs_queue_url",
-                )
-            secret = settings.buildhub_s3_secret_access_key
-            queue = SqsQueue(
-                settings.buildhub_sqs_queue_url,
-                endpoint_url=settings.s3_endpoint_url,
-                region=settings.buildhub_s3_region,
-                access_key_id=settings.buildhub_s3_access_key_id,
-                secret_access_key=secret.get_secret_value() if secret else None,
-            )
+            queue = sqs_queue(settings)
             result = consume_sqs(
                 cli.store, connectors, queue,
                 wait_s=min(int(idle_timeout or 20), 20), stop_when_empty=bool(idle_timeout),

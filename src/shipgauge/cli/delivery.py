@@ -14,7 +14,7 @@ from rich.table import Table
 from shipgauge.cli._output import console, print_json
 from shipgauge.cli._state import state
 from shipgauge.errors import BadRequest, SourceError
-from shipgauge.pipelines.delivery.events import IMPORT_SOURCE, import_events, ingest_events
+from shipgauge.pipelines.delivery.events import IMPORT_SOURCE, KINDS, import_events, record_event
 from shipgauge.queries.delivery import (
     HEADLINE_METRICS,
     INTERVALS,
@@ -22,7 +22,6 @@ from shipgauge.queries.delivery import (
     dora_report,
     parse_report_time,
 )
-from shipgauge.sources.delivery import KINDS, parse_event
 
 __all__ = ["register"]
 
@@ -83,8 +82,7 @@ def events_send(
         except ValueError:
             raise SourceError("--metadata is not valid JSON", field="--metadata") from None
     doc = {name: value for name, value in fields.items() if value is not None}
-    row = parse_event(doc, received_at=datetime.now(UTC), origin="cli")
-    ingest_events(state(ctx).store, [row])
+    row = record_event(state(ctx).store, doc, origin="cli")
     console.print(f"stored {row.kind} event {row.event_id} for {row.service}")
 
 

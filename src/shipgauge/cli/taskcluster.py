@@ -15,8 +15,6 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from shipgauge.cli._output import console, print_json, print_rows
 from shipgauge.cli._state import state
-from shipgauge.config import Settings
-from shipgauge.connectors.http import HttpConnector
 from shipgauge.errors import BadRequest
 from shipgauge.pipelines.taskcluster import (
     PulseResult,
@@ -26,7 +24,9 @@ from shipgauge.pipelines.taskcluster import (
     listen_pulse,
     load_costs,
     load_uptime_file,
+    monitoring_http,
     pulse_consumer,
+    queue_http,
 )
 
 __all__ = ["register"]
@@ -45,15 +45,6 @@ def _day(value: str, option: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise BadRequest(f"{option}: '{value}' is not a date (YYYY-MM-DD)", field=option) from None
-
-
-def _queue_http(settings: Settings) -> HttpConnector:
-    return HttpConnector(
-        settings.taskcluster_root_url,
-        name="taskcluster queue",
-        timeout_s=settings.http_timeout_s,
-        retries=settings.http_retries,
-    )
 
 
 def _pulse_line(result: PulseResult) -> str:
@@ -106,7 +97,7 @@ def drain(
         )
     extra: dict[str, Any] = {}
     if fetch and result.lacking_tags:
-        with _queue_http(settings) as http:
+        with queue_http(settings) as http:
             fetched = fetch_task_definitions(
                 store=cli.store, http=http, task_ids=result.lacking_tags
             )
@@ -141,7 +132,7 @@ def definitions(
 ) -> None:
     """Fetch full task definitions for tasks whose messages carried no tags."""
     cli = state(ctx)
-    with _queue_http(cli.settings) as http:
+    with queue_http(cli.settings) as http:
         result = fetch_task_definitions(store=cli.store, http=http, task_ids=task_id)
     if as_json:
         print_json(asdict(result))
@@ -175,15 +166,7 @@ def metrics(
     if file is not None:
         result = load_uptime_file(store=cli.store, path=file, day=when, dry_run=dry_run)
     else:
-        token = settings.taskcluster_monitoring_token
-        headers = {"Authorization": f"Bearer {token.get_secret_value()}"} if token else None
-        with HttpConnector(
-            settings.taskcluster_monitoring_url,
-            name="cloud monitoring",
-            timeout_s=settings.http_timeout_s,
-            retries=settings.http_retries,
-            headers=headers,
-        ) as http:
+        with monitoring_http(settings) as http:
             result = export_worker_metrics(
                 store=cli.store,
                 http=http,

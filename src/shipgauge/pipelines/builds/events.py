@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from shipgauge.connectors.amqp import AmqpConsumer, Delivery
+from shipgauge.config import Settings
+from shipgauge.connectors.amqp import AmqpConsumer, Binding, Delivery
+from shipgauge.connectors.http import HttpConnector
 from shipgauge.connectors.s3 import SqsQueue
-from shipgauge.errors import NotFound, SourceError, UpstreamError
-from shipgauge.pipelines.builds.connectors import BuildhubConnectors
+from shipgauge.errors import ConfigError, NotFound, SourceError, UpstreamError
+from shipgauge.pipelines.builds.connectors import BuildhubConnectors, connectors_from_settings
 from shipgauge.pipelines.builds.metadata import MetadataResolver, wait_keys_of_metadata_url
 from shipgauge.pipelines.builds.records import (
     ArchiveCandidate,
@@ -30,16 +32,19 @@ from shipgauge.pipelines.builds.records import (
 from shipgauge.sources.archive.metadata import is_nightly_build_metadata, is_rc_build_metadata
 from shipgauge.sources.archive.paths import build_number, is_build_url, key_to_archive_url
 from shipgauge.sources.buildhub_json import build_row, parse_buildhub_json, records_to_store
-from shipgauge.sources.s3.events import S3ObjectEvent, parse_s3_event_message
+from shipgauge.sources.s3.events import S3ObjectEvent, parse_s3_event_message, sns_subscribe_url
 from shipgauge.store import Store, Transaction, in_text_list
 
 __all__ = [
     "EVENT_SOURCE",
     "EventResult",
+    "amqp_consumer",
     "consume_amqp",
     "consume_sqs",
     "ingest_event_messages",
+    "ingest_http_notification",
     "ingest_into",
+    "sqs_queue",
 ]
 
 EVENT_SOURCE = "buildhub.s3-event"
@@ -344,3 +349,44 @@ def consume_sqs(
         )
         queue.delete(messages)
     return total
+
+
+def amqp_consumer(settings: Settings) -> AmqpConsumer:
+    """The consumer of bucket notifications (MinIO/Ceph → RabbitMQ) the settings name."""
+    return AmqpConsumer(
+        settings.amqp_url,
+        queue=settings.buildhub_amqp_queue,
+        bindings=[Binding(settings.buildhub_amqp_exchange, settings.buildhub_amqp_routing_key)],
+    )
+
+
+def sqs_queue(settings: Settings) -> SqsQueue:
+    """The SQS queue of S3 events the settings name; ConfigError when none is set."""
+    if not settings.buildhub_sqs_queue_url:
+        raise ConfigError(
+            "set SHIPGAUGE_BUILDHUB_SQS_QUEUE_URL to consume SQS", field="buildhub_sqs_queue_url"
+        )
+    secret = settings.buildhub_s3_secret_access_key
+    return SqsQueue(
+        settings.buildhub_sqs_queue_url,
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.buildhub_s3_region,
+        access_key_id=settings.buildhub_s3_access_key_id,
+        secret_access_key=secret.get_secret_value() if secret else None,
+    )
+
+
+def ingest_http_notification(
+    store: Store, settings: Settings, body: bytes, message_id: str
+) -> dict[str, Any]:
+    """One notification POSTed to the API: an SNS subscription is confirmed, events ingested."""
+    subscribe = sns_subscribe_url(body)
+    if subscribe is not None:
+        with HttpConnector(subscribe, name="SNS subscription", retries=2) as http:
+            http.request("GET", "")
+        return {"subscribed": True}
+    connectors = connectors_from_settings(settings)
+    try:
+        return vars(ingest_event_messages(store, connectors, [(message_id, body)]))
+    finally:
+        connectors.close()

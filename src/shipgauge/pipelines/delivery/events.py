@@ -1,4 +1,4 @@
-"""Delivery events: idempotent ingest (group-committed for the API), file import and the demo.
+"""Delivery events: idempotent ingest (group-committed for the API), one event, file import.
 
 Every write is an insert-or-ignore on `(service, event_id)`: the same event sent twice is stored
 once, and the first write wins. The DORA metrics are SQL models over these rows (`dora_*.sql`);
@@ -8,17 +8,19 @@ once, and the first write wins. The DORA metrics are SQL models over these rows 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from shipgauge.errors import BadRequest, ShipgaugeError, StoreError
 from shipgauge.pipelines.delivery.facts import take_turn, write_commit_facts
 from shipgauge.sources.delivery import (
+    KINDS,
     DeliveryEventRow,
     Reject,
+    parse_event,
     parse_event_lines,
     parse_seed_csv,
 )
@@ -29,11 +31,13 @@ from shipgauge.store.dead_letters import DeadLetter
 __all__ = [
     "DEFAULT_GROUP_ROWS",
     "IMPORT_SOURCE",
+    "KINDS",
     "RETRY_HANDLERS",
     "GroupCommitter",
     "ImportResult",
     "import_events",
     "ingest_events",
+    "record_event",
 ]
 
 DEFAULT_GROUP_ROWS = 5000
@@ -189,3 +193,10 @@ def _retry_import(tx: Transaction, letter: DeadLetter) -> None:
 
 
 RETRY_HANDLERS = {IMPORT_SOURCE: _retry_import}
+
+
+def record_event(store: Store, doc: Mapping[str, Any], *, origin: str) -> DeliveryEventRow:
+    """One event given as fields (`events send`): checked, stored once, returned."""
+    row = parse_event(doc, received_at=datetime.now(UTC), origin=origin)
+    ingest_events(store, [row])
+    return row

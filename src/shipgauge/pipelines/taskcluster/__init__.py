@@ -4,7 +4,11 @@ Modules: `pulse` (drain/listen), `tasks` (the one write path of tasks and runs),
 (full task definitions from the Queue), `workers` (uptime and billing imports), `demo`.
 """
 
-from shipgauge.pipelines.taskcluster.definitions import DefinitionsResult, fetch_task_definitions
+from shipgauge.pipelines.taskcluster.definitions import (
+    DefinitionsResult,
+    fetch_task_definitions,
+    queue_http,
+)
 from shipgauge.pipelines.taskcluster.pulse import (
     PULSE_SOURCE,
     PulseResult,
@@ -21,6 +25,7 @@ from shipgauge.pipelines.taskcluster.workers import (
     export_worker_metrics,
     load_costs,
     load_uptime_file,
+    monitoring_http,
 )
 from shipgauge.store.dead_letters import RetryHandler
 
@@ -37,7 +42,9 @@ __all__ = [
     "listen_pulse",
     "load_costs",
     "load_uptime_file",
+    "monitoring_http",
     "pulse_consumer",
+    "queue_http",
     "store_messages",
     "upsert_task_rows",
 ]

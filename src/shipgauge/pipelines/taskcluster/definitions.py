@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from shipgauge.config import Settings
 from shipgauge.connectors.http import HttpConnector
 from shipgauge.errors import UpstreamError
 from shipgauge.pipelines.taskcluster.tasks import upsert_task_rows
 from shipgauge.sources.taskcluster import definition_row, task_row_from_definition
 from shipgauge.store import Store, in_text_list
 
-__all__ = ["DEFINITIONS_CHUNK", "DefinitionsResult", "fetch_task_definitions"]
+__all__ = ["DEFINITIONS_CHUNK", "DefinitionsResult", "fetch_task_definitions", "queue_http"]
 
 DEFINITIONS_CHUNK = 100
 _MISSING_SQL = """
@@ -91,3 +92,13 @@ def _fetch_chunk(http: HttpConnector, task_ids: list[str]) -> list[dict[str, Any
         token = page.get("continuationToken")
         if not token:
             return entries
+
+
+def queue_http(settings: Settings) -> HttpConnector:
+    """The Taskcluster Queue the settings name."""
+    return HttpConnector(
+        settings.taskcluster_root_url,
+        name="taskcluster queue",
+        timeout_s=settings.http_timeout_s,
+        retries=settings.http_retries,
+    )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from shipgauge.config import Settings
 from shipgauge.connectors.http import HttpConnector
 from shipgauge.errors import SourceError, UpstreamError
 from shipgauge.pipelines.taskcluster.files import read_table
@@ -26,6 +27,7 @@ __all__ = [
     "export_worker_metrics",
     "load_costs",
     "load_uptime_file",
+    "monitoring_http",
 ]
 
 METRICS_SOURCE = "taskcluster.metrics"
@@ -166,4 +168,16 @@ def load_costs(
         worker_type_costs=len(type_costs),
         uptime_rows=len(monitoring_sum(uptime)),
         skipped=sum(b.skipped for b in batches),
+    )
+
+
+def monitoring_http(settings: Settings) -> HttpConnector:
+    """Cloud Monitoring as the settings name it, with its token when one is set."""
+    token = settings.taskcluster_monitoring_token
+    return HttpConnector(
+        settings.taskcluster_monitoring_url,
+        name="cloud monitoring",
+        timeout_s=settings.http_timeout_s,
+        retries=settings.http_retries,
+        headers={"Authorization": f"Bearer {token.get_secret_value()}"} if token else None,
     )
