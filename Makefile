@@ -28,6 +28,7 @@ lint: $(VENV)/.test-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: $(VENV)/.test-deps services-up lint
 	$(BIN)/pytest

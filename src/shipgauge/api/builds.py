@@ -16,12 +16,12 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from shipgauge.api.auth import require_scope
+from shipgauge.api.deps import app_store
 from shipgauge.errors import Unauthorized
 from shipgauge.pipelines.builds.events import ingest_http_notification
 from shipgauge.queries.builds.lookup import find_builds, latest_builds
 from shipgauge.queries.builds.query import SearchError
 from shipgauge.queries.builds.search import count_builds, search_builds
-from shipgauge.store import Store
 from shipgauge.store.tokens import ApiToken, verify_token
 
 __all__ = ["router"]
@@ -29,11 +29,6 @@ __all__ = ["router"]
 router = APIRouter()
 _CORS = {"Access-Control-Allow-Origin": "*"}
 _SCOPE = "builds:write"
-
-
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
 
 
 _SEARCH_SUMMARY = "Buildhub search (Elasticsearch 6.x body)"
@@ -47,7 +42,7 @@ async def search(request: Request) -> JSONResponse:
     body = await request.body()
     max_size = request.app.state.settings.buildhub_max_search_size
     try:
-        result = await run_in_threadpool(search_builds, _store(request), body, max_size=max_size)
+        result = await run_in_threadpool(search_builds, app_store(request), body, max_size=max_size)
     except SearchError as exc:  # Buildhub's own 400 bodies, which its clients parse
         return JSONResponse(exc.body, status_code=400, headers=_CORS)
     return JSONResponse(result, headers=_CORS)
@@ -66,7 +61,7 @@ def search_preflight() -> Response:
 
 @router.get("/api/records", summary="Buildhub: how many build records are stored")
 def records(request: Request) -> JSONResponse:
-    return JSONResponse({"builds": {"total": count_builds(_store(request))}}, headers=_CORS)
+    return JSONResponse({"builds": {"total": count_builds(app_store(request))}}, headers=_CORS)
 
 
 @router.api_route(
@@ -89,7 +84,7 @@ def _sns_or_bearer(request: Request) -> ApiToken:
         password = base64.b64decode(value.strip()).decode().partition(":")[2]
     except (binascii.Error, UnicodeDecodeError):
         password = ""
-    token = verify_token(_store(request), password)
+    token = verify_token(app_store(request), password)
     if token is None or not token.allows(_SCOPE):
         raise Unauthorized(
             f"Basic auth password is not a token with scope '{_SCOPE}'", field="Authorization"
@@ -104,7 +99,7 @@ async def s3_events(
     message_id = request.headers.get("x-amz-sns-message-id") or "http"
     return await run_in_threadpool(
         ingest_http_notification,
-        _store(request),
+        app_store(request),
         request.app.state.settings,
         await request.body(),
         message_id,
@@ -118,9 +113,9 @@ def latest(
     channel: str | None = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
 ) -> list[dict[str, Any]]:
-    return latest_builds(_store(request), product=product, channel=channel, limit=limit)
+    return latest_builds(app_store(request), product=product, channel=channel, limit=limit)
 
 
 @router.get("/api/v1/builds/{build}", summary="Build records by hash, v1 record id or build id")
 def get_build(request: Request, build: str) -> list[dict[str, Any]]:
-    return find_builds(_store(request), build)
+    return find_builds(app_store(request), build)

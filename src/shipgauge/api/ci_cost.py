@@ -5,24 +5,20 @@ Both read the CI cost models (`push_costs`, `push_task_runs`) through `pipelines
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from shipgauge.api.deps import app_store
 from shipgauge.errors import BadRequest
 from shipgauge.pipelines.ci_cost import MODES
 from shipgauge.queries import ci_cost as report
-from shipgauge.store import Store
+from shipgauge.queries.time import parse_since
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/ci/costs", tags=["ci-cost"])
-
-
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
 
 
 def _mode(mode: str) -> str:
@@ -34,10 +30,7 @@ def _mode(mode: str) -> str:
 def _time(value: str | None, name: str) -> datetime | None:
     if value is None:
         return None
-    try:
-        return report.parse_since(value)
-    except BadRequest:
-        raise BadRequest(f"{name}: '{value}' is not an ISO date or time", field=name) from None
+    return parse_since(value, name, now=datetime.now(UTC))
 
 
 @router.get("/pushes", summary="CI cost of each push, newest first")
@@ -50,7 +43,7 @@ def pushes(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> dict[str, Any]:
     result = report.push_rows(
-        _store(request),
+        app_store(request),
         repo=repo,
         mode=_mode(mode),
         start=_time(start, "start"),
@@ -65,4 +58,4 @@ def pushes(
     summary="One push: its cost, its task group's cost per worker pool, and its tasks",
 )
 def push(request: Request, repo: str, push_id: int, mode: str = "push") -> dict[str, Any]:
-    return report.push_detail(_store(request), repo.strip("/"), push_id, mode=_mode(mode))
+    return report.push_detail(app_store(request), repo.strip("/"), push_id, mode=_mode(mode))

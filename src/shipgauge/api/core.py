@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from shipgauge.api.auth import require_scope
+from shipgauge.api.deps import app_store
 from shipgauge.errors import StoreError
 from shipgauge.pipelines.dead_letters import retry_dead_letters
-from shipgauge.store import Store
 from shipgauge.store.dead_letters import get_dead_letter, list_dead_letters
 from shipgauge.store.tokens import ApiToken
 
@@ -18,14 +18,9 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1")
 
 
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
 @router.get("/health", summary="Store reachable and migration level")
 def health(request: Request) -> dict[str, Any]:
-    store = _store(request)
+    store = app_store(request)
     try:
         level = store.migration_level()
     except Exception as exc:  # health must report, not crash
@@ -40,7 +35,7 @@ def dead_letters(
     source: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
-    return [d.summary() for d in list_dead_letters(_store(request), source=source, limit=limit)]
+    return [d.summary() for d in list_dead_letters(app_store(request), source=source, limit=limit)]
 
 
 @router.post("/dead-letters/{letter_id}/retry", summary="Replay one dead letter")
@@ -49,6 +44,6 @@ def retry(
     letter_id: int,
     _: Annotated[ApiToken, Depends(require_scope("admin"))],
 ) -> dict[str, Any]:
-    store = _store(request)
+    store = app_store(request)
     result = retry_dead_letters(store, [get_dead_letter(store, letter_id)])
     return {"ingested": result.ingested, "failed": result.failed}

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from shipgauge.api.auth import require_scope
-from shipgauge.config import Settings
+from shipgauge.api.deps import app_settings
 from shipgauge.errors import PayloadTooLarge, SourceError
 from shipgauge.pipelines.delivery.events import GroupCommitter
 from shipgauge.pipelines.delivery.intake import (
@@ -23,7 +23,8 @@ from shipgauge.pipelines.delivery.intake import (
     accept_events,
     accept_seed_event,
 )
-from shipgauge.queries.delivery import DEFAULT_WINDOW, DoraWindow, dora_report, parse_report_time
+from shipgauge.queries.delivery import DEFAULT_WINDOW, DoraWindow, dora_report
+from shipgauge.queries.time import parse_moment, window_start
 from shipgauge.store.tokens import ApiToken
 
 __all__ = ["router", "seed_router"]
@@ -34,13 +35,8 @@ SEED_REPLY = "Request processed successfully"
 Token = Annotated[ApiToken, Depends(require_scope(WRITE_SCOPE))]
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 async def _read_body(request: Request) -> bytes:
-    limit = _settings(request).delivery_max_body_bytes
+    limit = app_settings(request).delivery_max_body_bytes
     declared = request.headers.get("content-length", "")
     too_large = PayloadTooLarge(
         f"the body is over the limit of {limit} bytes; send fewer events per request",
@@ -64,13 +60,13 @@ def _committer(request: Request) -> GroupCommitter:
     state = request.app.state
     committer: GroupCommitter | None = getattr(state, "delivery_committer", None)
     if committer is None:
-        committer = GroupCommitter(state.store, max_rows=_settings(request).delivery_group_rows)
+        committer = GroupCommitter(state.store, max_rows=app_settings(request).delivery_group_rows)
         state.delivery_committer = committer
     return committer
 
 
 def _limits(request: Request) -> IntakeLimits:
-    settings = _settings(request)
+    settings = app_settings(request)
     return IntakeLimits(
         received_at=datetime.now(UTC),
         max_future=timedelta(seconds=settings.delivery_max_future_s),
@@ -144,10 +140,14 @@ def dora(
 ) -> dict[str, Any]:
     """GitLab-like parameters: `start`/`end` as dates (end inclusive) or RFC 3339 times, default
     the last 90 days; `interval` all, day, week or month; `environment` `*` for every one."""
-    end_at = parse_report_time(end, "end", end=True) if end else datetime.now(UTC)
-    start_at = parse_report_time(start, "start") if start else end_at - DEFAULT_WINDOW
+    end_at = parse_moment(end, "end", end=True, require_offset=True) if end else datetime.now(UTC)
+    start_at = (
+        parse_moment(start, "start", require_offset=True)
+        if start
+        else window_start(end_at, DEFAULT_WINDOW, "end")
+    )
     window = DoraWindow(
-        start_at, end_at, interval, benchmark or _settings(request).delivery_benchmark
+        start_at, end_at, interval, benchmark or app_settings(request).delivery_benchmark
     )
     return dora_report(
         request.app.state.store,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,10 +15,11 @@ from shipgauge.cli._output import console, print_json, print_rows
 from shipgauge.cli._state import state
 from shipgauge.errors import BadRequest, SourceError
 from shipgauge.pipelines import ci_cost
-from shipgauge.pipelines.ci_cost.export import export_models
 from shipgauge.pipelines.ci_cost.prices import load_prices
 from shipgauge.queries import ci_cost as report
+from shipgauge.queries.time import parse_month, parse_since
 from shipgauge.store import QueryResult
+from shipgauge.store.export import export_models
 
 __all__ = ["register"]
 
@@ -131,7 +132,7 @@ def report_command(
         by=by,
         repo=repo,
         mode=_check_mode(mode),
-        since=report.parse_since(since),
+        since=parse_since(since, "--since", now=datetime.now(UTC)) if since else None,
         limit=limit,
     )
     _show(result, as_json=as_json, title=f"CI cost by {by}")
@@ -181,10 +182,7 @@ def prices(
     """Load a worker-type cost CSV into worker_type_costs, every month it holds."""
     first = None
     if month is not None:
-        try:
-            first = date.fromisoformat(f"{month}-01")
-        except ValueError:
-            raise BadRequest(f"--month '{month}' is not YYYY-MM", field="--month") from None
+        first = parse_month(month, "--month")
     result = load_prices(state(ctx).store, file, month=first)
     rows = [(m.isoformat()[:7], n) for m, n in result.months.items()]
     if as_json:
@@ -200,7 +198,7 @@ def export(
     as_json: Json = False,
 ) -> None:
     """Write the CI cost models as Parquet files."""
-    written = export_models(state(ctx).store, folder)
+    written = export_models(state(ctx).store, folder, models=report.CI_COST_MODELS)
     rows = [(e.model, e.rows, str(e.path)) for e in written]
     if as_json:
         print_json([{"model": m, "rows": n, "path": p} for m, n, p in rows])

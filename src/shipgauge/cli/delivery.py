@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -20,14 +19,13 @@ from shipgauge.queries.delivery import (
     INTERVALS,
     DoraWindow,
     dora_report,
-    parse_report_time,
 )
+from shipgauge.queries.time import parse_moment, parse_since
 
 __all__ = ["register"]
 
 events_app = typer.Typer(help="Delivery events: send one, import a file.", no_args_is_help=True)
 dora_app = typer.Typer(help="DORA metrics per service and environment.", no_args_is_help=True)
-_SINCE = re.compile(r"(\d+)([hdw])")
 _TIER_STYLE = {"elite": "green", "high": "cyan", "medium": "yellow", "low": "red"}
 _COLUMNS = {
     "deployment_frequency": "deploys /week",
@@ -128,9 +126,16 @@ def dora_report_command(
 ) -> None:
     """The five DORA metrics per service, each with its benchmark tier and Quick Check score."""
     cli = state(ctx)
-    end = parse_report_time(until, "--until", end=True) if until else datetime.now(UTC)
+    end = (
+        parse_moment(until, "--until", end=True, require_offset=True)
+        if until
+        else datetime.now(UTC)
+    )
     window = DoraWindow(
-        _since(since, end), end, interval, benchmark or cli.settings.delivery_benchmark
+        parse_since(since, "--since", now=end, require_offset=True),
+        end,
+        interval,
+        benchmark or cli.settings.delivery_benchmark,
     )
     report = dora_report(
         cli.store, window, service=service, environment=None if environment == "*" else environment
@@ -159,14 +164,6 @@ def dora_report_command(
     console.print(table)
     if not report["services"]:
         console.print("no deployments in this window; try --since 365d or --environment '*'")
-
-
-def _since(value: str, end: datetime) -> datetime:
-    match = _SINCE.fullmatch(value.strip())
-    if match:
-        unit = {"h": "hours", "d": "days", "w": "weeks"}[match.group(2)]
-        return end - timedelta(**{unit: int(match.group(1))})
-    return parse_report_time(value, "--since")
 
 
 def _cell(metric: str, data: dict[str, Any] | None) -> str:

@@ -8,7 +8,8 @@ import typer
 
 from shipgauge.cli._output import console, print_json, print_rows
 from shipgauge.cli._state import state
-from shipgauge.demo import demo_reports, run_demo
+from shipgauge.demo import run_demo
+from shipgauge.queries.overview import overview_reports
 
 __all__ = ["register"]
 
@@ -36,7 +37,7 @@ def demo(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = 
     """Create the store and load the bundled sample data of every capability."""
     cli = state(ctx)
     loaded = run_demo(cli.store)
-    reports = demo_reports(cli.store)
+    reports = overview_reports(cli.store)
     if as_json:
         print_json(
             {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 from dataclasses import asdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,7 +15,6 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from shipgauge.cli._output import console, print_json, print_rows
 from shipgauge.cli._state import state
-from shipgauge.errors import BadRequest
 from shipgauge.pipelines.taskcluster import (
     PulseResult,
     drain_pulse,
@@ -28,6 +27,8 @@ from shipgauge.pipelines.taskcluster import (
     pulse_consumer,
     queue_http,
 )
+from shipgauge.queries.taskcluster import totals
+from shipgauge.queries.time import parse_day
 
 __all__ = ["register"]
 
@@ -38,13 +39,6 @@ taskcluster_app = typer.Typer(
 err = Console(stderr=True, highlight=False)
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 _COUNTS = ("messages", "tasks", "runs", "dead_letters", "batches", "reconnects")
-
-
-def _day(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BadRequest(f"{option}: '{value}' is not a date (YYYY-MM-DD)", field=option) from None
 
 
 def _pulse_line(result: PulseResult) -> str:
@@ -162,7 +156,7 @@ def metrics(
     cli = state(ctx)
     settings = cli.settings
     now = datetime.now(UTC)
-    when = _day(day, "--date") if day else (now - timedelta(days=1)).date()
+    when = parse_day(day, "--date") if day else (now - timedelta(days=1)).date()
     if file is not None:
         result = load_uptime_file(store=cli.store, path=file, day=when, dry_run=dry_run)
     else:
@@ -197,7 +191,7 @@ def costs(
     result = load_costs(
         store=cli.store,
         paths=files,
-        day=_day(day, "--date"),
+        day=parse_day(day, "--date"),
         gcp_projects=cli.settings.taskcluster_gcp_projects,
     )
     if as_json:
@@ -215,16 +209,7 @@ def costs(
 @taskcluster_app.command()
 def summary(ctx: typer.Context, as_json: Json = False) -> None:
     """Task and run counts, and CI cost by worker pool over all days."""
-    store = state(ctx).store
-    counts = store.query(
-        "SELECT count(*) AS tasks, coalesce(sum(runs), 0) AS runs,"
-        " coalesce(sum(total_cost), 0) AS cost FROM task_costs"
-    ).dicts()[0]
-    pools = store.query(
-        "SELECT worker_pool, sum(runs) AS runs, sum(priced_runs) AS priced_runs,"
-        " sum(cost) AS cost, sum(fallback_cost) AS fallback_cost"
-        " FROM cost_by_worker_pool GROUP BY worker_pool ORDER BY cost DESC, worker_pool"
-    )
+    counts, pools = totals(state(ctx).store)
     if as_json:
         print_json({**counts, "by_worker_pool": pools.dicts()})
         return

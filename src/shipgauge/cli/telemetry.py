@@ -8,7 +8,6 @@ import re
 import signal
 import sys
 import threading
-from datetime import date
 from typing import Annotated
 
 import typer
@@ -21,6 +20,7 @@ from shipgauge.config import Settings
 from shipgauge.errors import BadRequest, SourceError, UpstreamError
 from shipgauge.pipelines import telemetry
 from shipgauge.queries.telemetry import review_shares
+from shipgauge.queries.time import parse_day
 
 __all__ = ["register"]
 
@@ -198,9 +198,12 @@ def reviews(
 ) -> None:
     """Share of each review system per repository and period."""
     rows = review_shares(
-        state(ctx).store, repo=repo, start=_day(start, "--start"), end=_day(end, "--end"),
+        state(ctx).store,
+        repo=repo,
+        start=parse_day(start, "--start") if start else None,
+        end=parse_day(end, "--end") if end else None,
         interval=interval,
-    )  # fmt: skip
+    )
     if as_json:
         print_json(rows)
         return
@@ -210,15 +213,6 @@ def reviews(
          for r in rows],
         title=f"review systems by {interval}",
     )  # fmt: skip
-
-
-def _day(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise BadRequest(f"{option} '{text}' is not a date (YYYY-MM-DD)", field=option) from None
 
 
 def register(app: typer.Typer) -> None:

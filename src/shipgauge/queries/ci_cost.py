@@ -5,8 +5,7 @@ Every query here reads models (push_costs, cost_by_repo_day, …), never raw tab
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Final
 
 from shipgauge.errors import BadRequest, NotFound
@@ -14,17 +13,26 @@ from shipgauge.sources import hg
 from shipgauge.store import QueryResult, Store
 
 __all__ = [
+    "CI_COST_MODELS",
     "REPORT_GROUPINGS",
     "cost_report",
-    "parse_since",
     "push_detail",
     "push_rows",
     "unpriced_pools",
 ]
 
 REPORT_GROUPINGS: Final = ("push", "day", "pool", "task")
-_WINDOW = re.compile(r"^(\d+)([hdw])$")
-_UNITS: Final = {"h": "hours", "d": "days", "w": "weeks"}
+# What `ci-cost export` writes: the models a lake needs to hold the computed costs.
+CI_COST_MODELS: Final = (
+    "push_costs",
+    "push_task_runs",
+    "cost_by_repo_day",
+    "cost_by_worker_pool_month",
+    "costliest_tasks",
+    "unpriced_worker_pools",
+    "cost_per_shipped_change",
+    "cost_by_review_system",
+)
 _PUSH_COLUMNS: Final = (
     "repo, push_id, mode, pushed_at, group_state, tasks, runs, compute_seconds, total_cost,"
     " ideal_cost, failed_cost_share, retried_cost_share, unpriced_seconds, pricing_methods"
@@ -34,30 +42,6 @@ _REPORT_PUSH_COLUMNS: Final = (
     "repo, push_id, pushed_at, group_state, tasks, runs, total_cost, ideal_cost,"
     " compute_seconds, unpriced_seconds, pricing_methods"
 )
-
-
-def parse_since(value: str | None, *, now: datetime | None = None) -> datetime | None:
-    """`30d`, `12h`, `2w` (back from now) or an ISO date/time, as an aware UTC time.
-
-    >>> parse_since("2d", now=datetime(2024, 1, 3, tzinfo=UTC)).isoformat()
-    '2024-01-01T00:00:00+00:00'
-    """
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    if match := _WINDOW.match(text):
-        amount, unit = int(match.group(1)), _UNITS[match.group(2)]
-        try:
-            return (now or datetime.now(UTC)) - timedelta(**{unit: amount})
-        except OverflowError:
-            raise BadRequest(f"'{value}' reaches back before year 1", field="since") from None
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise BadRequest(
-            f"'{value}' is neither a window like 30d, 12h, 2w nor an ISO date", field="since"
-        ) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _where(repo: str | None, *filters: tuple[str, Any]) -> tuple[str, list[Any]]:

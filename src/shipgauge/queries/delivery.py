@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -31,7 +31,6 @@ __all__ = [
     "UNITS",
     "DoraWindow",
     "dora_report",
-    "parse_report_time",
     "summary_rows",
 ]
 
@@ -113,22 +112,6 @@ class DoraWindow:
             raise BadRequest("end must be after start", field="end")
         if self.end - self.start > timedelta(days=3660):
             raise BadRequest("a report covers at most 10 years", field="start")
-
-
-def parse_report_time(value: str, field: str, *, end: bool = False) -> datetime:
-    """A date (`2024-05-01`; as an end it includes that day) or an RFC 3339 time, in UTC."""
-    try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            return datetime.combine(day + timedelta(days=1 if end else 0), time(), tzinfo=UTC)
-        moment = datetime.fromisoformat(value)
-    except (ValueError, OverflowError):
-        raise BadRequest(
-            f"{field} '{value}' is not a date (2024-05-01) or an RFC 3339 time", field=field
-        ) from None
-    if moment.tzinfo is None:
-        raise BadRequest(f"{field} '{value}' needs an offset, such as Z", field=field)
-    return moment.astimezone(UTC)
 
 
 # The tables the DORA models read, cut to the asked service: its deploy, incident and change

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from shipgauge.store._sql import quote_ident
 from shipgauge.store.engines import TableInfo
@@ -16,7 +17,7 @@ from shipgauge.store.engines import TableInfo
 if TYPE_CHECKING:
     from shipgauge.store.store import Store
 
-__all__ = ["PARTITION_COLUMN", "ExportedTable", "export_tables"]
+__all__ = ["PARTITION_COLUMN", "ExportedModel", "ExportedTable", "export_models", "export_tables"]
 
 PARTITION_COLUMN = "day"
 
@@ -77,3 +78,34 @@ def _export_table(store: Store, info: TableInfo, target: Path) -> ExportedTable:
         basename_template="part-{i}.parquet",
     )
     return ExportedTable(info.name, rows, time_col, target)
+
+
+@dataclass(frozen=True)
+class ExportedModel:
+    """One model written: where, and how many rows."""
+
+    model: str
+    rows: int
+    path: Path
+
+
+def export_models(store: Store, folder: Path, *, models: Sequence[str]) -> list[ExportedModel]:
+    """Write each model to `folder/<model>.parquet` (zstd), replacing an earlier export.
+
+    One model is held in memory at a time: PostgreSQL batches carry no column types of their
+    own, so the batches' schemas are unified before writing.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for model in models:
+        batches = list(store.iter_batches(f"SELECT * FROM {quote_ident(model)}"))
+        if batches:
+            schema = pa.unify_schemas([b.schema for b in batches], promote_options="permissive")
+            table = pa.Table.from_batches([b.cast(schema) for b in batches], schema=schema)
+        else:
+            columns = store.query(f"SELECT * FROM {quote_ident(model)} LIMIT 0").columns
+            table = pa.table({c: pa.array([], pa.null()) for c in columns})
+        path = folder / f"{model}.parquet"
+        pq.write_table(table, path, compression="zstd")
+        written.append(ExportedModel(model, table.num_rows, path))
+    return written

@@ -173,13 +173,10 @@ async def _resolve_group(
     return group_id, listing
 
 
-async def resolve_push(
-    job: PushJob, *, tc: AsyncHttpConnector, route: GroupRoute, now: datetime
-) -> PushOutcome:
-    """Look the push up (or re-list its known group) and say what state it is in now."""
+def _carried_over_row(job: PushJob, route: GroupRoute, now: datetime) -> dict[str, Any]:
+    """The push's push_task_groups row as the last scan left it, checked `now`; no state yet."""
     previous = job.previous or {}
-    age = now - job.pushed_at
-    row: dict[str, Any] = {
+    return {
         "repo": job.repo,
         "push_id": job.push_id,
         "mode": route.mode,
@@ -194,6 +191,14 @@ async def resolve_push(
         "first_seen_at": previous.get("first_seen_at") or now,
         "checked_at": now,
     }
+
+
+async def resolve_push(
+    job: PushJob, *, tc: AsyncHttpConnector, route: GroupRoute, now: datetime
+) -> PushOutcome:
+    """Look the push up (or re-list its known group) and say what state it is in now."""
+    age = now - job.pushed_at
+    row = _carried_over_row(job, route, now)
     if job.tip_node is None:  # every changeset hidden: nothing was built (quirk Q2)
         return PushOutcome({**row, "state": source.NEVER, "reason": "no visible changeset"}, None)
     group_id = row["task_group_id"]

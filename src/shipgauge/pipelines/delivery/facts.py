@@ -104,6 +104,15 @@ def write_commit_facts(
         update=["pushed_at"],
         update_where=_EARLIER_PUSH.format(t="deployments"),
     )
+    _merge_first_deployments(tx, deployments)
+
+
+def _merge_first_deployments(
+    tx: Transaction, deployments: Mapping[tuple[str, str, str], tuple[datetime, str]]
+) -> None:
+    """Merge each commit's first successful deployment in each environment, `(deployed_at,
+    event_id)` keyed by `(service, environment, commit_sha)`; a stored earlier one is kept
+    (on a tie in time, the smaller event id)."""
     tx.upsert(
         "delivery_commit_deployments",
         [

@@ -84,19 +84,9 @@ def backfill(
                     with store.transaction() as tx:
                         tx.dead_letter(DEAD_LETTER_SOURCE, key, result.error, page.body)
                 return
-            dates = {p.push_id: int(p.pushed_at.timestamp()) for p in page.pushlog.pushes}
-            todo = [
-                ChangesetWork(repo, repo_url, c.node, c.push_id, dates[c.push_id])
-                for c in page.pushlog.changesets
-            ]
-            if send:
-                with store.transaction() as tx:
-                    store_pushlog(tx, page.pushlog)
-                sent = sent_changesets(store, repo, [w.node for w in todo])
-                todo = [w for w in todo if w.node not in sent]
-                result.already_sent += len(sent)
-            result.pushes += len(page.pushlog.pushes)
-            result.changesets += len(page.pushlog.changesets)
+            todo = _page_works(
+                page.pushlog, repo, repo_url, store=store if send else None, result=result
+            )
             if on_page is not None:
                 on_page(result)
             yield from todo
@@ -104,6 +94,27 @@ def backfill(
     run_pings(services, works(), sink, send=send)
     sink.flush()
     return result
+
+
+def _page_works(
+    pushlog: hg.Pushlog, repo: str, repo_url: str, *, store: Store | None, result: BackfillResult
+) -> list[ChangesetWork]:
+    """The changesets of one pushlog page to ping, counted into `result`. With a `store` the
+    page is stored first and changesets whose ping was already sent are left out."""
+    dates = {p.push_id: int(p.pushed_at.timestamp()) for p in pushlog.pushes}
+    todo = [
+        ChangesetWork(repo, repo_url, c.node, c.push_id, dates[c.push_id])
+        for c in pushlog.changesets
+    ]
+    if store is not None:
+        with store.transaction() as tx:
+            store_pushlog(tx, pushlog)
+        sent = sent_changesets(store, repo, [w.node for w in todo])
+        todo = [w for w in todo if w.node not in sent]
+        result.already_sent += len(sent)
+    result.pushes += len(pushlog.pushes)
+    result.changesets += len(pushlog.changesets)
+    return todo
 
 
 def dump_ping(services: TelemetryServices, node: str, *, repo_url: str) -> PingResult:

@@ -113,22 +113,7 @@ def consume(
                 continue
             if message is not None:
                 wanted.append((message, delivery.body))
-
-        def fetch(item: tuple[hg.PushMessage, bytes]) -> hg.Pushlog | ShipgaugeError:
-            message = item[0]
-            try:
-                return fetch_push(services, message.repo, message.pushes[0].push_id)
-            except ShipgaugeError as exc:
-                return exc
-
-        fetched: list[tuple[hg.PushMessage, hg.Pushlog]] = []
-        for (message, body), got in zip(wanted, services.pushlog.map(fetch, wanted), strict=True):
-            if isinstance(got, ShipgaugeError):
-                key = f"{message.repo}:{message.pushes[0].push_id}"
-                log.warning("dead-lettered push %s: %s", key, got.message)
-                letters.append((key, got.message, body))
-            else:
-                fetched.append((message, got))
+        fetched = _fetch_pushes(services, wanted, letters)
         result.pushes += len(fetched)
         works = [w for message, pushlog in fetched for w in push_works(message, pushlog)]
         sink = PingSink(
@@ -153,6 +138,32 @@ def consume(
         should_stop=should_stop,
     )
     return result
+
+
+def _fetch_pushes(
+    services: TelemetryServices,
+    wanted: list[tuple[hg.PushMessage, bytes]],
+    letters: list[tuple[str, str, bytes]],
+) -> list[tuple[hg.PushMessage, hg.Pushlog]]:
+    """The pushlog of each wanted (message, body), fetched on the pushlog connector's threads;
+    a push that cannot be fetched is logged and added to `letters` under `repo:push_id`."""
+
+    def fetch(item: tuple[hg.PushMessage, bytes]) -> hg.Pushlog | ShipgaugeError:
+        message = item[0]
+        try:
+            return fetch_push(services, message.repo, message.pushes[0].push_id)
+        except ShipgaugeError as exc:
+            return exc
+
+    fetched: list[tuple[hg.PushMessage, hg.Pushlog]] = []
+    for (message, body), got in zip(wanted, services.pushlog.map(fetch, wanted), strict=True):
+        if isinstance(got, ShipgaugeError):
+            key = f"{message.repo}:{message.pushes[0].push_id}"
+            log.warning("dead-lettered push %s: %s", key, got.message)
+            letters.append((key, got.message, body))
+        else:
+            fetched.append((message, got))
+    return fetched
 
 
 def _store_batch(

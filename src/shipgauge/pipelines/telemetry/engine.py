@@ -225,15 +225,28 @@ def run_bounded(
             except queue.Empty:
                 sink.idle()
                 continue
-            while True:
-                pending -= 1
-                if isinstance(got, Exception):
-                    raise got
-                sink.add(got)
-                try:
-                    got = finished.get_nowait()
-                except queue.Empty:
-                    break
+            pending -= _hand_over(got, finished, sink)
     except BaseException:
         loop.call_soon_threadsafe(cancel_all)
         raise
+
+
+def _hand_over(
+    got: PingResult | Exception,
+    finished: queue.SimpleQueue[PingResult | Exception],
+    sink: ResultSink,
+) -> int:
+    """Add `got` and every other result already finished to `sink`, without waiting; how many.
+
+    An exception that `fn` raised is raised here, so the run stops on it.
+    """
+    count = 0
+    while True:
+        count += 1
+        if isinstance(got, Exception):
+            raise got
+        sink.add(got)
+        try:
+            got = finished.get_nowait()
+        except queue.Empty:
+            return count

@@ -154,13 +154,19 @@ def parse_cdevent(
     try:
         return parse_event(doc, received_at=received_at, origin="cdevents", max_future=max_future)
     except SourceError as exc:
-        field = where.get(exc.field or "", exc.field)
-        message = exc.message
-        if exc.field and field and field != exc.field:
-            if message.startswith(exc.field):
-                message = field + message[len(exc.field) :]
-            message = message.replace(f"'{exc.field}'", f"'{field}'")
-        raise SourceError(message, field=field) from None
+        raise _in_cdevent_terms(exc, where) from None
+
+
+def _in_cdevent_terms(exc: SourceError, where: Mapping[str, str]) -> SourceError:
+    """`parse_event`'s error with its field (and the field named in its message) renamed to
+    where the value sits in the CDEvent, per `where` (a field not in it keeps its name)."""
+    field = where.get(exc.field or "", exc.field)
+    message = exc.message
+    if exc.field and field and field != exc.field:
+        if message.startswith(exc.field):
+            message = field + message[len(exc.field) :]
+        message = message.replace(f"'{exc.field}'", f"'{field}'")
+    return SourceError(message, field=field)
 
 
 def _parse_binary(
