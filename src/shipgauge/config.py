@@ -128,6 +128,8 @@ class Settings(BaseSettings):
     """Durable queue of bucket notifications."""
     buildhub_max_search_size: int = 1000
     """Largest `size` a search may ask for (Buildhub2's MAX_SEARCH_SIZE)."""
+    sns_cert_host_pattern: str = r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$"
+    """Regex an SNS message's SigningCertURL host must match (SubscribeURL must be on that host)."""
     # taskcluster (Taskcluster ETL: Pulse task messages, worker uptime and costs)
     taskcluster_pulse_user: str = "shipgauge"
     """Pulse user: the queue is `queue/<user>/<queue name>`."""
