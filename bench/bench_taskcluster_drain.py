@@ -201,7 +201,8 @@ FROM range(2000) AS a(w), range(60) AS b(d);
 
 def bench_task_run_costs() -> None:
     with tempfile.TemporaryDirectory() as tmp, Store.open(str(Path(tmp) / "costs.duckdb")) as store:
-        _, seed_s = timed(lambda: store.conn.execute(_SEED_RUNS.format(n=RUNS)))
+        with store.session() as conn:
+            _, seed_s = timed(lambda: conn.execute(_SEED_RUNS.format(n=RUNS)))
         summary, query_s = timed(
             lambda: store.query(
                 "SELECT count(*), count(run_cost), sum(run_cost) FROM task_run_costs"

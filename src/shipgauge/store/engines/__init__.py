@@ -1,10 +1,11 @@
 """The two engines behind the store: DuckDB (embedded default) and PostgreSQL (server option)."""
 
 from shipgauge.store.engines.base import Column, Engine, KeyConflict, Merge, TableInfo
-from shipgauge.store.engines.duckdb import DuckDBEngine
+from shipgauge.store.engines.duckdb import DEFAULT_WAIT_S, DuckDBEngine
 from shipgauge.store.engines.postgres import PostgresEngine
 
 __all__ = [
+    "DEFAULT_WAIT_S",
     "Column",
     "DuckDBEngine",
     "Engine",
@@ -16,8 +17,9 @@ __all__ = [
 ]
 
 
-def open_engine(url: str) -> DuckDBEngine | PostgresEngine:
-    """`postgresql://…` opens PostgreSQL; anything else is a DuckDB file path."""
+def open_engine(url: str, *, wait_s: float = DEFAULT_WAIT_S) -> DuckDBEngine | PostgresEngine:
+    """`postgresql://…` opens PostgreSQL; anything else is a DuckDB file path, whose turns
+    this process waits for at most `wait_s` seconds."""
     if url.startswith(("postgresql://", "postgres://")):
         return PostgresEngine(url)
-    return DuckDBEngine(url)
+    return DuckDBEngine(url, wait_s=wait_s)
