@@ -15,12 +15,15 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, make_asgi_a
 import shipgauge
 from shipgauge.api import builds, ci_cost, core, delivery, models, taskcluster, telemetry
 from shipgauge.api.errors import install_error_handlers
-from shipgauge.config import Settings
+from shipgauge.config import Settings, load_settings
 from shipgauge.store import Store
 
-__all__ = ["create_app"]
+__all__ = ["APP_FACTORY", "create_app", "create_app_from_env"]
 
 WEB_DIR = Path(__file__).parent / "web"
+# What uvicorn imports in each worker process (`shipgauge serve --workers N`, or
+# `uvicorn --factory shipgauge.api.app:create_app_from_env`).
+APP_FACTORY = "shipgauge.api.app:create_app_from_env"
 
 
 def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
@@ -54,6 +57,12 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     app.include_router(ci_cost.router)
     _install_dashboard(app)
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The API with settings from the environment (`SHIPGAUGE_*`) and `shipgauge.toml`: the
+    app factory of worker processes, which share nothing with the command that started them."""
+    return create_app(load_settings())
 
 
 def _install_metrics(app: FastAPI) -> None:

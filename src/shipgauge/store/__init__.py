@@ -1,6 +1,7 @@
 """The store: schema and migrations, idempotent writes, checkpoints, dead letters, export."""
 
 from shipgauge.store._sql import in_text_list
+from shipgauge.store.engines import is_postgres_url
 from shipgauge.store.store import (
     KeyConflict,
     QueryResult,
@@ -18,4 +19,5 @@ __all__ = [
     "Transaction",
     "dead_letter_id",
     "in_text_list",
+    "is_postgres_url",
 ]

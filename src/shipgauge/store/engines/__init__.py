@@ -13,13 +13,20 @@ __all__ = [
     "Merge",
     "PostgresEngine",
     "TableInfo",
+    "is_postgres_url",
     "open_engine",
 ]
+
+
+def is_postgres_url(url: str) -> bool:
+    """Whether the store at `url` is a PostgreSQL server (else a DuckDB file, one process at a
+    time)."""
+    return url.startswith(("postgresql://", "postgres://"))
 
 
 def open_engine(url: str, *, wait_s: float = DEFAULT_WAIT_S) -> DuckDBEngine | PostgresEngine:
     """`postgresql://…` opens PostgreSQL; anything else is a DuckDB file path, whose turns
     this process waits for at most `wait_s` seconds."""
-    if url.startswith(("postgresql://", "postgres://")):
+    if is_postgres_url(url):
         return PostgresEngine(url)
     return DuckDBEngine(url, wait_s=wait_s)
