@@ -135,9 +135,14 @@ def _healthy(base: str) -> bool:
 def _worker_pids(supervisor: int) -> list[int]:
     """uvicorn's worker processes under `supervisor` (not multiprocessing's resource tracker)."""
     children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
-    return [
-        int(pid) for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    ]
+    workers = []
+    for pid in children:
+        try:
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                workers.append(int(pid))
+        except OSError:  # gone meanwhile
+            continue
+    return workers
 
 
 @dataclass
