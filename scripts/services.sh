@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start/stop the local services the test suite needs (see DESIGN.md "Services in tests").
+# Start/stop the local services the test suite needs (see README.md, "Tests").
 #
 #   scripts/services.sh up      install what is missing, start RabbitMQ + PostgreSQL, print env lines
 #   scripts/services.sh down    stop both (idempotent)
