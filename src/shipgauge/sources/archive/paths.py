@@ -2,7 +2,7 @@
 
 Buildhub v1 never read the archives: it guessed product, version, platform, locale and channel
 from the path, then merged a metadata file published next to it (`archive_metadata`). The rules
-and their quirks are in research/seed-buildhub.md §3; the upstream test tables T1-T5 pin them.
+and their quirks are in docs/upstream.md §3; the upstream test tables T1-T5 pin them.
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ KNOWN_TAGS: Final = (
     "test_platform",
     "test_variant",
 )
-# A run only moves forward: pending < running < one of the final states (DESIGN.md, Store).
+# A run only moves forward: pending < running < one of the final states.
 RUN_STATES: Final = ("pending", "running", "completed", "failed", "exception")
 FINAL_RUN_STATES: Final = ("completed", "failed", "exception")
 
