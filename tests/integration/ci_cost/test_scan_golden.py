@@ -48,7 +48,7 @@ def scan_recorded_group(store: Store, ci: FakeCI) -> int:
 
 def load_unit_costs(store: Store) -> None:
     """The synthetic 5-column table through `ci-cost prices`: its unit_cost per worker type is
-    the hourly rate, as measuring_ci E1 read it (column 5 by position; docs/upstream.md §A.10).
+    the hourly rate, as measuring_ci E1 read it (column 5 by position; upstream.md §A.10).
     gecko-t-win10-64 costs 0.15 $/h there, gecko-3-b-linux 0.31 $/h; signing-linux-v1 and
     beetmoverworker-v1 are not in it."""
     assert load_prices(store, COSTS_CSV, month=date(2018, 8, 1)).format == "worker_type_5"
@@ -65,7 +65,7 @@ def _fixture_task_id(key: str) -> str:
 
 
 def _stored_task(store: Store, task_id: str) -> dict[str, Any]:
-    """taskhuddler's per-task properties (docs/upstream.md §A.8), computed from the stored rows.
+    """taskhuddler's per-task properties (upstream.md §A.8), computed from the stored rows.
 
     The task-level `status.state` is not stored: a task's state is its last run's, and a task
     without any run is `unscheduled` (the recorded chain has no `pending` task)."""
