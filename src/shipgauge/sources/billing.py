@@ -1,7 +1,7 @@
 """Billing exports → `worker_costs` rows, and measuring_ci cost CSVs → `worker_type_costs` rows.
 
 Formats, told apart by their columns (records arrive flat: nested `project.id` is a dotted key):
-- `gcp`: GCP detailed billing export rows (research A.10). Kept: the day's rows of the worker
+- `gcp`: GCP detailed billing export rows (upstream.md A.10). Kept: the day's rows of the worker
   projects whose `resource.global_name` names an instance; net cost = cost + credits.
 - `azure`: Azure daily actual-load rows. Kept: `chargeType = Usage` rows of `vm-…` virtual
   machines; VM hours (`Virtual Machines`, `1 Hour`) also give uptime = quantity * 3600.

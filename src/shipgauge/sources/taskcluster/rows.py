@@ -35,7 +35,7 @@ __all__ = [
     "task_row_from_definition",
 ]
 
-# The tag columns of fxci_derived.tasks_v2, in its order (research A.6 step 5, A.8).
+# The tag columns of fxci_derived.tasks_v2, in its order (upstream.md A.6 step 5, A.8).
 KNOWN_TAGS: Final = (
     "created_for_user",
     "kind",
