@@ -18,6 +18,9 @@ $(VENV)/.test-deps: $(BIN)/shipgauge
 demo: $(BIN)/shipgauge
 	$(BIN)/shipgauge demo
 
+# RabbitMQ, PostgreSQL and Chromium for the tests (docs/services.md). Ports come from the
+# environment or the command line: SHIPGAUGE_AMQP_PORT (5672), SHIPGAUGE_PG_PORT (5433); the
+# script, tests/conftest.py and bench/ build the same URLs from them.
 services-up:
 	bash scripts/services.sh up
 

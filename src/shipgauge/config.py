@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     # store
     db: str = "./shipgauge.duckdb"
     """Store: a DuckDB file path (embedded default) or a postgresql:// URL (several processes)."""
+    db_wait_s: float = 30.0
+    """Seconds a process waits for its turn on a DuckDB file another process has open."""
     # API server
     host: str = "127.0.0.1"
     """Interface `shipgauge serve` binds."""

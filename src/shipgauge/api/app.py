@@ -31,7 +31,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.store = store or Store.open(settings.db)
+        app.state.store = store or Store.open(settings.db, wait_s=settings.db_wait_s)
         yield
         if store is None:
             app.state.store.close()

@@ -1,8 +1,8 @@
 """Build catalog routes: Buildhub-compatible search and records, S3-event intake, build lookups.
 
 `/api/search`, `/api/records` and the legacy Kinto search URL keep Buildhub's shapes and error
-bodies so its clients work unchanged (DESIGN.md's documented exception to the error shape);
-the `/api/v1/builds/...` routes follow shipgauge's conventions.
+bodies so its clients work unchanged (the documented exception to the error shape); the
+`/api/v1/builds/...` routes follow shipgauge's conventions.
 """
 
 from __future__ import annotations

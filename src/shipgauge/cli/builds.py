@@ -29,7 +29,7 @@ from shipgauge.queries.builds.search import search_builds
 __all__ = ["register"]
 
 builds_app = typer.Typer(help="Build catalog (Buildhub): inventories, S3 events, search.")
-# The web UI's search box: fields and boosts (research §6.2).
+# The web UI's search box: fields and boosts (upstream.md §6.2).
 UI_FIELDS = [
     "source.product",
     "target.channel^1.2",

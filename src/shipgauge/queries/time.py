@@ -79,8 +79,11 @@ def parse_since(value: str, field: str, *, now: datetime, require_offset: bool =
         try:
             length = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
         except OverflowError:
-            raise BadRequest(f"{field} '{value}' is too long a window", field=field) from None
-        return window_start(now, length, field)
+            length = timedelta.max
+        try:
+            return now - length
+        except OverflowError:
+            raise BadRequest(f"'{value}' reaches back before year 1", field=field) from None
     if re.fullmatch(r"\d+\w", value.strip()):
         raise BadRequest(
             f"{field} '{value}' is neither a window like 30d, 12h, 2w nor a date", field=field
