@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 import typer
 from rich.table import Table
 
-from shipgauge.cli._output import console, print_json
+from shipgauge.cli._output import console, print_json, tiered, with_unit
 from shipgauge.cli._state import state
 from shipgauge.errors import BadRequest, SourceError
 from shipgauge.pipelines.delivery.events import IMPORT_SOURCE, KINDS, import_events, record_event
@@ -26,7 +26,6 @@ __all__ = ["register"]
 
 events_app = typer.Typer(help="Delivery events: send one, import a file.", no_args_is_help=True)
 dora_app = typer.Typer(help="DORA metrics per service and environment.", no_args_is_help=True)
-_TIER_STYLE = {"elite": "green", "high": "cyan", "medium": "yellow", "low": "red"}
 _COLUMNS = {
     "deployment_frequency": "deploys /week",
     "change_lead_time": "lead time",
@@ -171,20 +170,10 @@ def _cell(metric: str, data: dict[str, Any] | None) -> str:
         return "-"
     value = data["value"]
     if metric == "deployment_frequency":
-        text = f"{value * 7:.1f}"
-    elif data["unit"] == "ratio":
-        text = f"{value:.0%}"
+        text = with_unit(value * 7, "per_week")
     else:
-        text = _duration(value)
-    tier = data.get("tier")
-    return f"{text}\n[{_TIER_STYLE.get(tier or '', 'white')}]{tier}[/]" if tier else text
-
-
-def _duration(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds / size:.1f} {unit}"
-    return f"{seconds:.0f} s"
+        text = with_unit(value, "ratio" if data["unit"] == "ratio" else "seconds")
+    return tiered(text, data.get("tier"))
 
 
 def register(app: typer.Typer) -> None:

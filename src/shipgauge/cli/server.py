@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from shipgauge.cli._output import console, print_json, print_rows
+from shipgauge.cli._output import console, print_json, print_rows, tiered, with_unit
 from shipgauge.cli._state import state
 from shipgauge.demo import run_demo
-from shipgauge.queries.overview import overview_reports
+from shipgauge.queries.overview import OverviewReport, overview_reports
+from shipgauge.store import QueryResult
 
 __all__ = ["register"]
 
@@ -43,14 +44,29 @@ def demo(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = 
             {
                 "db": cli.settings.db,
                 "loaded": loaded,
-                "reports": {title: result.dicts() for title, result in reports},
+                "reports": {report.heading: result.dicts() for report, result in reports},
             }
         )
         return
     print_rows(["table", "rows"], sorted(loaded.items()), title=f"demo store: {cli.settings.db}")
-    for title, result in reports:
-        print_rows(result.columns, result.rows, title=title)
+    for report, result in reports:
+        columns, rows = _with_units(report, result)
+        print_rows(columns, rows, title=report.heading)
     console.print('Try: shipgauge query "SELECT * FROM ingest_status"  ·  shipgauge serve')
+
+
+def _with_units(report: OverviewReport, result: QueryResult) -> tuple[list[str], list[list[Any]]]:
+    """Each value in its column's unit; a `<column>_tier` column goes under its value."""
+    shown = [c for c in result.columns if not c.endswith("_tier")]
+    rows = []
+    for row in result.dicts():
+        cells = []
+        for column in shown:
+            text = with_unit(row[column], report.units.get(column))
+            tier = row.get(f"{column}_tier")
+            cells.append(tiered(str(text), tier) if text is not None else None)
+        rows.append(cells)
+    return [c.replace("_", " ") for c in shown], rows
 
 
 def register(app: typer.Typer) -> None:

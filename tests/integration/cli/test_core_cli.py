@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 from shipgauge.store import Store
@@ -100,12 +101,27 @@ def test_tokens_create_list_revoke(duckdb_url: str) -> None:
     assert bad_scope.returncode == 1 and "unknown scope 'root'" in bad_scope.stderr
 
 
-def test_demo_twice_is_idempotent(duckdb_url: str) -> None:
-    first = run_cli("demo", "--json", db=duckdb_url)
+def test_demo_twice_is_idempotent(store_url: str) -> None:
+    first = run_cli("demo", "--json", db=store_url)
     assert first.returncode == 0, first.stderr
-    second = run_cli("demo", "--json", db=duckdb_url)
+    second = run_cli("demo", db=store_url)
     assert second.returncode == 0, second.stderr
-    assert json.loads(first.stdout)["loaded"] == json.loads(second.stdout)["loaded"]
+    loaded = json.loads(first.stdout)["loaded"]
+    assert loaded["tasks"] > 0 and loaded["delivery_events"] > 0
+    assert [line for line in second.stdout.splitlines() if "task_runs" in line] == [
+        f"│ task_runs                     │ {loaded['task_runs']:<4} │"
+    ]
+    reports = json.loads(first.stdout)["reports"]
+    assert {title.partition(", from ")[2] for title in reports} == {
+        "Pulse task runs (taskcluster)",
+        "the CI-cost scan of pushes (ci_cost)",
+        "hg pushes and Bugzilla (telemetry)",
+        "S3 inventories, S3 events and the archive (builds)",
+        "delivery events (delivery)",
+    }
+    # Units as `dora report` shows them: durations in d/h/min, ratios in %, tiers beneath.
+    assert re.search(r"│ billing +│ \d+\.\d +│ \d+\.\d (d|h|min) +│ \d+% ", second.stdout)
+    assert re.search(r"│ proj-fuzzing/linux-pool10 +│ 1 +│ \d\.\d h +│ \d\.\d{4} │", second.stdout)
 
 
 def test_config_masks_secrets_and_rejects_unknown_keys(tmp_path: Path) -> None:
