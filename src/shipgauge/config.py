@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     """Interface `shipgauge serve` binds."""
     port: int = 8000
     """Port `shipgauge serve` listens on."""
+    access_log: bool = True
+    """`shipgauge serve` prints one line per request (time, client, request, status) on stdout."""
     # outside HTTP services: every base URL is a setting so tests can point them at a local server
     http_timeout_s: float = 30.0
     """Seconds before an outside HTTP request times out."""

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+import shipgauge
 from shipgauge.cli import (
     admin,
     builds,
@@ -35,12 +36,24 @@ app = typer.Typer(
 err_console = Console(stderr=True, highlight=False)
 
 
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"shipgauge {shipgauge.__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     ctx: typer.Context,
     db: Annotated[
         str | None, typer.Option(help="Store: DuckDB file path or postgresql:// URL.")
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     ctx.obj = CliState(overrides={"db": db} if db else {})
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Annotated, Any
 
 import typer
 
+import shipgauge
 from shipgauge.cli._output import console, print_json, print_rows, tiered, with_unit
 from shipgauge.cli._state import state
 from shipgauge.demo import run_demo
+from shipgauge.errors import ShipgaugeError
 from shipgauge.queries.overview import OverviewReport, overview_reports
 from shipgauge.store import QueryResult
 
@@ -20,9 +23,12 @@ def serve(
     host: Annotated[
         str | None, typer.Option(help="Interface to bind (default: setting host).")
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default: setting port).")] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(min=0, max=65535, help="Port (default: setting port; 0: any free port)."),
+    ] = None,
 ) -> None:
-    """Serve the REST API, OpenAPI docs at /docs and metrics at /metrics."""
+    """Serve the dashboard at /, the REST API, OpenAPI docs at /docs and metrics at /metrics."""
     # Imported here: FastAPI and uvicorn add a fifth to every other command's start-up time.
     import uvicorn
 
@@ -31,7 +37,54 @@ def serve(
     cli = state(ctx)
     settings = cli.settings
     app = create_app(settings, store=cli.store)
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="warning")
+    host = host or settings.host
+    listening = _listen(host, settings.port if port is None else port)
+    url = f"http://{f'[{host}]' if ':' in host else host}:{listening.getsockname()[1]}"
+    config = uvicorn.Config(app, log_config=_LOG_CONFIG, access_log=settings.access_log)
+    console.print(
+        f"shipgauge {shipgauge.__version__} on {cli.store.engine.name}: dashboard {url}/"
+        f"  ·  API docs {url}/docs  ·  metrics {url}/metrics  (Ctrl-C stops)",
+        soft_wrap=True,
+    )
+    uvicorn.Server(config).run(sockets=[listening])
+
+
+# uvicorn's own lines only from warnings up (we print the URL ourselves); one line per request
+# on stdout unless the access_log setting is false.
+_LOG_CONFIG: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "default": {"()": "uvicorn.logging.DefaultFormatter", "fmt": "%(levelprefix)s %(message)s"},
+        "access": {
+            "()": "uvicorn.logging.AccessFormatter",
+            "fmt": '%(asctime)s %(client_addr)s "%(request_line)s" %(status_code)s',
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+            "use_colors": False,
+        },
+    },
+    "handlers": {
+        "default": {"formatter": "default", "class": "logging.StreamHandler"},
+        "access": {
+            "formatter": "access",
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+        },
+    },
+    "loggers": {
+        "uvicorn": {"handlers": ["default"], "level": "WARNING", "propagate": False},
+        "uvicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+    },
+}
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before the URL is printed (port 0: the one given)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:
+        raise ShipgaugeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def demo(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:

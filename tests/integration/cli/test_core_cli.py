@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+import shipgauge
 from shipgauge.store import Store
 from tests.conftest import run_cli
 
@@ -154,3 +155,8 @@ def test_bad_usage_is_exit_2(duckdb_url: str) -> None:
     result = run_cli("query", db=duckdb_url)
     assert result.returncode == 2
     assert "Missing argument" in result.stderr
+
+
+def test_version(duckdb_url: str) -> None:
+    result = run_cli("--version", db=duckdb_url)
+    assert (result.returncode, result.stdout) == (0, f"shipgauge {shipgauge.__version__}\n")
