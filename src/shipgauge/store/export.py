@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from shipgauge.errors import NotFound
 from shipgauge.store._sql import quote_ident
 from shipgauge.store.engines import TableInfo
 
@@ -37,11 +38,17 @@ def export_tables(
 ) -> list[ExportedTable]:
     """Write each table to `folder/<table>/`, partitioned `day=YYYY-MM-DD` by its time column.
 
-    Rows are streamed in record batches, so memory does not grow with the table.
+    Rows are streamed in record batches, so memory does not grow with the table. A name in
+    `tables` that is no table is a NotFound, before anything is written.
     """
+    every = store.tables()
+    unknown = sorted(set(tables or ()) - {info.name for info in every})
+    if unknown:
+        names = ", ".join(f"'{n}'" for n in unknown)
+        raise NotFound(f"no table named {names}", field="table")
     return [
         _export_table(store, info, folder / info.name)
-        for info in store.tables()
+        for info in every
         if not tables or info.name in tables
     ]
 

@@ -218,6 +218,14 @@ class Store:
         """Run a read query written in DuckDB SQL with `?` parameters."""
         return QueryResult(*self.engine.fetch(self.conn, sql, params))
 
+    def query_text(self, sql: str, *, write: bool = False) -> QueryResult:
+        """Run SQL a person typed (DuckDB dialect). Unless `write`, it must be one statement
+        that only reads (SELECT, WITH, VALUES, SHOW, DESCRIBE, EXPLAIN, PRAGMA), and runs in a
+        read-only transaction that is rolled back: nothing it does can change the store."""
+        if write:
+            return self.query(sql)
+        return QueryResult(*self.engine.fetch_read_only(self.conn, sql))
+
     def iter_batches(self, sql: str, batch_rows: int = 65_536) -> Iterator[pa.RecordBatch]:
         """Stream a query's result as Arrow record batches (memory stays flat)."""
         return self.engine.iter_batches(self.conn, sql, batch_rows)
