@@ -13,7 +13,16 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["console", "duration", "json_default", "print_json", "print_rows", "tiered", "with_unit"]
+__all__ = [
+    "console",
+    "duration",
+    "first_line",
+    "json_default",
+    "print_json",
+    "print_rows",
+    "tiered",
+    "with_unit",
+]
 
 console = Console(highlight=False)
 _UNBOUNDED = 100_000
@@ -29,6 +38,12 @@ def json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
     return str(value)
+
+
+def first_line(exc: BaseException) -> str:
+    """An error as one line: its message's first line, or its type when it has none."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def duration(seconds: float) -> str:
