@@ -55,7 +55,13 @@ def export_tables(
 
 def _export_table(store: Store, info: TableInfo, target: Path) -> ExportedTable:
     time_col = info.time_column
-    select = ", ".join(quote_ident(c) for c in info.column_names)
+    # JSON columns as their text on both engines (psycopg would hand back dicts).
+    select = ", ".join(
+        f"CAST({quote_ident(c.name)} AS VARCHAR) AS {quote_ident(c.name)}"
+        if c.is_json
+        else quote_ident(c.name)
+        for c in info.columns
+    )
     schema = info.arrow_schema(info.column_names)
     if time_col:
         select += f", CAST({quote_ident(time_col)} AS DATE) AS {PARTITION_COLUMN}"
