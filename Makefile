@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: demo test lint bench services-up services-down clean
+.PHONY: demo test lint bench dist services-up services-down clean
 
 $(BIN)/shipgauge: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,12 @@ $(VENV)/.test-deps: $(BIN)/shipgauge
 
 demo: $(BIN)/shipgauge
 	$(BIN)/shipgauge demo
+
+# The wheel and sdist users install (`pip install dist/shipgauge-*.whl`); the wheel carries
+# the models, migrations, schemas, dashboard and demo data.
+dist: $(VENV)/.test-deps
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
 
 # RabbitMQ, PostgreSQL and Chromium for the tests (docs/services.md). Ports come from the
 # environment or the command line: SHIPGAUGE_AMQP_PORT (5672), SHIPGAUGE_PG_PORT (5433); the
@@ -40,4 +46,4 @@ bench: $(VENV)/.test-deps services-up
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .services *.duckdb
+	rm -rf $(VENV) .services *.duckdb dist build

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     """Interface `shipgauge serve` binds."""
     port: int = 8000
     """Port `shipgauge serve` listens on."""
+    access_log: bool = True
+    """`shipgauge serve` prints one line per request (time, client, request, status) on stdout."""
     # outside HTTP services: every base URL is a setting so tests can point them at a local server
     http_timeout_s: float = 30.0
     """Seconds before an outside HTTP request times out."""
@@ -225,20 +227,42 @@ class _TomlSource(PydanticBaseSettingsSource):
         raise NotImplementedError  # __call__ below returns the whole mapping at once
 
     def __call__(self) -> dict[str, Any]:
-        path = Path(os.environ.get("SHIPGAUGE_CONFIG", DEFAULT_CONFIG_FILE))
+        path = _config_path()
         if not path.is_file():
             if "SHIPGAUGE_CONFIG" in os.environ:
                 raise ConfigError(f"config file {path} does not exist", field="SHIPGAUGE_CONFIG")
             return {}
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-        table = data.get("shipgauge", data)
+        table = _read_toml(path)
         unknown = sorted(set(table) - set(self.settings_cls.model_fields))
         if unknown:
             raise ConfigError(f"{path}: unknown setting '{unknown[0]}'", field=unknown[0])
-        return dict(table)
+        return table
+
+
+def _config_path() -> Path:
+    return Path(os.environ.get("SHIPGAUGE_CONFIG", DEFAULT_CONFIG_FILE))
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """The settings table of a TOML file: `[shipgauge]`, or else the top level."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    return dict(data.get("shipgauge", data))
+
+
+def _origin(name: str, overrides: Mapping[str, Any]) -> str:
+    """Where the value of setting `name` came from, by the sources' precedence."""
+    env = f"SHIPGAUGE_{name.upper()}"
+    if name in overrides:
+        return f"setting '{name}' (given as an option)"
+    if any(key.upper() == env for key in os.environ):
+        return f"setting '{name}' (env {env})"
+    path = _config_path()
+    if path.is_file() and name in _read_toml(path):
+        return f"{path}: setting '{name}'"
+    return f"setting '{name}'"
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -248,9 +272,8 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(p) for p in first["loc"]) or "settings"
-        raise ConfigError(
-            f"setting '{key}' (env SHIPGAUGE_{key.upper()}): {first['msg']}", field=key
-        ) from None
+        origin = _origin(str(first["loc"][0]), overrides) if first["loc"] else "settings"
+        raise ConfigError(f"{origin}: {first['msg']}", field=key) from None
 
 
 def masked_settings(settings: Settings) -> Mapping[str, Any]:

@@ -1,4 +1,9 @@
-"""The FastAPI application: routers, error shape, Prometheus metrics, the store on app.state."""
+"""The FastAPI application: routers, error shape, Prometheus metrics, the store on app.state.
+
+Everything it serves ships in the packages it depends on: the dashboard in `web/`, and the
+OpenAPI page at /docs from Swagger UI's own files (`swagger-ui-bundle`), so /docs works offline
+and names no outside host.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,17 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import FileResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CollectorRegistry, Counter, Histogram, make_asgi_app
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from swagger_ui_bundle import swagger_ui_path
 
 import shipgauge
 from shipgauge.api import builds, ci_cost, core, delivery, models, taskcluster, telemetry
@@ -41,6 +54,8 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
         version=shipgauge.__version__,
         description="CI cost, review systems, build catalog and DORA metrics.",
         lifespan=lifespan,
+        docs_url=None,  # served by _install_docs from the package's own files
+        redoc_url=None,  # ReDoc exists only on a CDN
     )
     app.state.settings = settings
     if store is not None:
@@ -55,6 +70,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     app.include_router(builds.router)
     app.include_router(taskcluster.router)
     app.include_router(ci_cost.router)
+    _install_docs(app)
     _install_dashboard(app)
     return app
 
@@ -86,7 +102,25 @@ def _install_metrics(app: FastAPI) -> None:
         latency.labels(route).observe(time.perf_counter() - started)
         return response
 
-    app.mount("/metrics", make_asgi_app(registry=registry))
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:  # a route, not a mount: /metrics answers without a redirect
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _install_docs(app: FastAPI) -> None:
+    app.mount("/docs/assets", StaticFiles(directory=Path(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} API",
+            swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs/assets/swagger-ui.css",
+            swagger_favicon_url="/docs/assets/favicon-32x32.png",
+            # No validator badge: Swagger UI would send the spec to validator.swagger.io.
+            swagger_ui_parameters={"validatorUrl": None},
+        )
 
 
 def _install_dashboard(app: FastAPI) -> None:

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+import shipgauge
 from shipgauge.cli import (
     admin,
     builds,
@@ -20,12 +21,15 @@ from shipgauge.cli import (
     taskcluster,
     telemetry,
 )
+from shipgauge.cli._app import App
+from shipgauge.cli._output import first_line
 from shipgauge.cli._state import CliState
 from shipgauge.errors import ConfigError, ShipgaugeError
+from shipgauge.store import ENGINE_ERRORS
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(
+app = App(
     name="shipgauge",
     help="How your software ships: CI cost, review systems, builds and DORA metrics.",
     no_args_is_help=True,
@@ -35,18 +39,34 @@ app = typer.Typer(
 err_console = Console(stderr=True, highlight=False)
 
 
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"shipgauge {shipgauge.__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     ctx: typer.Context,
     db: Annotated[
         str | None, typer.Option(help="Store: DuckDB file path or postgresql:// URL.")
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     ctx.obj = CliState(overrides={"db": db} if db else {})
 
 
 for module in (data, admin, server, telemetry, builds, delivery, taskcluster, ci_cost):
     module.register(app)
+
+
+# A path that cannot be read or written; a statement the store's engine could not run.
+_ONE_LINE: tuple[type[Exception], ...] = (OSError, *ENGINE_ERRORS)
 
 
 def main() -> None:
@@ -61,8 +81,8 @@ def main() -> None:
             raise
         err_console.print(f"[red]error:[/red] {escape(exc.message)}", soft_wrap=True)
         raise SystemExit(2 if isinstance(exc, ConfigError) else 1) from None
-    except OSError as exc:  # a path given that cannot be read or written
+    except _ONE_LINE as exc:
         if debug:
             raise
-        err_console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+        err_console.print(f"[red]error:[/red] {escape(first_line(exc))}", soft_wrap=True)
         raise SystemExit(1) from None

@@ -13,10 +13,20 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["console", "json_default", "print_json", "print_rows"]
+__all__ = [
+    "console",
+    "duration",
+    "first_line",
+    "json_default",
+    "print_json",
+    "print_rows",
+    "tiered",
+    "with_unit",
+]
 
 console = Console(highlight=False)
 _UNBOUNDED = 100_000
+_TIER_STYLE = {"elite": "green", "high": "cyan", "medium": "yellow", "low": "red"}
 
 
 def json_default(value: Any) -> Any:
@@ -28,6 +38,39 @@ def json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
     return str(value)
+
+
+def first_line(exc: BaseException) -> str:
+    """An error as one line: its message's first line, or its type when it has none."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def duration(seconds: float) -> str:
+    """Seconds as people read them: `4.1 d`, `2.9 h`, `12.0 min`, `40 s`."""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+def with_unit(value: Any, unit: str | None) -> Any:
+    """A value of a report column in its unit (see queries.overview.UNITS); None stays None."""
+    if value is None or unit is None:
+        return value
+    number = float(value)
+    if unit == "seconds":
+        return duration(number)
+    if unit == "ratio":
+        return f"{number:.0%}"
+    if unit == "cost":  # fractions of a cent per run: four decimals
+        return f"{number:.4f}"
+    return f"{number:.1f}"  # per_week, score
+
+
+def tiered(text: str, tier: str | None) -> str:
+    """A value over its benchmark tier (Rich markup), coloured by tier."""
+    return f"{text}\n[{_TIER_STYLE.get(tier or '', 'white')}]{tier}[/]" if tier else text
 
 
 def print_json(data: Any) -> None:

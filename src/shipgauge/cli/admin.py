@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from shipgauge.cli._app import App
 from shipgauge.cli._output import console, print_json, print_rows
 from shipgauge.cli._state import state
 from shipgauge.config import masked_settings
@@ -13,7 +14,7 @@ from shipgauge.store.tokens import SCOPES, create_token, list_tokens, revoke_tok
 
 __all__ = ["register"]
 
-tokens_app = typer.Typer(help="API tokens: create (shown once), list, revoke.")
+tokens_app = App(help="API tokens: create (shown once), list, revoke.")
 
 
 def config(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import sys
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from shipgauge.cli._app import App
 from shipgauge.cli._output import console, print_json, print_rows
 from shipgauge.cli._state import state
-from shipgauge.errors import BadRequest
 from shipgauge.pipelines.builds.backfill import backfill
 from shipgauge.pipelines.builds.connectors import connectors_from_settings
 from shipgauge.pipelines.builds.events import (
@@ -28,7 +28,8 @@ from shipgauge.queries.builds.search import search_builds
 
 __all__ = ["register"]
 
-builds_app = typer.Typer(help="Build catalog (Buildhub): inventories, S3 events, search.")
+ConsumeFrom = Literal["amqp", "sqs"]
+builds_app = App(help="Build catalog (Buildhub): inventories, S3 events, search.")
 # The web UI's search box: fields and boosts (upstream.md §6.2).
 UI_FIELDS = [
     "source.product",
@@ -158,7 +159,8 @@ def events(
 def consume(
     ctx: typer.Context,
     source: Annotated[
-        str, typer.Option("--from", help="amqp (MinIO/Ceph bucket notifications) or sqs.")
+        ConsumeFrom,
+        typer.Option("--from", help="amqp (MinIO/Ceph bucket notifications) or sqs."),
     ] = "amqp",
     idle_timeout: Annotated[
         float, typer.Option(help="Stop after this many idle seconds (0: never).")
@@ -176,14 +178,12 @@ def consume(
                 cli.store, connectors, amqp_consumer(settings),
                 idle_timeout_s=idle_timeout or None, max_messages=max_messages,
             )  # fmt: skip
-        elif source == "sqs":
+        else:
             queue = sqs_queue(settings)
             result = consume_sqs(
                 cli.store, connectors, queue,
                 wait_s=min(int(idle_timeout or 20), 20), stop_when_empty=bool(idle_timeout),
             )  # fmt: skip
-        else:
-            raise BadRequest(f"--from must be amqp or sqs, not '{source}'", field="--from")
     finally:
         connectors.close()
     _report(result, as_json, f"S3 events from {source}")

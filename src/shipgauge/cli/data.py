@@ -7,16 +7,17 @@ from typing import Annotated
 
 import typer
 
-from shipgauge.cli._output import console, print_json, print_rows
+from shipgauge.cli._app import App
+from shipgauge.cli._output import console, first_line, print_json, print_rows
 from shipgauge.cli._state import state
-from shipgauge.errors import BadRequest, StoreError
+from shipgauge.errors import BadRequest, ShipgaugeError, StoreError
 from shipgauge.pipelines.dead_letters import retry_dead_letters
 from shipgauge.store.dead_letters import get_dead_letter, list_dead_letters, purge_dead_letters
 from shipgauge.store.export import export_tables
 
 __all__ = ["register"]
 
-dead_letters_app = typer.Typer(help="Input that could not be parsed: list, show, retry, purge.")
+dead_letters_app = App(help="Input that could not be parsed: list, show, retry, purge.")
 
 
 def query(
@@ -24,17 +25,22 @@ def query(
     sql: Annotated[str, typer.Argument(help="SQL in DuckDB dialect over tables and models.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of objects.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV with a header row.")] = False,
+    write: Annotated[
+        bool, typer.Option("--write", help="Allow statements that change the store.")
+    ] = False,
 ) -> None:
-    """Run SQL against the store and print the rows."""
+    """Run SQL against the store and print the rows; read-only unless --write."""
     if as_json and as_csv:
         raise BadRequest("choose one of --json and --csv", field="--json")
+    if not sql.strip():
+        raise BadRequest("give a SQL statement, e.g. 'SELECT * FROM ingest_status'", field="SQL")
     store = state(ctx).store
     try:
-        result = store.query(sql)
+        result = store.query_text(sql, write=write)
+    except ShipgaugeError:
+        raise
     except Exception as exc:  # the engine's own error text is what the user needs
-        if isinstance(exc, StoreError):
-            raise
-        raise StoreError(f"query failed: {str(exc).strip().splitlines()[0]}") from None
+        raise StoreError(f"query failed: {first_line(exc)}") from None
     print_rows(result.columns, result.rows, fmt="json" if as_json else "csv" if as_csv else "table")
 
 

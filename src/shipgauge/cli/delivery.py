@@ -10,13 +10,13 @@ from typing import Annotated, Any, Literal
 import typer
 from rich.table import Table
 
-from shipgauge.cli._output import console, print_json
+from shipgauge.cli._app import App
+from shipgauge.cli._output import console, print_json, tiered, with_unit
 from shipgauge.cli._state import state
-from shipgauge.errors import BadRequest, SourceError
-from shipgauge.pipelines.delivery.events import IMPORT_SOURCE, KINDS, import_events, record_event
+from shipgauge.errors import BadRequest
+from shipgauge.pipelines.delivery.events import IMPORT_SOURCE, import_events, record_event
 from shipgauge.queries.delivery import (
     HEADLINE_METRICS,
-    INTERVALS,
     DoraWindow,
     dora_report,
 )
@@ -24,9 +24,13 @@ from shipgauge.queries.time import parse_moment, parse_since
 
 __all__ = ["register"]
 
-events_app = typer.Typer(help="Delivery events: send one, import a file.", no_args_is_help=True)
-dora_app = typer.Typer(help="DORA metrics per service and environment.", no_args_is_help=True)
-_TIER_STYLE = {"elite": "green", "high": "cyan", "medium": "yellow", "low": "red"}
+events_app = App(help="Delivery events: send one, import a file.", no_args_is_help=True)
+dora_app = App(help="DORA metrics per service and environment.", no_args_is_help=True)
+# The choices Typer checks (bad usage, exit 2); tests keep them equal to the sources' own.
+Kind = Literal["push", "deploy", "test_run", "test_pass", "incident", "change"]
+ImportFormat = Literal["auto", "csv", "jsonl"]
+Interval = Literal["all", "day", "daily", "week", "weekly", "month", "monthly"]
+Benchmark = Literal["2021", "2023", "2024"]
 _COLUMNS = {
     "deployment_frequency": "deploys /week",
     "change_lead_time": "lead time",
@@ -40,7 +44,7 @@ _COLUMNS = {
 def events_send(
     ctx: typer.Context,
     service: Annotated[str, typer.Argument(help="The service (repository).")],
-    kind: Annotated[str, typer.Argument(help=f"One of {', '.join(KINDS)}.")],
+    kind: Annotated[Kind, typer.Argument(help="What happened.")],
     time: Annotated[str | None, typer.Option(help="RFC 3339 time; default now.")] = None,
     environment: Annotated[str | None, typer.Option(help="Default production.")] = None,
     commit: Annotated[list[str] | None, typer.Option(help="A commit sha; repeatable.")] = None,
@@ -78,7 +82,7 @@ def events_send(
         try:
             fields["metadata"] = json.loads(metadata)
         except ValueError:
-            raise SourceError("--metadata is not valid JSON", field="--metadata") from None
+            raise BadRequest("--metadata is not valid JSON", field="--metadata") from None
     doc = {name: value for name, value in fields.items() if value is not None}
     row = record_event(state(ctx).store, doc, origin="cli")
     console.print(f"stored {row.kind} event {row.event_id} for {row.service}")
@@ -89,15 +93,13 @@ def events_import(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="A Time,Repo,Event,Metadata CSV or JSON lines.")],
     fmt: Annotated[
-        str, typer.Option("--format", help="auto (by header or extension), csv or jsonl.")
+        ImportFormat,
+        typer.Option("--format", help="auto (by header or extension), csv or jsonl."),
     ] = "auto",
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Import events; lines that fail validation are kept as dead letters."""
-    if fmt not in ("auto", "csv", "jsonl"):
-        raise BadRequest(f"--format '{fmt}' is not one of auto, csv, jsonl", field="--format")
-    chosen: Literal["auto", "csv", "jsonl"] = fmt  # type: ignore[assignment]
-    result = import_events(state(ctx).store, file, fmt=chosen)
+    result = import_events(state(ctx).store, file, fmt=fmt)
     rejects = [{"line": r.index, "field": r.field, "error": r.message} for r in result.rejects]
     if as_json:
         print_json({"stored": result.stored, "rejected": len(rejects), "rejects": rejects})
@@ -118,8 +120,10 @@ def dora_report_command(
     environment: Annotated[str, typer.Option(help="An environment, or * for all.")] = "production",
     since: Annotated[str, typer.Option(help="Window start: 90d, 12w, 48h or a date.")] = "90d",
     until: Annotated[str | None, typer.Option(help="Window end (a date includes it).")] = None,
-    interval: Annotated[str, typer.Option(help=", ".join(INTERVALS))] = "week",
-    benchmark: Annotated[str | None, typer.Option(help="2021, 2023 or 2024 tiers.")] = None,
+    interval: Annotated[Interval, typer.Option(help="Series buckets.")] = "week",
+    benchmark: Annotated[
+        Benchmark | None, typer.Option(help="Tiers of this DORA report (default: setting).")
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="The API's JSON, series included.")
     ] = False,
@@ -171,20 +175,10 @@ def _cell(metric: str, data: dict[str, Any] | None) -> str:
         return "-"
     value = data["value"]
     if metric == "deployment_frequency":
-        text = f"{value * 7:.1f}"
-    elif data["unit"] == "ratio":
-        text = f"{value:.0%}"
+        text = with_unit(value * 7, "per_week")
     else:
-        text = _duration(value)
-    tier = data.get("tier")
-    return f"{text}\n[{_TIER_STYLE.get(tier or '', 'white')}]{tier}[/]" if tier else text
-
-
-def _duration(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds / size:.1f} {unit}"
-    return f"{seconds:.0f} s"
+        text = with_unit(value, "ratio" if data["unit"] == "ratio" else "seconds")
+    return tiered(text, data.get("tier"))
 
 
 def register(app: typer.Typer) -> None:

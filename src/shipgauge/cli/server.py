@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+import socket
+from typing import Annotated, Any
 
 import typer
 
-from shipgauge.cli._output import console, print_json, print_rows
+import shipgauge
+from shipgauge.cli._output import console, print_json, print_rows, tiered, with_unit
 from shipgauge.cli._state import state
 from shipgauge.config import Settings
 from shipgauge.demo import run_demo
-from shipgauge.errors import ConfigError
-from shipgauge.queries.overview import overview_reports
-from shipgauge.store import Store, is_postgres_url
+from shipgauge.errors import ConfigError, ShipgaugeError
+from shipgauge.queries.overview import OverviewReport, overview_reports
+from shipgauge.store import QueryResult, Store, is_postgres_url
 
 __all__ = ["register"]
 
@@ -25,12 +27,15 @@ def serve(
     host: Annotated[
         str | None, typer.Option(help="Interface to bind (default: setting host).")
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default: setting port).")] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(min=0, max=65535, help="Port (default: setting port; 0: any free port)."),
+    ] = None,
     workers: Annotated[
         int, typer.Option(min=1, help="Worker processes; more than 1 needs PostgreSQL.")
     ] = 1,
 ) -> None:
-    """Serve the REST API, OpenAPI docs at /docs and metrics at /metrics."""
+    """Serve the dashboard at /, the REST API, OpenAPI docs at /docs and metrics at /metrics."""
     # Imported here: FastAPI and uvicorn add a fifth to every other command's start-up time.
     import uvicorn
 
@@ -42,7 +47,54 @@ def serve(
         _serve_workers(settings, host=host or settings.host, port=port or settings.port, n=workers)
         return
     app = create_app(settings, store=cli.store)
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="warning")
+    host = host or settings.host
+    listening = _listen(host, settings.port if port is None else port)
+    url = f"http://{f'[{host}]' if ':' in host else host}:{listening.getsockname()[1]}"
+    config = uvicorn.Config(app, log_config=_LOG_CONFIG, access_log=settings.access_log)
+    console.print(
+        f"shipgauge {shipgauge.__version__} on {cli.store.engine.name}: dashboard {url}/"
+        f"  ·  API docs {url}/docs  ·  metrics {url}/metrics  (Ctrl-C stops)",
+        soft_wrap=True,
+    )
+    uvicorn.Server(config).run(sockets=[listening])
+
+
+# uvicorn's own lines only from warnings up (we print the URL ourselves); one line per request
+# on stdout unless the access_log setting is false.
+_LOG_CONFIG: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "default": {"()": "uvicorn.logging.DefaultFormatter", "fmt": "%(levelprefix)s %(message)s"},
+        "access": {
+            "()": "uvicorn.logging.AccessFormatter",
+            "fmt": '%(asctime)s %(client_addr)s "%(request_line)s" %(status_code)s',
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+            "use_colors": False,
+        },
+    },
+    "handlers": {
+        "default": {"formatter": "default", "class": "logging.StreamHandler"},
+        "access": {
+            "formatter": "access",
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+        },
+    },
+    "loggers": {
+        "uvicorn": {"handlers": ["default"], "level": "WARNING", "propagate": False},
+        "uvicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+    },
+}
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before the URL is printed (port 0: the one given)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:
+        raise ShipgaugeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def _serve_workers(settings: Settings, *, host: str, port: int, n: int) -> None:
@@ -83,14 +135,29 @@ def demo(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = 
             {
                 "db": cli.settings.db,
                 "loaded": loaded,
-                "reports": {title: result.dicts() for title, result in reports},
+                "reports": {report.heading: result.dicts() for report, result in reports},
             }
         )
         return
     print_rows(["table", "rows"], sorted(loaded.items()), title=f"demo store: {cli.settings.db}")
-    for title, result in reports:
-        print_rows(result.columns, result.rows, title=title)
+    for report, result in reports:
+        columns, rows = _with_units(report, result)
+        print_rows(columns, rows, title=report.heading)
     console.print('Try: shipgauge query "SELECT * FROM ingest_status"  ·  shipgauge serve')
+
+
+def _with_units(report: OverviewReport, result: QueryResult) -> tuple[list[str], list[list[Any]]]:
+    """Each value in its column's unit; a `<column>_tier` column goes under its value."""
+    shown = [c for c in result.columns if not c.endswith("_tier")]
+    rows = []
+    for row in result.dicts():
+        cells = []
+        for column in shown:
+            text = with_unit(row[column], report.units.get(column))
+            tier = row.get(f"{column}_tier")
+            cells.append(tiered(str(text), tier) if text is not None else None)
+        rows.append(cells)
+    return [c.replace("_", " ") for c in shown], rows
 
 
 def register(app: typer.Typer) -> None:

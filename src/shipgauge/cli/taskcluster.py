@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from shipgauge.cli._app import App
 from shipgauge.cli._output import console, print_json, print_rows
 from shipgauge.cli._state import state
 from shipgauge.pipelines.taskcluster import (
@@ -32,7 +33,7 @@ from shipgauge.queries.time import parse_day
 
 __all__ = ["register"]
 
-taskcluster_app = typer.Typer(
+taskcluster_app = App(
     help="Taskcluster ETL: Pulse task messages → tasks/task_runs; worker uptime and costs.",
     no_args_is_help=True,
 )

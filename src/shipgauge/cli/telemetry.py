@@ -8,12 +8,13 @@ import re
 import signal
 import sys
 import threading
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from shipgauge.cli._app import App
 from shipgauge.cli._output import console, print_json, print_rows
 from shipgauge.cli._state import state
 from shipgauge.config import Settings
@@ -24,7 +25,8 @@ from shipgauge.queries.time import parse_day
 
 __all__ = ["register"]
 
-telemetry_app = typer.Typer(
+Interval = Literal["day", "week", "month"]  # as queries.telemetry.INTERVALS
+telemetry_app = App(
     help="Commit telemetry: which review system each changeset used, sent as hgpush pings.",
     no_args_is_help=True,
 )
@@ -193,7 +195,7 @@ def reviews(
     repo: Annotated[str | None, typer.Option(help="Only this repository (path).")] = None,
     start: Annotated[str | None, typer.Option(help="From this push day (YYYY-MM-DD).")] = None,
     end: Annotated[str | None, typer.Option(help="Before this push day (YYYY-MM-DD).")] = None,
-    interval: Annotated[str, typer.Option(help="day, week or month.")] = "week",
+    interval: Annotated[Interval, typer.Option(help="Rows per repository and period.")] = "week",
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Share of each review system per repository and period."""

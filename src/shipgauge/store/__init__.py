@@ -1,7 +1,7 @@
 """The store: schema and migrations, idempotent writes, checkpoints, dead letters, export."""
 
 from shipgauge.store._sql import in_text_list
-from shipgauge.store.engines import is_postgres_url
+from shipgauge.store.engines import ENGINE_ERRORS, is_postgres_url
 from shipgauge.store.store import (
     KeyConflict,
     QueryResult,
@@ -12,6 +12,7 @@ from shipgauge.store.store import (
 )
 
 __all__ = [
+    "ENGINE_ERRORS",
     "KeyConflict",
     "QueryResult",
     "Row",

@@ -8,7 +8,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.tokenizer_core import TokenType
 
-__all__ = ["in_text_list", "quote_ident", "split_statements", "to_engine"]
+__all__ = ["in_text_list", "quote_ident", "split_statements", "to_engine", "writing_kind"]
 
 
 def _numbered(sql: str) -> str:
@@ -46,6 +46,34 @@ def to_engine(sql: str, engine: str) -> str:
     if len(statements) != 1 or statements[0] is None:
         raise ValueError(f"expected one SQL statement, got {len(statements)}")
     return statements[0].transform(_native_parameter).sql(dialect=engine)
+
+
+# Statements `shipgauge query` refuses without --write, by the parse of sqlglot. Anything else
+# runs, but in a read-only transaction rolled back after it: text sqlglot reads as no statement
+# at all (`SELEC 1`) then gets the engine's own syntax error.
+_WRITES = (
+    exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Alter, exp.Copy,
+    exp.TruncateTable, exp.Set, exp.Transaction, exp.Commit, exp.Rollback, exp.Grant,
+    exp.Revoke, exp.Comment, exp.Attach, exp.Detach, exp.Install, exp.Use, exp.Analyze,
+    exp.Export,
+)  # fmt: skip
+_DML = (exp.Insert, exp.Update, exp.Delete, exp.Merge)
+
+
+def writing_kind(sql: str) -> str | None:
+    """What kind of statement `sql` (DuckDB dialect, one statement) is when it writes.
+
+    >>> writing_kind("WITH a AS (SELECT 1) SELECT * FROM a"), writing_kind("DELETE FROM t")
+    (None, 'DELETE')
+    """
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    if isinstance(tree, exp.Command):  # VACUUM, CALL, LOAD …: only EXPLAIN reads
+        command = str(tree.this).upper()
+        return None if command == "EXPLAIN" else command
+    if isinstance(tree, _WRITES):
+        return "TRUNCATE" if isinstance(tree, exp.TruncateTable) else tree.key.upper()
+    written = tree.find(*_DML)  # a data-modifying WITH
+    return None if written is None else written.key.upper()
 
 
 def split_statements(script: str) -> list[str]:

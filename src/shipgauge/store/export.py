@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from shipgauge.errors import NotFound
 from shipgauge.store._sql import quote_ident
 from shipgauge.store.engines import TableInfo
 
@@ -37,18 +38,30 @@ def export_tables(
 ) -> list[ExportedTable]:
     """Write each table to `folder/<table>/`, partitioned `day=YYYY-MM-DD` by its time column.
 
-    Rows are streamed in record batches, so memory does not grow with the table.
+    Rows are streamed in record batches, so memory does not grow with the table. A name in
+    `tables` that is no table is a NotFound, before anything is written.
     """
+    every = store.tables()
+    unknown = sorted(set(tables or ()) - {info.name for info in every})
+    if unknown:
+        names = ", ".join(f"'{n}'" for n in unknown)
+        raise NotFound(f"no table named {names}", field="table")
     return [
         _export_table(store, info, folder / info.name)
-        for info in store.tables()
+        for info in every
         if not tables or info.name in tables
     ]
 
 
 def _export_table(store: Store, info: TableInfo, target: Path) -> ExportedTable:
     time_col = info.time_column
-    select = ", ".join(quote_ident(c) for c in info.column_names)
+    # JSON columns as their text on both engines (psycopg would hand back dicts).
+    select = ", ".join(
+        f"CAST({quote_ident(c.name)} AS VARCHAR) AS {quote_ident(c.name)}"
+        if c.is_json
+        else quote_ident(c.name)
+        for c in info.columns
+    )
     schema = info.arrow_schema(info.column_names)
     if time_col:
         select += f", CAST({quote_ident(time_col)} AS DATE) AS {PARTITION_COLUMN}"

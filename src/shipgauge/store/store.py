@@ -234,6 +234,15 @@ class Store:
         with self.session() as conn:
             return QueryResult(*self.engine.fetch(conn, sql, params))
 
+    def query_text(self, sql: str, *, write: bool = False) -> QueryResult:
+        """Run SQL a person typed (DuckDB dialect). Unless `write`, it must be one statement
+        that only reads (SELECT, WITH, VALUES, SHOW, DESCRIBE, EXPLAIN, PRAGMA), and runs in a
+        read-only transaction that is rolled back: nothing it does can change the store."""
+        if write:
+            return self.query(sql)
+        with self.session() as conn:
+            return QueryResult(*self.engine.fetch_read_only(conn, sql))
+
     def iter_batches(self, sql: str, batch_rows: int = 65_536) -> Iterator[pa.RecordBatch]:
         """Stream a query's result as Arrow record batches (memory stays flat).
 

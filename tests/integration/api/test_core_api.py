@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import httpx
+import pytest
 
 from shipgauge.store import Store
 from shipgauge.store.tokens import create_token
@@ -15,14 +22,60 @@ def test_serve_answers_health_docs_and_metrics(start_server: object, duckdb_url:
     assert health["status"] == "ok"
     assert health["engine"] == "duckdb"
     assert health["migration_level"] >= 1
-    docs = httpx.get(f"{base}/docs")
-    assert docs.status_code == 200 and "swagger" in docs.text.lower()
     spec = httpx.get(f"{base}/openapi.json").json()
     assert "/api/v1/health" in spec["paths"]
-    metrics = httpx.get(f"{base}/metrics/", follow_redirects=True).text
+    metrics = httpx.get(f"{base}/metrics")  # no redirect to /metrics/
+    assert metrics.status_code == 200
+    assert metrics.headers["content-type"].startswith("text/plain")
     assert (
-        'shipgauge_http_requests_total{method="GET",route="/api/v1/health",status="200"}' in metrics
+        'shipgauge_http_requests_total{method="GET",route="/api/v1/health",status="200"}'
+        in metrics.text
     )
+
+
+@pytest.mark.parametrize("access_log", ["true", "false"])
+def test_serve_prints_its_url_and_logs_requests(duckdb_url: str, access_log: str) -> None:
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "shipgauge"),
+            "--db",
+            duckdb_url,
+            "serve",
+            "--port",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "SHIPGAUGE_ACCESS_LOG": access_log},
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # printed once the port is bound
+        found = re.search(r"dashboard (http://127\.0\.0\.1:\d+)/ ", first)
+        assert found, first
+        assert f"API docs {found[1]}/docs" in first and f"metrics {found[1]}/metrics" in first
+        assert httpx.get(f"{found[1]}/api/v1/health").status_code == 200
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=10)
+    logged = re.findall(r'^\S+ 127\.0\.0\.1:\d+ "GET /api/v1/health HTTP/1\.1" 200', out, re.M)
+    assert len(logged) == (1 if access_log == "true" else 0), out
+    assert "Traceback" not in err
+
+
+def test_docs_work_offline(start_server: object, duckdb_url: str) -> None:
+    base = start_server(duckdb_url)  # type: ignore[operator]
+    docs = httpx.get(f"{base}/docs")
+    assert docs.status_code == 200 and "SwaggerUIBundle" in docs.text
+    # Every asset the page loads is served by shipgauge itself: no CDN, no outside host at all.
+    assert re.findall(r"(?i)(?:https?:)?//[a-z0-9.-]+", docs.text) == []
+    assets = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
+    assert len(assets) == 3 and all(a.startswith("/docs/assets/") for a in assets)
+    for asset in assets:
+        assert httpx.get(f"{base}{asset}").status_code == 200
+    assert 'validatorUrl": null' in docs.text  # Swagger UI sends no spec to a validator
+    assert httpx.get(f"{base}/redoc").status_code == 404  # ReDoc would need its CDN
 
 
 def test_unauthenticated_and_revoked_writes_get_401(

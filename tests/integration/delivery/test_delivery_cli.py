@@ -76,7 +76,7 @@ def test_dora_report_after_the_demo_shows_five_metrics_with_tiers(duckdb_url: st
 
 def test_dora_report_rejects_bad_options(duckdb_url: str) -> None:
     bad = run_cli("dora", "report", "--since", "soon", db=duckdb_url)
-    assert bad.returncode == 1
+    assert bad.returncode == 2
     assert "--since 'soon' is not a date" in bad.stderr
     bad = run_cli("dora", "report", "--benchmark", "2019", db=duckdb_url)
-    assert "benchmark '2019' is not one of 2021, 2023, 2024" in bad.stderr
+    assert "'2019' is not one of '2021', '2023', '2024'" in bad.stderr

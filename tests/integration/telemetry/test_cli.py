@@ -65,14 +65,12 @@ def test_dump_defaults_to_mozilla_central_under_the_hg_url(
     )
 
 
-def test_dump_bad_sha_unknown_sha_and_unreachable_server_exit_1_with_one_line(
+def test_dump_bad_sha_is_bad_usage_unknown_sha_and_unreachable_server_exit_1_with_one_line(
     duckdb_url: str, recorded_http: RecordedHttpServer, overrides: dict[str, Any]
 ) -> None:
     bad = run_cli("telemetry", "dump", "not-a-sha!", db=duckdb_url, env=env_of(overrides))
-    assert bad.returncode == 1
-    assert _one_line_error(bad.stderr) == (
-        "error: 'not-a-sha!' is not a changeset id (1 to 40 hex digits)"
-    )
+    assert bad.returncode == 2 and bad.stderr.startswith("Usage: shipgauge telemetry dump")
+    assert "'not-a-sha!' is not a changeset id (1 to 40 hex digits)" in bad.stderr
     recorded_http.add("GET", "/mozilla-central/json-rev/abcdef", status=404, body={"error": "x"})
     unknown = run_cli("telemetry", "dump", "abcdef", db=duckdb_url, env=env_of(overrides))
     assert unknown.returncode == 1
@@ -110,8 +108,8 @@ def test_backfill_pings_a_recorded_range_once_and_reviews_shows_it(
         ("2013-09-01", "review_unneeded", 1),
     ]
     bad = run_cli("telemetry", "reviews", "--interval", "year", db=duckdb_url)
-    assert bad.returncode == 1
-    assert _one_line_error(bad.stderr) == "error: interval 'year' is not one of day, week, month"
+    assert bad.returncode == 2
+    assert "'year' is not one of 'day', 'week', 'month'" in bad.stderr
 
 
 def test_backfill_no_send_prints_the_pings_and_stores_nothing(

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from shipgauge.errors import StoreError
+from shipgauge.errors import BadRequest, StoreError
 from shipgauge.store._sql import quote_ident
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "Merge",
     "TableInfo",
     "catalog",
+    "check_read_only",
     "merge_on_conflict",
     "set_excluded",
 ]
@@ -168,6 +169,21 @@ class Engine(Protocol):
     def lock_schema(self, conn: Any) -> None: ...
 
     def close(self) -> None: ...
+
+    def fetch_read_only(self, conn: Any, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run one statement that only reads, in a read-only transaction rolled back after it;
+        a statement that writes is refused with `refuse_write` before it runs."""
+        ...
+
+
+def check_read_only(statements: int, kind: str | None) -> None:
+    """A BadRequest unless the text holds exactly one statement, and one that only reads."""
+    if statements != 1:
+        raise BadRequest(f"give one SQL statement, not {statements}", field="sql")
+    if kind is not None:
+        raise BadRequest(
+            f"query is read-only: {kind} changes the store (add --write to run it)", field="sql"
+        )
 
 
 def catalog(fetch: Any) -> dict[str, TableInfo]:

@@ -18,6 +18,7 @@ from shipgauge.store.engines.base import (
     Merge,
     TableInfo,
     catalog,
+    check_read_only,
     merge_on_conflict,
     set_excluded,
 )
@@ -27,6 +28,9 @@ __all__ = ["DEFAULT_WAIT_S", "DuckDBEngine"]
 
 # How long a process waits for its turn on a DuckDB file another process has.
 DEFAULT_WAIT_S = 30.0
+
+# DESCRIBE, SHOW, SUMMARIZE and FROM-first queries are SELECTs to DuckDB's parser.
+_READS = (duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN, duckdb.StatementType.PRAGMA)
 
 
 class DuckDBEngine:
@@ -131,6 +135,19 @@ class DuckDBEngine:
 
     def lock_schema(self, conn: Any) -> None:
         """DuckDB files have one writer process; nothing to lock."""
+
+    def fetch_read_only(self, conn: Any, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        # DuckDB's own parser says what each statement is: COPY … TO, ATTACH or SET write
+        # outside the database, where a read-only transaction would not stop them.
+        statements = conn.extract_statements(sql)
+        kinds = [s.type for s in statements]
+        writes = [k.name for k in kinds if k not in _READS]
+        check_read_only(len(kinds), writes[0] if writes else None)
+        conn.execute("BEGIN TRANSACTION READ ONLY")
+        try:
+            return self.fetch(conn, sql)
+        finally:
+            conn.execute("ROLLBACK")
 
     def close(self) -> None:
         if not self._closed:

@@ -10,14 +10,16 @@ from typing import Any
 import psycopg
 import pyarrow as pa
 import pyarrow.csv as pa_csv
+import sqlglot
 
 from shipgauge.errors import StoreError
-from shipgauge.store._sql import quote_ident, to_engine
+from shipgauge.store._sql import quote_ident, to_engine, writing_kind
 from shipgauge.store.engines.base import (
     KeyConflict,
     Merge,
     TableInfo,
     catalog,
+    check_read_only,
     merge_on_conflict,
 )
 
@@ -121,6 +123,15 @@ class PostgresEngine:
     def lock_schema(self, conn: Any) -> None:
         # Several processes may open the store at once; one migrates, the others wait.
         conn.execute("SELECT pg_advisory_xact_lock(7240611)")
+
+    def fetch_read_only(self, conn: Any, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
+        check_read_only(len(statements), writing_kind(sql) if len(statements) == 1 else None)
+        # The check names the statement; the transaction is what guarantees nothing changes
+        # (a data-modifying WITH, EXPLAIN ANALYZE, nextval …).
+        with conn.transaction(force_rollback=True):
+            conn.execute("SET TRANSACTION READ ONLY")
+            return self.fetch(conn, sql)
 
     def close(self) -> None:
         """Close this thread's connection; other threads' close with their threads."""
