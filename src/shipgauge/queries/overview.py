@@ -43,6 +43,13 @@ OVERVIEW_REPORTS: tuple[tuple[str, str, str], ...] = (
         " ORDER BY build_date DESC LIMIT 8",
     ),
     (
+        "Recorded demo times moved into the present (whole weeks; relations within each kept)",
+        "ingest_status",
+        "SELECT substr(source, 12) AS recording, CAST(position AS INTEGER) AS moved_days,"
+        " CAST(floor(CAST(position AS DOUBLE) / 7) AS INTEGER) AS moved_weeks FROM ingest_status"
+        " WHERE source LIKE 'demo.moved:%' ORDER BY recording",
+    ),
+    (
         "DORA, production, last 90 days",
         "dora_summary",
         "SELECT service, metric, round(value, 2) AS value, tier, round(score, 1) AS score"
