@@ -5,22 +5,26 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import FileResponse
-from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Counter, Histogram, make_asgi_app
 
 import shipgauge
-from shipgauge.api import builds, ci_cost, core, delivery, models, taskcluster, telemetry
+from shipgauge.api import (
+    builds,
+    ci_cost,
+    core,
+    dashboard,
+    delivery,
+    models,
+    taskcluster,
+    telemetry,
+)
 from shipgauge.api.errors import install_error_handlers
 from shipgauge.config import Settings
 from shipgauge.store import Store
 
 __all__ = ["create_app"]
-
-WEB_DIR = Path(__file__).parent / "web"
 
 
 def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
@@ -52,7 +56,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     app.include_router(builds.router)
     app.include_router(taskcluster.router)
     app.include_router(ci_cost.router)
-    _install_dashboard(app)
+    dashboard.install(app)
     return app
 
 
@@ -78,12 +82,3 @@ def _install_metrics(app: FastAPI) -> None:
         return response
 
     app.mount("/metrics", make_asgi_app(registry=registry))
-
-
-def _install_dashboard(app: FastAPI) -> None:
-    # The dashboard is static files shipped in the package: no CDN, no build step.
-    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
-
-    @app.get("/", include_in_schema=False)
-    def dashboard() -> FileResponse:
-        return FileResponse(WEB_DIR / "index.html")
