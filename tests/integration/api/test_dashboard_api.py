@@ -14,8 +14,14 @@ import pytest
 from shipgauge.api import create_app
 from shipgauge.config import load_settings
 from shipgauge.demo import run_demo
-from shipgauge.queries.delivery_rows import METRIC_ROWS
-from shipgauge.queries.taskcluster import ROLLUP_CACHE
+from shipgauge.queries.builds.catalog import builds_per_day, latest_per_platform
+from shipgauge.queries.ci_cost import PUSH_CACHE, costliest_pushes
+from shipgauge.queries.delivery import DoraWindow, dora_report
+from shipgauge.queries.delivery_rows import METRIC_ROWS, dora_rows
+from shipgauge.queries.overview import capability_cards
+from shipgauge.queries.taskcluster import ROLLUP_CACHE, cost_series
+from shipgauge.queries.telemetry import unreviewed
+from shipgauge.queries.time import parse_window
 from shipgauge.store import Store
 
 
@@ -176,3 +182,31 @@ def test_cost_rollup_model_on_both_engines(store: Store) -> None:
         store.query("SELECT worker_pool, sum(runs) FROM cost_by_worker_pool GROUP BY 1").rows
     )
     assert {k: int(v[0]) for k, v in pools.items()} == {k: int(v) for k, v in by_pool.items()}
+
+
+def test_the_dashboard_reads_on_both_engines(store: Store) -> None:
+    run_demo(store)
+    window = parse_window("90d", None, None, now=datetime.now(UTC))
+    cards = capability_cards(store, window)
+    assert [c["headline"]["count"] > 0 for c in cards] == [True] * 5
+    report = dora_report(store, DoraWindow(window.start, window.end, "all"), service="checkout-api")
+    samples = report["services"][0]["metrics"]["change_fail_rate"]["samples"]
+    rows = dora_rows(
+        store,
+        DoraWindow(window.start, window.end, "all"),
+        kind="deployments",
+        service="checkout-api",
+        limit=5,
+    )
+    assert rows["total"] == samples and len(rows["rows"]) == 5
+    series = cost_series(store, window)
+    assert {g["worker_pool"]: g["cost"] for g in series["groups"]["pool"]}[
+        "scriptworker-prov-v1/signing-linux-v1"
+    ] is None
+    pushes = costliest_pushes(store, start=window.start, end=window.end)
+    assert pushes["total"] == 10
+    assert builds_per_day(store, start=window.start, end=window.end)
+    assert latest_per_platform(store, product="firefox")
+    assert unreviewed(store, start=window.start, end=window.end)["total"] == 2
+    ROLLUP_CACHE.clear(store)
+    PUSH_CACHE.clear(store)
