@@ -268,7 +268,12 @@ def summary(ctx: typer.Context, as_json: Json = False) -> None:
     if as_json:
         print_json({**counts, "by_worker_pool": pools.dicts()})
         return
-    console.print(f"{counts['tasks']} tasks, {counts['runs']} runs, cost {counts['cost']:.4f}")
+    cost = "unpriced" if counts["cost"] is None else f"{counts['cost']:.4f}"
+    unpriced = counts["unpriced_seconds"] / 3600
+    console.print(
+        f"{counts['tasks']} tasks, {counts['runs']} runs, cost {cost}"
+        + (f" ({unpriced:.2f} run hours unpriced)" if unpriced else "")
+    )
     rows = [[round(v, 4) if isinstance(v, float) else v for v in row] for row in pools.rows]
     print_rows(pools.columns, rows, title="cost by worker pool")
 
