@@ -6,10 +6,10 @@ and the DORA report out. What is stored and what each item answers is
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from shipgauge.api.auth import require_scope
 from shipgauge.api.deps import app_settings
@@ -23,7 +23,7 @@ from shipgauge.pipelines.delivery.intake import (
     accept_events,
     accept_seed_event,
 )
-from shipgauge.queries.delivery import DEFAULT_WINDOW, DoraWindow, dora_report
+from shipgauge.queries.delivery import DEFAULT_WINDOW, DoraWindow, dora_report, report_json
 from shipgauge.queries.time import parse_moment, window_start
 from shipgauge.store.tokens import ApiToken
 
@@ -128,7 +128,12 @@ async def process_event(request: Request, token: Token) -> str:
     return SEED_REPLY
 
 
-@router.get("/dora", summary="The five DORA metrics per service, with tiers, scores and series")
+@router.get(
+    "/dora",
+    summary="The five DORA metrics per service, with tiers, scores and series",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}}},
+)
 def dora(
     request: Request,
     service: str | None = None,
@@ -137,7 +142,7 @@ def dora(
     end: str | None = None,
     interval: str = "week",
     benchmark: str | None = None,
-) -> dict[str, Any]:
+) -> Response:
     """GitLab-like parameters: `start`/`end` as dates (end inclusive) or RFC 3339 times, default
     the last 90 days; `interval` all, day, week or month; `environment` `*` for every one."""
     end_at = parse_moment(end, "end", end=True, require_offset=True) if end else datetime.now(UTC)
@@ -149,9 +154,10 @@ def dora(
     window = DoraWindow(
         start_at, end_at, interval, benchmark or app_settings(request).delivery_benchmark
     )
-    return dora_report(
+    report = dora_report(
         request.app.state.store,
         window,
         service=service,
         environment=None if environment == "*" else environment,
     )
+    return Response(report_json(report), media_type="application/json")
