@@ -13,7 +13,16 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Counter, Histogram, make_asgi_app
 
 import shipgauge
-from shipgauge.api import builds, ci_cost, core, delivery, models, taskcluster, telemetry
+from shipgauge.api import (
+    builds,
+    ci_cost,
+    core,
+    delivery,
+    models,
+    taskcluster,
+    telemetry,
+    webhooks,
+)
 from shipgauge.api.errors import install_error_handlers
 from shipgauge.config import Settings
 from shipgauge.store import Store
@@ -47,6 +56,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     app.include_router(core.router)
     app.include_router(delivery.router)
     app.include_router(delivery.seed_router)
+    app.include_router(webhooks.router)
     app.include_router(models.router)
     app.include_router(telemetry.router)
     app.include_router(builds.router)

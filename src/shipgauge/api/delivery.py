@@ -27,7 +27,7 @@ from shipgauge.queries.delivery import DEFAULT_WINDOW, DoraWindow, dora_report, 
 from shipgauge.queries.time import parse_moment, window_start
 from shipgauge.store.tokens import ApiToken
 
-__all__ = ["router", "seed_router"]
+__all__ = ["group_committer", "router", "seed_router"]
 
 router = APIRouter(prefix="/api/v1", tags=["delivery"])
 seed_router = APIRouter(tags=["delivery"])
@@ -56,7 +56,8 @@ async def _read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def _committer(request: Request) -> GroupCommitter:
+def group_committer(request: Request) -> GroupCommitter:
+    """The app's one group committer of delivery events (events routes and webhooks share it)."""
     state = request.app.state
     committer: GroupCommitter | None = getattr(state, "delivery_committer", None)
     if committer is None:
@@ -87,7 +88,7 @@ def _limits(request: Request) -> IntakeLimits:
 )
 async def post_events(request: Request, token: Token) -> JSONResponse:
     answer, status = await accept_events(
-        _committer(request),
+        group_committer(request),
         token,
         await _read_body(request),
         _limits(request),
@@ -103,7 +104,7 @@ async def post_events(request: Request, token: Token) -> JSONResponse:
 )
 async def post_cdevents(request: Request, token: Token) -> JSONResponse:
     answer, status = await accept_cdevents(
-        _committer(request),
+        group_committer(request),
         token,
         await _read_body(request),
         _limits(request),
@@ -119,7 +120,7 @@ async def post_cdevents(request: Request, token: Token) -> JSONResponse:
 )
 async def process_event(request: Request, token: Token) -> str:
     await accept_seed_event(
-        _committer(request),
+        group_committer(request),
         token,
         await _read_body(request),
         _limits(request),
