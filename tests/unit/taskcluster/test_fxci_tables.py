@@ -91,8 +91,6 @@ def test_missing_key_values_and_columns_are_named() -> None:
     rows, rejected = conform_batch(costs, batch, today=TODAY)
     assert [(r.index, r.reason) for r in rejected] == [(1, "project is missing")]
     assert rows.to_pylist()[0]["zone"] == ""  # as `costs` stores a row without a zone
-    assert missing_columns(costs, ["project", "name"]) == [
-        "zone", "instance_id", "total_cost", "usage_start_date",
-    ]  # fmt: skip
+    assert missing_columns(costs, ["project", "name"]) == ["instance_id", "usage_start_date"]
     with pytest.raises(BadRequest, match="no fxci-etl table 'tasks_v1'"):
         fxci_table("tasks_v1")

@@ -39,7 +39,9 @@ class FxciTable:
     target: str
     columns: Mapping[str, Kind]
     required: tuple[str, ...]  # a row without one of these is a dead letter
-    needed: tuple[str, ...]  # a file without one of these columns is refused as a whole
+    # A file without one of these columns is refused as a whole: columns upstream requires (or
+    # the store's key needs), never a nullable one, which a JSON export may leave out of a line.
+    needed: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -78,8 +80,7 @@ TABLES: Final = {
              "interval_start_time": "time", "interval_end_time": "time", "uptime": "float",
              "submission_date": "date"},
             ("project", "zone", "instance_id", "interval_start_time", "interval_end_time"),
-            ("project", "zone", "instance_id", "interval_start_time", "interval_end_time",
-             "uptime"),
+            ("project", "zone", "instance_id", "interval_start_time", "interval_end_time"),
         ),
         FxciTable(
             "worker_costs_v1",
@@ -87,7 +88,7 @@ TABLES: Final = {
             {"project": "text", "name": "text", "zone": "text", "instance_id": "text",
              "total_cost": "float", "usage_start_date": "date", "cloud_provider": "text"},
             ("project", "name", "instance_id", "usage_start_date"),
-            ("project", "name", "zone", "instance_id", "total_cost", "usage_start_date"),
+            ("project", "name", "instance_id", "usage_start_date"),
         ),
     )
 }  # fmt: skip
