@@ -3,8 +3,8 @@
 `taskcluster import TABLE FILE…` streams each file (arrow_files), reads every batch into the
 store table's rows (sources.taskcluster.fxci_tables) and upserts them on the table's primary key
 by the rules every other writer keeps (a run never goes back, a task's tags are only filled in),
-in one transaction per batch with the dead letters of the rows that could not be read. Importing
-the same files again changes nothing.
+about `batch_rows` rows per transaction, with the dead letters of the rows that could not be
+read. Importing the same files again changes nothing.
 """
 
 from __future__ import annotations
