@@ -25,6 +25,7 @@ from shipgauge.cli._app import App
 from shipgauge.cli._output import console, print_json, print_rows
 from shipgauge.cli._state import state
 from shipgauge.pipelines.taskcluster import (
+    DEFAULT_BATCH_ROWS,
     IMPORT_SOURCE,
     PulseResult,
     drain_pulse,
@@ -228,9 +229,9 @@ def import_tables(
         list[Path],
         typer.Argument(help="BigQuery exports of it: CSV with a header row, JSON lines, Parquet."),
     ],
-    batch_rows: Annotated[
-        int, typer.Option(min=1, help="Rows per transaction (Parquet; CSV and JSON by size).")
-    ] = 250_000,
+    batch_rows: Annotated[int, typer.Option(min=1, help="Rows per transaction.")] = (
+        DEFAULT_BATCH_ROWS
+    ),
     as_json: Json = False,
 ) -> None:
     """Load fxci-etl's BigQuery tables (fxci_derived) as exported; re-importing changes nothing."""

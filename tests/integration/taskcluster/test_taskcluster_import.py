@@ -187,5 +187,5 @@ def test_cli_imports_then_changes_nothing(tmp_path: Path) -> None:
     again = run_cli("taskcluster", "import", "task_runs_v1", runs, "--json", db=db)
     assert json.loads(again.stdout)["new"] == 0
     unknown = run_cli("taskcluster", "import", "task_runs_v2", runs, db=db)
-    assert unknown.returncode == 1
+    assert unknown.returncode == 2  # a bad argument value is bad usage
     assert "no fxci-etl table 'task_runs_v2'" in unknown.stderr

@@ -11,6 +11,7 @@ from shipgauge.pipelines.taskcluster.definitions import (
     queue_http,
 )
 from shipgauge.pipelines.taskcluster.fxci_import import (
+    DEFAULT_BATCH_ROWS,
     IMPORT_SOURCE,
     ImportResult,
     import_fxci_tables,
@@ -37,6 +38,7 @@ from shipgauge.pipelines.taskcluster.workers import (
 from shipgauge.store.dead_letters import RetryHandler
 
 __all__ = [
+    "DEFAULT_BATCH_ROWS",
     "IMPORT_SOURCE",
     "PULSE_SOURCE",
     "RETRY_HANDLERS",

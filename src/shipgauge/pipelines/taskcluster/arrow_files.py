@@ -31,6 +31,7 @@ FORMATS: Final = {
     ".parquet": "parquet",
 }
 _JSON_BLOCK: Final = 16 << 20
+_CSV_BLOCK: Final = 16 << 20  # the import gathers blocks into transactions of `batch_rows`
 
 
 @dataclass(frozen=True)
@@ -82,11 +83,12 @@ def file_columns(path: Path) -> list[str]:
 
 
 def read_batches(path: Path, *, batch_rows: int) -> Iterator[FileBatch]:
-    """The file's rows, a batch at a time (about `batch_rows` rows; CSV and JSON go by size)."""
+    """The file's rows, a batch at a time (Parquet: `batch_rows` rows; CSV and JSON: blocks of
+    16 MiB)."""
     fmt = file_format(path)
     try:
         if fmt == "csv":
-            yield from _csv_batches(path, batch_rows)
+            yield from _csv_batches(path)
         elif fmt == "parquet":
             yield from _parquet_batches(path, batch_rows)
         else:
@@ -112,7 +114,7 @@ def _parquet_batches(path: Path, batch_rows: int) -> Iterator[FileBatch]:
         done += table.num_rows
 
 
-def _csv_batches(path: Path, batch_rows: int) -> Iterator[FileBatch]:
+def _csv_batches(path: Path) -> Iterator[FileBatch]:
     columns = file_columns(path)
     unreadable: list[Unreadable] = []
 
@@ -130,7 +132,7 @@ def _csv_batches(path: Path, batch_rows: int) -> Iterator[FileBatch]:
     reader = pa_csv.open_csv(
         source,
         read_options=pa_csv.ReadOptions(
-            block_size=max(batch_rows * 200, 1 << 20),
+            block_size=_CSV_BLOCK,
             use_threads=False,  # so that a refused row knows its line
         ),
         parse_options=pa_csv.ParseOptions(invalid_row_handler=refuse),

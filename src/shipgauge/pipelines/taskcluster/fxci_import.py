@@ -3,8 +3,8 @@
 `taskcluster import TABLE FILE…` streams each file (arrow_files), reads every batch into the
 store table's rows (sources.taskcluster.fxci_tables) and upserts them on the table's primary key
 by the rules every other writer keeps (a run never goes back, a task's tags are only filled in),
-in one transaction per batch with the dead letters of the rows that could not be read. Importing
-the same files again changes nothing.
+about `batch_rows` rows per transaction, with the dead letters of the rows that could not be
+read. Importing the same files again changes nothing.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 IMPORT_SOURCE: Final = "taskcluster.import"
-DEFAULT_BATCH_ROWS: Final = 250_000
+DEFAULT_BATCH_ROWS: Final = 1_000_000
 Progress = Callable[[int, int], None]  # (bytes read of all files, rows stored so far)
 
 
@@ -70,7 +70,8 @@ def import_fxci_tables(
     today: date | None = None,
     on_progress: Progress | None = None,
 ) -> ImportResult:
-    """Import `paths` (CSV, JSON lines or Parquet exports of `table_name`) into the store.
+    """Import `paths` (CSV, JSON lines or Parquet exports of `table_name`) into the store, about
+    `batch_rows` rows per transaction.
 
     Every file is checked first (type, needed columns): a file that cannot be imported stops the
     import before anything is written.
@@ -83,50 +84,69 @@ def import_fxci_tables(
                 f"{path}: no column '{missing[0]}'; is this a {table.name} export?",
                 field=missing[0],
             )
-    day = today or datetime.now(UTC).date()
     before = store.count(table.target)
-    rows = stored = letters = done_bytes = 0
+    writer = _Writer(store, table, batch_rows, today or datetime.now(UTC).date())
+    done_bytes = 0
     for path in paths:
         for batch in read_batches(path, batch_rows=batch_rows):
-            written, dead = _store_batch(store, table, path, batch, day)
-            rows += batch.data.num_rows + len(batch.unreadable)
-            stored += written
-            letters += dead
+            writer.add(path, batch)
             if on_progress:
-                on_progress(done_bytes + batch.position, stored)
+                on_progress(done_bytes + batch.position, writer.stored)
+        writer.flush()
         done_bytes += path.stat().st_size
+    if on_progress:
+        on_progress(done_bytes, writer.stored)
     return ImportResult(
         table.name,
         table.target,
         [str(p) for p in paths],
-        rows,
-        stored,
+        writer.rows,
+        writer.stored,
         store.count(table.target) - before,
-        letters,
+        writer.dead_letters,
     )
 
 
-def _store_batch(
-    store: Store, table: FxciTable, path: Path, batch: FileBatch, day: date
-) -> tuple[int, int]:
-    """One batch in one transaction: its rows and its dead letters."""
-    data, rejected = conform_batch(table, batch.data, today=day)
-    with store.transaction() as tx:
-        _write(tx, table, data)
+Letter = tuple[str, str, bytes | str]  # key, reason, payload
+
+
+class _Writer:
+    """Rows read into store rows, written about `batch_rows` at a time: one transaction holds
+    the rows of several small batches (CSV and JSON blocks) with their dead letters."""
+
+    def __init__(self, store: Store, table: FxciTable, batch_rows: int, day: date) -> None:
+        self._store, self._table, self._batch_rows, self._day = store, table, batch_rows, day
+        self._pending: list[pa.Table] = []
+        self._letters: list[Letter] = []
+        self.rows = self.stored = self.dead_letters = 0
+
+    def add(self, path: Path, batch: FileBatch) -> None:
+        data, rejected = conform_batch(self._table, batch.data, today=self._day)
+        prefix = f"{self._table.name} {path.name}"
         for reject in rejected:
             record = batch.data.slice(reject.index, 1).to_pylist()[0]
+            payload = json.dumps(record, default=str, ensure_ascii=False)
             where = f"row {batch.first_row + reject.index}"
-            tx.dead_letter(
-                IMPORT_SOURCE,
-                f"{table.name} {path.name}:{where}",
-                reject.reason,
-                json.dumps(record, default=str, ensure_ascii=False),
-            )
-        for bad in batch.unreadable:
-            tx.dead_letter(
-                IMPORT_SOURCE, f"{table.name} {path.name}:{bad.where}", bad.reason, bad.raw
-            )
-    return data.num_rows, len(rejected) + len(batch.unreadable)
+            self._letters.append((f"{prefix}:{where}", reject.reason, payload))
+        self._letters += [(f"{prefix}:{u.where}", u.reason, u.raw) for u in batch.unreadable]
+        self.rows += batch.data.num_rows + len(batch.unreadable)
+        self._pending.append(data)
+        if sum(t.num_rows for t in self._pending) >= self._batch_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what is pending in one transaction."""
+        if not self._pending and not self._letters:
+            return
+        data = pa.concat_tables(self._pending) if self._pending else None
+        with self._store.transaction() as tx:
+            if data is not None:
+                _write(tx, self._table, data)
+            for key, reason, payload in self._letters:
+                tx.dead_letter(IMPORT_SOURCE, key, reason, payload)
+        self.stored += data.num_rows if data is not None else 0
+        self.dead_letters += len(self._letters)
+        self._pending, self._letters = [], []
 
 
 def _write(tx: Transaction, table: FxciTable, data: pa.Table) -> None:
