@@ -10,6 +10,7 @@ import typer
 import shipgauge
 from shipgauge.cli._output import console, print_json, print_rows, tiered, with_unit
 from shipgauge.cli._state import state
+from shipgauge.config import masked_settings
 from shipgauge.demo import run_demo
 from shipgauge.errors import ShipgaugeError
 from shipgauge.queries.overview import OverviewReport, overview_reports
@@ -80,11 +81,15 @@ _LOG_CONFIG: dict[str, Any] = {
 
 def _listen(host: str, port: int) -> socket.socket:
     """The listening socket, bound before the URL is printed (port 0: the one given)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        return socket.create_server((host, port), family=family)
+        listening.bind((host, port))
+        listening.listen()
     except OSError as exc:
+        listening.close()
         raise ShipgaugeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return listening
 
 
 def demo(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
@@ -92,16 +97,17 @@ def demo(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = 
     cli = state(ctx)
     loaded = run_demo(cli.store)
     reports = overview_reports(cli.store)
+    db = masked_settings(cli.settings)["db"]  # a PostgreSQL URL's password stays unprinted
     if as_json:
         print_json(
             {
-                "db": cli.settings.db,
+                "db": db,
                 "loaded": loaded,
                 "reports": {report.heading: result.dicts() for report, result in reports},
             }
         )
         return
-    print_rows(["table", "rows"], sorted(loaded.items()), title=f"demo store: {cli.settings.db}")
+    print_rows(["table", "rows"], sorted(loaded.items()), title=f"demo store: {db}")
     for report, result in reports:
         columns, rows = _with_units(report, result)
         print_rows(columns, rows, title=report.heading)
