@@ -81,5 +81,6 @@ def test_dora_report_rejects_bad_options(duckdb_url: str) -> None:
     bad = run_cli("dora", "report", "--since", "soon", db=duckdb_url)
     assert bad.returncode == 2
     assert "--since 'soon' is not a date" in bad.stderr
-    bad = run_cli("dora", "report", "--benchmark", "2019", db=duckdb_url)
+    wide = {"COLUMNS": "200"}  # Typer's error box wraps at the terminal's width
+    bad = run_cli("dora", "report", "--benchmark", "2019", db=duckdb_url, env=wide)
     assert "'2019' is not one of '2021', '2023', '2024'" in bad.stderr
