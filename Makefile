@@ -24,6 +24,9 @@ dist: $(VENV)/.test-deps
 	rm -rf dist
 	$(BIN)/python -m build --outdir dist .
 
+# RabbitMQ, PostgreSQL and Chromium for the tests (docs/services.md). Ports come from the
+# environment or the command line: SHIPGAUGE_AMQP_PORT (5672), SHIPGAUGE_PG_PORT (5433); the
+# script, tests/conftest.py and bench/ build the same URLs from them.
 services-up:
 	bash scripts/services.sh up
 

@@ -9,7 +9,12 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-PG_URL = os.environ.get("SHIPGAUGE_PG_URL", "postgresql://postgres@127.0.0.1:5433/shipgauge_test")
+# As scripts/services.sh and tests/conftest.py: the URL, else loopback on SHIPGAUGE_PG_PORT.
+PG_PORT = int(os.environ.get("SHIPGAUGE_PG_PORT") or 5433)
+PG_URL = (
+    os.environ.get("SHIPGAUGE_PG_URL")
+    or f"postgresql://postgres@127.0.0.1:{PG_PORT}/shipgauge_test"
+)
 
 
 def timed(fn: Callable[[], T]) -> tuple[T, float]:

@@ -82,7 +82,7 @@ def _child(script: str) -> float:
     return float(done.stdout.strip())
 
 
-def _archive(root: Path, rows: int) -> int:
+def write_archive(root: Path, rows: int) -> int:
     """The en-US metadata of every synthetic nightly build, where the archive publishes it."""
     builds = rows // 20 // ARCHIVES_PER_BUILD + 1
     for build in range(builds):
@@ -114,7 +114,7 @@ def _cpu_s() -> float:
 
 
 @contextlib.contextmanager
-def _archive_server(root: Path) -> Iterator[str]:
+def archive_server(root: Path) -> Iterator[str]:
     """The archive in its own process, as the real one is remote (no GIL shared with us)."""
     code = (
         "import sys, time; from pathlib import Path;"
@@ -133,39 +133,46 @@ def _archive_server(root: Path) -> Iterator[str]:
         child.wait(10)
 
 
+def write_inventory(folder: Path, rows: int) -> tuple[Path, Path]:
+    """A synthetic inventory of `rows` rows under `folder`/inventory: its data file and
+    manifest.json (also used by bench_store_processes)."""
+    data = folder / "inventory" / "data" / "part-0.csv.gz"
+    data.parent.mkdir(parents=True)
+    sql = GENERATE.format(
+        rows=rows, path=data, per_build=ARCHIVES_PER_BUILD, locales=LOCALES, platforms=PLATFORMS
+    )
+    _child(sql.replace(str(data), str(data.with_suffix(""))))
+    # DuckDB's own gzip writer is single-threaded and slow; gzip -1 compresses faster.
+    subprocess.run(["gzip", "-1", str(data.with_suffix(""))], check=True)
+    digest = hashlib.md5(data.read_bytes()).hexdigest()
+    manifest = folder / "inventory" / "manifest.json"
+    manifest.write_text(
+        json.dumps(
+            {
+                "sourceBucket": "net-mozaws-prod-delivery-firefox",
+                "fileFormat": "CSV",
+                "fileSchema": "Bucket, Key, Size, LastModifiedDate, ETag",
+                "files": [
+                    {
+                        "key": "x/data/part-0.csv.gz",
+                        "size": data.stat().st_size,
+                        "MD5checksum": digest,
+                    }
+                ],
+            }
+        )
+    )
+    return data, manifest
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        data = folder / "inventory" / "data" / "part-0.csv.gz"
-        data.parent.mkdir(parents=True)
-        sql = GENERATE.format(
-            rows=ROWS, path=data, per_build=ARCHIVES_PER_BUILD, locales=LOCALES, platforms=PLATFORMS
-        )
-        _child(sql.replace(str(data), str(data.with_suffix(""))))
-        # DuckDB's own gzip writer is single-threaded and slow; gzip -1 compresses faster.
-        subprocess.run(["gzip", "-1", str(data.with_suffix(""))], check=True)
-        digest = hashlib.md5(data.read_bytes()).hexdigest()
-        manifest = folder / "inventory" / "manifest.json"
-        manifest.write_text(
-            json.dumps(
-                {
-                    "sourceBucket": "net-mozaws-prod-delivery-firefox",
-                    "fileFormat": "CSV",
-                    "fileSchema": "Bucket, Key, Size, LastModifiedDate, ETag",
-                    "files": [
-                        {
-                            "key": "x/data/part-0.csv.gz",
-                            "size": data.stat().st_size,
-                            "MD5checksum": digest,
-                        }
-                    ],
-                }
-            )
-        )
+        data, manifest = write_inventory(folder, ROWS)
         baseline_s = _child(BASELINE.format(path=data))
-        metadata_files = _archive(folder / "archive", ROWS)
+        metadata_files = write_archive(folder / "archive", ROWS)
         with (
-            _archive_server(folder / "archive") as url,
+            archive_server(folder / "archive") as url,
             Store.open(str(folder / "b.duckdb")) as store,
         ):
             http = HttpConnector(url, name="archive", retries=1, concurrency=32)

@@ -27,11 +27,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import report
 
 from shipgauge.config import load_settings
 from shipgauge.pipelines.ci_cost import scan_ci_cost
 from shipgauge.store import Store
+from tests.support.recorded_http import fixtures_dir
 
 # The run: 10,000 pushes (BENCH_CI_COST_PUSHES=3000 for a shorter one).
 PUSHES = int(os.environ.get("BENCH_CI_COST_PUSHES", "10000"))
@@ -41,10 +43,7 @@ LATENCY_S = 0.030
 CONCURRENCY = int(os.environ.get("BENCH_CI_COST_CONCURRENCY", "64"))
 # The server's repositories and their number of pushes: the baseline scans the small one.
 REPOS = {"integration/autoland": PUSHES, "baseline/autoland": BASELINE_PUSHES}
-FIXTURE = (
-    Path(__file__).resolve().parents[2]
-    / "shared/fixtures/hgpush/taskhuddler/listTaskGroup.completed.json"
-)
+FIXTURE = fixtures_dir() / "hgpush" / "taskhuddler" / "listTaskGroup.completed.json"
 _NODE = re.compile(r"revision\.([0-9a-f]{40})\.")
 
 

@@ -86,7 +86,8 @@ def build_history(store: Store) -> None:
         services=SERVICES, days=DAYS, step_us=step_us, deployments=DEPLOYMENTS,
         commits=COMMITS_PER_DEPLOYMENT, incidents=INCIDENTS,
     )  # fmt: skip
-    store.conn.execute(script)
+    with store.session() as conn:
+        conn.execute(script)
 
 
 def p95(samples: list[float]) -> float:

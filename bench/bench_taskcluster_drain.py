@@ -11,7 +11,7 @@ this process (DuckDB's too), not the broker's.
 
 Environment: SHIPGAUGE_BENCH_TASKCLUSTER_MESSAGES (default 1,000,000, the issue's workload;
 persistent messages publish at 2-8k/s on 2 cores, so publishing alone takes 6-12 minutes),
-SHIPGAUGE_BENCH_TASKCLUSTER_RUNS (default 10,000,000), SHIPGAUGE_AMQP_URL.
+SHIPGAUGE_BENCH_TASKCLUSTER_RUNS (default 10,000,000), SHIPGAUGE_AMQP_URL (or SHIPGAUGE_AMQP_PORT).
 """
 
 from __future__ import annotations
@@ -40,7 +40,10 @@ from tests.support.taskcluster_messages import synthetic_messages
 
 MESSAGES = int(os.environ.get("SHIPGAUGE_BENCH_TASKCLUSTER_MESSAGES", "1000000"))
 RUNS = int(os.environ.get("SHIPGAUGE_BENCH_TASKCLUSTER_RUNS", "10000000"))
-AMQP_URL = os.environ.get("SHIPGAUGE_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+AMQP_URL = (
+    os.environ.get("SHIPGAUGE_AMQP_URL")
+    or f"amqp://guest:guest@127.0.0.1:{os.environ.get('SHIPGAUGE_AMQP_PORT') or 5672}//"
+)
 AMQP_HOST = AMQP_URL.rpartition("@")[2].rstrip("/")
 PATIENT_SOCKET = {socket.TCP_USER_TIMEOUT: 60_000}
 
@@ -201,7 +204,8 @@ FROM range(2000) AS a(w), range(60) AS b(d);
 
 def bench_task_run_costs() -> None:
     with tempfile.TemporaryDirectory() as tmp, Store.open(str(Path(tmp) / "costs.duckdb")) as store:
-        _, seed_s = timed(lambda: store.conn.execute(_SEED_RUNS.format(n=RUNS)))
+        with store.session() as conn:
+            _, seed_s = timed(lambda: conn.execute(_SEED_RUNS.format(n=RUNS)))
         summary, query_s = timed(
             lambda: store.query(
                 "SELECT count(*), count(run_cost), sum(run_cost) FROM task_run_costs"

@@ -1,7 +1,9 @@
 """Shared fixtures: the store on both engines, service URLs, recorded HTTP, a real server.
 
-Services come from the environment with loopback defaults. Under CI=true a service that does not
-answer fails the test; elsewhere it skips, so a laptop without RabbitMQ can still run the rest.
+Services come from the environment (SHIPGAUGE_AMQP_URL, SHIPGAUGE_PG_URL), by default on loopback
+at the ports SHIPGAUGE_AMQP_PORT (5672) and SHIPGAUGE_PG_PORT (5433), as scripts/services.sh
+starts them. Under CI=true a service that does not answer fails the test; elsewhere it skips, so a
+laptop without RabbitMQ can still run the rest.
 """
 
 from __future__ import annotations
@@ -24,8 +26,16 @@ from shipgauge.store import Store
 
 pytest_plugins = ["tests.support.recorded_http"]
 
-AMQP_URL = os.environ.get("SHIPGAUGE_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
-PG_URL = os.environ.get("SHIPGAUGE_PG_URL", "postgresql://postgres@127.0.0.1:5433/shipgauge_test")
+# The same defaults as scripts/services.sh: URLs built from the two port settings.
+AMQP_PORT = int(os.environ.get("SHIPGAUGE_AMQP_PORT") or 5672)
+PG_PORT = int(os.environ.get("SHIPGAUGE_PG_PORT") or 5433)
+AMQP_URL = os.environ.get("SHIPGAUGE_AMQP_URL") or f"amqp://guest:guest@127.0.0.1:{AMQP_PORT}//"
+PG_URL = (
+    os.environ.get("SHIPGAUGE_PG_URL")
+    or f"postgresql://postgres@127.0.0.1:{PG_PORT}/shipgauge_test"
+)
+# The RabbitMQ node scripts/services.sh starts for the broker's port.
+RABBIT_NODE = "rabbit@localhost" if AMQP_PORT == 5672 else f"rabbit_{AMQP_PORT}@localhost"
 REPO = Path(__file__).resolve().parent.parent
 
 

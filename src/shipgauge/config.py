@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     # store
     db: str = "./shipgauge.duckdb"
     """Store: a DuckDB file path (embedded default) or a postgresql:// URL (several processes)."""
+    db_wait_s: float = 30.0
+    """Seconds a process waits for its turn on a DuckDB file another process has open."""
     # API server
     host: str = "127.0.0.1"
     """Interface `shipgauge serve` binds."""
@@ -41,6 +43,9 @@ class Settings(BaseSettings):
     """Port `shipgauge serve` listens on."""
     access_log: bool = True
     """`shipgauge serve` prints one line per request (time, client, request, status) on stdout."""
+    cost_currency: str = "USD"
+    """Currency of the cost sources (billing exports, worker-type cost tables): the unit the
+    dashboard and API give every cost in (ISO 4217 code)."""
     # outside HTTP services: every base URL is a setting so tests can point them at a local server
     http_timeout_s: float = 30.0
     """Seconds before an outside HTTP request times out."""

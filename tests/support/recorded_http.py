@@ -3,7 +3,7 @@
 Outside services (hg.mozilla.org, Taskcluster, Bugzilla, archive.mozilla.org, telemetry
 ingestion, S3) are replaced in tests by :class:`RecordedHttpServer`: a stdlib
 ``ThreadingHTTPServer`` bound to ``127.0.0.1`` on a free port and run in a daemon thread.
-Tests register routes answered from recorded fixture files in ``../shared/fixtures/`` (see
+Tests register routes answered from recorded fixture files in ``tests/fixtures/`` (see
 :func:`fixtures_dir`) or from test-defined bodies, status codes, headers and delays, then
 point the project's base-URL settings at :attr:`RecordedHttpServer.url`.
 
@@ -60,16 +60,15 @@ FIXTURES_ENV_VAR = "SHIPGAUGE_FIXTURES_DIR"
 
 
 def fixtures_dir() -> Path:
-    """Return the shared recorded-fixtures folder.
+    """Return the recorded-fixtures folder: the one place tests and benchmarks find fixtures.
 
-    ``$SHIPGAUGE_FIXTURES_DIR`` if set, else ``<repo>/../shared/fixtures`` where ``<repo>`` is
-    two levels above ``tests/support``.
+    ``$SHIPGAUGE_FIXTURES_DIR`` if set, else ``tests/fixtures`` of this repository (each source
+    folder there has a PROVENANCE.md).
     """
     override = os.environ.get(FIXTURES_ENV_VAR)
     if override:
         return Path(override).expanduser().resolve()
-    repo = Path(__file__).resolve().parents[2]
-    return (repo.parent / "shared" / "fixtures").resolve()
+    return Path(__file__).resolve().parents[1] / "fixtures"
 
 
 def _guess_content_type(path: Path) -> str:

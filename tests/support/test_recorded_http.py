@@ -40,7 +40,7 @@ def test_serves_a_real_recorded_fixture_file(
     server: RecordedHttpServer, client: httpx.Client
 ) -> None:
     fixture = fixtures_dir() / PUSHES_V2
-    assert fixture.is_file(), f"shared fixture missing: {fixture}"
+    assert fixture.is_file(), f"fixture missing: {fixture}"
     server.add("GET", "/integration/autoland/json-pushes", file=fixture, query={"version": "2"})
 
     resp = client.get("/integration/autoland/json-pushes", params={"version": "2", "full": "1"})
@@ -70,7 +70,15 @@ def test_fixtures_dir_honours_env_var(monkeypatch: pytest.MonkeyPatch, tmp_path:
     monkeypatch.setenv("SHIPGAUGE_FIXTURES_DIR", str(tmp_path))
     assert fixtures_dir() == tmp_path.resolve()
     monkeypatch.delenv("SHIPGAUGE_FIXTURES_DIR")
-    assert fixtures_dir() == (REPO_ROOT.parent / "shared" / "fixtures").resolve()
+    assert fixtures_dir() == REPO_ROOT / "tests" / "fixtures"
+
+
+def test_fixtures_live_in_the_repository_with_their_provenance() -> None:
+    """Each source folder of tests/fixtures says where its files come from, and none is huge."""
+    folders = sorted(p for p in (REPO_ROOT / "tests" / "fixtures").iterdir() if p.is_dir())
+    assert folders and [p.name for p in folders if not (p / "PROVENANCE.md").is_file()] == []
+    files = [p for p in (REPO_ROOT / "tests" / "fixtures").rglob("*") if p.is_file()]
+    assert max(p.stat().st_size for p in files) < 4 * 1024 * 1024
 
 
 def test_body_kinds_and_headers(server: RecordedHttpServer, client: httpx.Client) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -26,14 +26,25 @@ from prometheus_client import (
 from swagger_ui_bundle import swagger_ui_path
 
 import shipgauge
-from shipgauge.api import builds, ci_cost, core, delivery, models, taskcluster, telemetry
+from shipgauge.api import (
+    builds,
+    ci_cost,
+    core,
+    dashboard,
+    delivery,
+    models,
+    taskcluster,
+    telemetry,
+)
 from shipgauge.api.errors import install_error_handlers
-from shipgauge.config import Settings
+from shipgauge.config import Settings, load_settings
 from shipgauge.store import Store
 
-__all__ = ["create_app"]
+__all__ = ["APP_FACTORY", "create_app", "create_app_from_env"]
 
-WEB_DIR = Path(__file__).parent / "web"
+# What uvicorn imports in each worker process (`shipgauge serve --workers N`, or
+# `uvicorn --factory shipgauge.api.app:create_app_from_env`).
+APP_FACTORY = "shipgauge.api.app:create_app_from_env"
 
 
 def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
@@ -41,7 +52,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.store = store or Store.open(settings.db)
+        app.state.store = store or Store.open(settings.db, wait_s=settings.db_wait_s)
         yield
         if store is None:
             app.state.store.close()
@@ -68,8 +79,14 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     app.include_router(taskcluster.router)
     app.include_router(ci_cost.router)
     _install_docs(app)
-    _install_dashboard(app)
+    dashboard.install(app)
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The API with settings from the environment (`SHIPGAUGE_*`) and `shipgauge.toml`: the
+    app factory of worker processes, which share nothing with the command that started them."""
+    return create_app(load_settings())
 
 
 def _install_metrics(app: FastAPI) -> None:
@@ -112,12 +129,3 @@ def _install_docs(app: FastAPI) -> None:
             # No validator badge: Swagger UI would send the spec to validator.swagger.io.
             swagger_ui_parameters={"validatorUrl": None},
         )
-
-
-def _install_dashboard(app: FastAPI) -> None:
-    # The dashboard is static files shipped in the package: no CDN, no build step.
-    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
-
-    @app.get("/", include_in_schema=False)
-    def dashboard() -> FileResponse:
-        return FileResponse(WEB_DIR / "index.html")

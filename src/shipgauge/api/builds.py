@@ -1,8 +1,8 @@
 """Build catalog routes: Buildhub-compatible search and records, S3-event intake, build lookups.
 
 `/api/search`, `/api/records` and the legacy Kinto search URL keep Buildhub's shapes and error
-bodies so its clients work unchanged (DESIGN.md's documented exception to the error shape);
-the `/api/v1/builds/...` routes follow shipgauge's conventions.
+bodies so its clients work unchanged (the documented exception to the error shape); the
+`/api/v1/builds/...` routes follow shipgauge's conventions.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from shipgauge.api.auth import require_scope
-from shipgauge.api.deps import app_store
+from shipgauge.api.deps import StoreDep, WindowDep, app_store
 from shipgauge.errors import Unauthorized
 from shipgauge.pipelines.builds.events import ingest_http_notification
+from shipgauge.queries.builds.catalog import build_filters, builds_per_day, latest_per_platform
 from shipgauge.queries.builds.lookup import find_builds, latest_builds
 from shipgauge.queries.builds.query import SearchError
 from shipgauge.queries.builds.search import count_builds, search_builds
@@ -114,6 +115,44 @@ def latest(
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
 ) -> list[dict[str, Any]]:
     return latest_builds(app_store(request), product=product, channel=channel, limit=limit)
+
+
+# The dashboard's builds page (before /api/v1/builds/{build}, which would take these names).
+
+
+@router.get("/api/v1/builds/per-day", summary="Builds published per day and channel")
+def per_day(
+    store: StoreDep,
+    window: WindowDep,
+    product: str | None = None,
+    channel: str | None = None,
+    platform: str | None = None,
+) -> dict[str, Any]:
+    rows = builds_per_day(
+        store,
+        start=window.start,
+        end=window.end,
+        product=product,
+        channel=channel,
+        platform=platform,
+    )
+    return {"start": window.start, "end": window.end, "rows": rows}
+
+
+@router.get(
+    "/api/v1/builds/latest-per-platform",
+    summary="The newest build of each product, channel and platform",
+)
+def latest_per_platform_route(
+    store: StoreDep,
+    product: str | None = None,
+    channel: str | None = None,
+    platform: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "rows": latest_per_platform(store, product=product, channel=channel, platform=platform),
+        "filters": build_filters(store),
+    }
 
 
 @router.get("/api/v1/builds/{build}", summary="Build records by hash, v1 record id or build id")

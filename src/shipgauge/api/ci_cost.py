@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from shipgauge.api.deps import app_store
+from shipgauge.api.deps import SettingsDep, StoreDep, WindowDep, app_store
 from shipgauge.errors import BadRequest
 from shipgauge.pipelines.ci_cost import MODES
 from shipgauge.queries import ci_cost as report
@@ -59,3 +59,28 @@ def pushes(
 )
 def push(request: Request, repo: str, push_id: int, mode: str = "push") -> dict[str, Any]:
     return report.push_detail(app_store(request), repo.strip("/"), push_id, mode=_mode(mode))
+
+
+@router.get("/costliest", summary="The costliest pushes of a dashboard window")
+def costliest(
+    store: StoreDep,
+    settings: SettingsDep,
+    window: WindowDep,
+    repo: str | None = None,
+    limit: Annotated[int, Query(ge=0, le=1000)] = 20,
+) -> dict[str, Any]:
+    """Pushes (mode push) pushed in the window, costliest first; a push no cost source prices
+    has `total_cost` null and comes after the priced ones, by its `unpriced_seconds`."""
+    answer = report.costliest_pushes(
+        store, start=window.start, end=window.end, repo=repo, limit=limit
+    )
+    return {**answer, "start": window.start, "end": window.end, "currency": settings.cost_currency}
+
+
+@router.get("/runs", summary="Every run of one push's task group, priced")
+def runs(
+    store: StoreDep, settings: SettingsDep, repo: str, push_id: int, mode: str = "push"
+) -> dict[str, Any]:
+    """The push page's runs: cost null where no source prices a run (`pricing_method`)."""
+    rows = report.push_runs(store, repo, push_id, mode=_mode(mode))
+    return {"currency": settings.cost_currency, "runs": rows}

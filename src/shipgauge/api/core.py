@@ -1,4 +1,4 @@
-"""Routes every deployment has: health and dead letters."""
+"""Routes every deployment has: health, dead letters and the overview of every capability."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from shipgauge.api.auth import require_scope
-from shipgauge.api.deps import app_store
+from shipgauge.api.deps import SettingsDep, StoreDep, WindowDep, app_store
 from shipgauge.errors import StoreError
 from shipgauge.pipelines.dead_letters import retry_dead_letters
+from shipgauge.queries.overview import capability_cards
 from shipgauge.store.dead_letters import get_dead_letter, list_dead_letters
 from shipgauge.store.tokens import ApiToken
 
@@ -47,3 +48,15 @@ def retry(
     store = app_store(request)
     result = retry_dead_letters(store, [get_dead_letter(store, letter_id)])
     return {"ingested": result.ingested, "failed": result.failed}
+
+
+@router.get("/overview", summary="A card per capability: last ingest, dead letters, headline")
+def overview(store: StoreDep, settings: SettingsDep, window: WindowDep) -> dict[str, Any]:
+    """The dashboard's first page: for each capability, when its sources last ingested, how
+    many dead letters they left, and one number over the window (with its unit)."""
+    return {
+        "start": window.start,
+        "end": window.end,
+        "currency": settings.cost_currency,
+        "cards": capability_cards(store, window),
+    }

@@ -8,12 +8,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from shipgauge.api.auth import require_scope
-from shipgauge.api.deps import app_settings
-from shipgauge.errors import PayloadTooLarge, SourceError
+from shipgauge.api.deps import SettingsDep, StoreDep, WindowDep, app_settings
+from shipgauge.errors import BadRequest, PayloadTooLarge, SourceError
 from shipgauge.pipelines.delivery.events import GroupCommitter
 from shipgauge.pipelines.delivery.intake import (
     EVENT_BATCH_SCHEMA,
@@ -24,6 +24,7 @@ from shipgauge.pipelines.delivery.intake import (
     accept_seed_event,
 )
 from shipgauge.queries.delivery import DEFAULT_WINDOW, DoraWindow, dora_report
+from shipgauge.queries.delivery_rows import METRIC_ROWS, ROW_KINDS, dora_rows, dora_services
 from shipgauge.queries.time import parse_moment, window_start
 from shipgauge.store.tokens import ApiToken
 
@@ -154,4 +155,70 @@ def dora(
         window,
         service=service,
         environment=None if environment == "*" else environment,
+    )
+
+
+# The dashboard's DORA page: one service and environment over the page's window (`range`, or
+# `from`/`to`), the rows behind each number, and the services to choose from.
+
+
+@router.get("/dora/services", summary="Services and environments with deployments")
+def services(store: StoreDep) -> list[dict[str, Any]]:
+    return dora_services(store)
+
+
+@router.get("/dora/metrics", summary="The DORA report of one service over a dashboard window")
+def metrics(
+    store: StoreDep,
+    settings: SettingsDep,
+    window: WindowDep,
+    service: str,
+    environment: str = "production",
+    previous: Annotated[
+        bool, Query(description="The window of the same length just before, as one bucket")
+    ] = False,
+) -> dict[str, Any]:
+    """`/api/v1/dora` for one service with weekly series, or with `previous` the totals of the
+    window before (what each tile compares with)."""
+    asked = window.previous() if previous else window
+    dora = DoraWindow(
+        asked.start, asked.end, "all" if previous else "week", settings.delivery_benchmark
+    )
+    report = dora_report(store, dora, service=service, environment=environment)
+    found = report["services"][0]["metrics"] if report["services"] else {}
+    return {**{k: report[k] for k in ("start", "end", "interval", "benchmark")},
+            "service": service, "environment": environment, "metrics": found}  # fmt: skip
+
+
+@router.get("/dora/rows", summary="The deployments, changes, incidents… behind a DORA number")
+def rows(
+    store: StoreDep,
+    window: WindowDep,
+    service: str,
+    environment: str = "production",
+    kind: Annotated[str | None, Query(description=f"One of {', '.join(ROW_KINDS)}")] = None,
+    metric: Annotated[
+        str | None, Query(description=f"Instead of kind: one of {', '.join(METRIC_ROWS)}")
+    ] = None,
+    bucket: Annotated[
+        str | None, Query(description="Only the week starting at this ISO time (a trend point)")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    chosen = kind or METRIC_ROWS.get(metric or "", "")
+    if not chosen:
+        raise BadRequest(
+            f"give kind ({', '.join(ROW_KINDS)}) or metric ({', '.join(METRIC_ROWS)})",
+            field="metric" if metric else "kind",
+        )
+    return dora_rows(
+        store,
+        DoraWindow(window.start, window.end, "all"),
+        kind=chosen,
+        service=service,
+        environment=environment,
+        bucket_start=parse_moment(bucket, "bucket") if bucket else None,
+        limit=limit,
+        offset=offset,
     )

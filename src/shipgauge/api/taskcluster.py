@@ -13,9 +13,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, Query
 
 from shipgauge.api._background import background_worker
-from shipgauge.api.deps import StoreDep
+from shipgauge.api.deps import SettingsDep, StoreDep, WindowDep
 from shipgauge.pipelines.taskcluster import listen_pulse, pulse_consumer
-from shipgauge.queries.taskcluster import CostGrouping, task_with_runs
+from shipgauge.queries.taskcluster import GROUPINGS, CostGrouping, cost_series, task_with_runs
 from shipgauge.queries.taskcluster import ci_costs as cost_rows
 
 __all__ = ["router"]
@@ -51,3 +51,20 @@ def ci_costs(
     (by day: in day order). `fallback_cost` is the part priced by worker-type hourly rate."""
     rows = cost_rows(store, group_by, start, end)
     return {"group_by": group_by, "start": start, "end": end, "rows": rows}
+
+
+@router.get("/ci/costs/series", summary="Task-run cost per day, stacked by worker pool or project")
+def series(
+    store: StoreDep,
+    settings: SettingsDep,
+    window: WindowDep,
+    by: Annotated[str, Query(description=f"One of {', '.join(GROUPINGS)}")] = "pool",
+    pool: Annotated[str | None, Query(description="Only this worker pool")] = None,
+    project: Annotated[str | None, Query(description="Only this project")] = None,
+    top: Annotated[int, Query(ge=0, le=50, description="Groups drawn; the rest as one")] = 10,
+) -> dict[str, Any]:
+    """The dashboard's CI cost chart and tables, from `cost_by_pool_project_day` (kept up to two
+    minutes, `computed_at` says when). A cost is null where no run is priced: `unpriced_seconds`
+    is that run time; `instance_cost` and `rate_cost` say which source priced the rest."""
+    answer = cost_series(store, window, by=by, pool=pool, project=project, top=top)
+    return {**answer, "currency": settings.cost_currency}

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
 from shipgauge.api._background import background_worker
+from shipgauge.api.deps import StoreDep, WindowDep
 from shipgauge.config import Settings
 from shipgauge.errors import ShipgaugeError
 from shipgauge.pipelines import telemetry
-from shipgauge.queries.telemetry import INTERVALS, review_shares
+from shipgauge.queries.telemetry import INTERVALS, review_repos, review_shares, unreviewed
 from shipgauge.store import Store
 
 __all__ = ["router"]
@@ -62,3 +63,32 @@ def reviews(
         request.app.state.store, repo=repo, start=start, end=end, interval=interval
     )
     return [{**r, "period": r["period"].isoformat()} for r in rows]
+
+
+@router.get("/reviews/shares", summary="Review-system shares over a dashboard window")
+def shares(store: StoreDep, window: WindowDep, repo: str | None = None) -> dict[str, Any]:
+    """`/api/v1/reviews` over the push days the window touches, by day up to 31 days, else by
+    week; with the repositories to choose from."""
+    first, last = window.start.date(), (window.end - timedelta(microseconds=1)).date()
+    interval = "day" if (last - first).days < 31 else "week"
+    rows = review_shares(
+        store, repo=repo, start=first, end=last + timedelta(days=1), interval=interval
+    )
+    return {
+        "start": window.start,
+        "end": window.end,
+        "interval": interval,
+        "repos": review_repos(store),
+        "rows": rows,
+    }
+
+
+@router.get("/reviews/unreviewed", summary="Changesets landed without an expected review")
+def unreviewed_changes(
+    store: StoreDep,
+    window: WindowDep,
+    repo: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    answer = unreviewed(store, start=window.start, end=window.end, repo=repo, limit=limit)
+    return {"start": window.start, "end": window.end, **answer}

@@ -28,7 +28,7 @@ class CliState:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store.open(self.settings.db)
+            self._store = Store.open(self.settings.db, wait_s=self.settings.db_wait_s)
         return self._store
 
 

@@ -30,7 +30,7 @@ __all__ = ["register"]
 
 ConsumeFrom = Literal["amqp", "sqs"]
 builds_app = App(help="Build catalog (Buildhub): inventories, S3 events, search.")
-# The web UI's search box: fields and boosts (research §6.2).
+# The web UI's search box: fields and boosts (upstream.md §6.2).
 UI_FIELDS = [
     "source.product",
     "target.channel^1.2",

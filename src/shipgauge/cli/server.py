@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from typing import Annotated, Any
 
@@ -10,13 +11,15 @@ import typer
 import shipgauge
 from shipgauge.cli._output import console, print_json, print_rows, tiered, with_unit
 from shipgauge.cli._state import state
-from shipgauge.config import masked_settings
+from shipgauge.config import Settings, masked_settings
 from shipgauge.demo import run_demo
-from shipgauge.errors import ShipgaugeError
+from shipgauge.errors import ConfigError, ShipgaugeError
 from shipgauge.queries.overview import OverviewReport, overview_reports
-from shipgauge.store import QueryResult
+from shipgauge.store import QueryResult, Store, is_postgres_url
 
 __all__ = ["register"]
+
+WORKER_HEALTHCHECK_S = 60
 
 
 def serve(
@@ -28,6 +31,9 @@ def serve(
         int | None,
         typer.Option(min=0, max=65535, help="Port (default: setting port; 0: any free port)."),
     ] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes; more than 1 needs PostgreSQL.")
+    ] = 1,
 ) -> None:
     """Serve the dashboard at /, the REST API, OpenAPI docs at /docs and metrics at /metrics."""
     # Imported here: FastAPI and uvicorn add a fifth to every other command's start-up time.
@@ -37,6 +43,9 @@ def serve(
 
     cli = state(ctx)
     settings = cli.settings
+    if workers > 1:
+        _serve_workers(settings, host=host or settings.host, port=port or settings.port, n=workers)
+        return
     app = create_app(settings, store=cli.store)
     host = host or settings.host
     listening = _listen(host, settings.port if port is None else port)
@@ -90,6 +99,34 @@ def _listen(host: str, port: int) -> socket.socket:
         listening.close()
         raise ShipgaugeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     return listening
+
+
+def _serve_workers(settings: Settings, *, host: str, port: int, n: int) -> None:
+    """uvicorn with `n` worker processes, each building the app from the environment."""
+    import uvicorn
+
+    from shipgauge.api.app import APP_FACTORY
+
+    if not is_postgres_url(settings.db):
+        raise ConfigError(
+            f"--workers {n} needs PostgreSQL: the DuckDB store {settings.db} is open in one"
+            " process at a time, so more workers would only wait for their turns on the file;"
+            " serve with one worker, or set SHIPGAUGE_DB=postgresql://…",
+            field="workers",
+        )
+    Store.open(settings.db).close()  # migrate once, before the workers open it together
+    os.environ["SHIPGAUGE_DB"] = settings.db  # --db reaches the workers through the environment
+    # A worker answers uvicorn's health check only once it has imported everything, which takes
+    # longer than uvicorn's 5 s on a busy small machine: it would be killed and started again.
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        workers=n,
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
+    )
 
 
 def demo(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:

@@ -2,7 +2,7 @@
 
 A cached file is re-asked with `If-None-Match`; a 304 costs no body, so a re-run of an
 inventory fetches nothing new. A 404 is an answer (None), retried only when asked: S3 events
-arrive before the archive's front end shows the object (research §4.3, §5).
+arrive before the archive's front end shows the object (upstream.md §4.3, §5).
 """
 
 from __future__ import annotations

@@ -8,8 +8,12 @@ standing in for the S3 bucket, announced by S3 events.
 from __future__ import annotations
 
 import contextlib
+import csv
+import gzip
 import hashlib
+import io
 import json
+import shutil
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -22,6 +26,7 @@ from shipgauge.connectors.archive import ArchiveConnector
 from shipgauge.connectors.http import HttpConnector
 from shipgauge.connectors.s3 import S3Connector
 from shipgauge.demo.loopback import serve_on_loopback
+from shipgauge.demo.recorded_times import move_iso_times, recording_shift
 from shipgauge.pipelines.builds.connectors import BuildhubConnectors
 from shipgauge.pipelines.builds.events import ingest_event_messages
 from shipgauge.pipelines.builds.inventory import load_inventory
@@ -78,14 +83,22 @@ def serve_archive_folder(root: Path) -> Iterator[str]:
         yield url
 
 
-def load_demo(store: Store) -> None:
-    """Load the bundled inventory sample and buildhub.json files."""
+def load_demo(store: Store, *, move: bool = False) -> None:
+    """Load the bundled inventory sample and buildhub.json files; with `move`, their publication
+    times (inventory LastModifiedDate, buildhub.json download.date) moved into the present as
+    one recording. Build ids and build dates stay as recorded: they name the builds."""
     bundled = resources.files("shipgauge") / "demo_data" / "builds"
     with (
-        resources.as_file(bundled) as data,
-        serve_archive_folder(data / "archive") as url,
+        resources.as_file(bundled) as recorded,
         tempfile.TemporaryDirectory() as tmp,
+        tempfile.TemporaryDirectory() as moved,
     ):
+        data = _moved_publications(store, recorded, Path(moved)) if move else recorded
+        _load(store, data, Path(tmp))
+
+
+def _load(store: Store, data: Path, tmp: Path) -> None:
+    with serve_archive_folder(data / "archive") as url:
         http = HttpConnector(url, name="demo archive", retries=1, backoff_s=0.0)
         connectors = BuildhubConnectors(
             s3=S3Connector(local_root=data / "s3"),
@@ -99,7 +112,7 @@ def load_demo(store: Store) -> None:
                 store=store,
                 connectors=connectors,
                 location=str(data / "inventory" / "manifest.json"),
-                cache_dir=Path(tmp),
+                cache_dir=tmp,
             )
             keys = [
                 p.relative_to(data / "s3" / DEMO_BUCKET).as_posix()
@@ -116,3 +129,36 @@ def _s3_event(key: str) -> bytes:
         "s3": {"bucket": {"name": DEMO_BUCKET}, "object": {"key": key}},
     }
     return json.dumps({"Records": [record]}).encode()
+
+
+def _moved_publications(store: Store, recorded: Path, folder: Path) -> Path:
+    """A copy of the bundled folder whose publication times are moved into the present."""
+    shutil.copytree(recorded, folder, dirs_exist_ok=True)
+    inventory = folder / "inventory"
+    manifest = json.loads((inventory / "manifest.json").read_text())
+    tables = {
+        entry["key"]: inventory / "data" / Path(entry["key"]).name for entry in manifest["files"]
+    }
+    rows = {
+        key: list(csv.reader(io.StringIO(gzip.decompress(path.read_bytes()).decode())))
+        for key, path in tables.items()
+    }
+    documents = sorted((folder / "s3").rglob("buildhub.json"))
+    published = [row[3] for table in rows.values() for row in table]
+    published += [json.loads(d.read_text())["download"]["date"] for d in documents]
+    newest = max(datetime.fromisoformat(t.replace("Z", "+00:00")) for t in published)
+    shift = recording_shift(store, "builds", newest)
+    for entry in manifest["files"]:
+        text = io.StringIO()
+        csv.writer(text, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(
+            [*row[:3], move_iso_times(row[3], shift), *row[4:]] for row in rows[entry["key"]]
+        )
+        body = gzip.compress(text.getvalue().encode(), mtime=0)
+        tables[entry["key"]].write_bytes(body)
+        entry |= {"size": len(body), "MD5checksum": hashlib.md5(body).hexdigest()}
+    (inventory / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    for document in documents:
+        doc = json.loads(document.read_text())
+        doc["download"]["date"] = move_iso_times(doc["download"]["date"], shift)
+        document.write_text(json.dumps(doc, indent=1))
+    return folder

@@ -8,11 +8,13 @@ cost table prices the runs. Re-running the demo changes nothing.
 
 from __future__ import annotations
 
+import csv
 import json
 import re
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from importlib import resources
 from pathlib import Path
@@ -21,11 +23,13 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from shipgauge.config import load_settings
 from shipgauge.demo.loopback import serve_on_loopback
+from shipgauge.demo.recorded_times import add_months, month_offset, moved_cost_table
+from shipgauge.demo.telemetry import moved_pushlog, pushlog_shift, recorded_pushlog
 from shipgauge.pipelines.ci_cost.prices import load_prices
 from shipgauge.pipelines.ci_cost.scan import scan_ci_cost
 from shipgauge.store import Store
 
-__all__ = ["DEMO_REPO", "load_demo"]
+__all__ = ["DEMO_REPO", "load_demo", "moved_rate_months"]
 
 DEMO_REPO: Final = "mozilla-central"
 _PAGES: Final = ("completed", "continuation1", "continuation2", "failed", "unscheduled")
@@ -106,15 +110,18 @@ class _DemoHandler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def demo_server() -> Iterator[str]:
-    """The demo's stand-in for hg.mozilla.org and Taskcluster; yields its base URL."""
+def demo_server(shift: timedelta = timedelta()) -> Iterator[str]:
+    """The demo's stand-in for hg.mozilla.org and Taskcluster (pushes moved by `shift`, and
+    their groups with them); yields its base URL."""
     folder = _folder()
     pages = {name: (folder / f"listTaskGroup.{name}.json").read_text() for name in _PAGES}
 
     class Handler(_DemoHandler):
         pass
 
-    Handler.pushlog = json.loads((folder / "hg_pushlog.v2-full.json").read_text())
+    Handler.pushlog = moved_pushlog(
+        json.loads((folder / "hg_pushlog.v2-full.json").read_text()), shift
+    )
     Handler.pages = pages
     Handler.task_ids = [
         t["status"]["taskId"] for text in pages.values() for t in json.loads(text)["tasks"]
@@ -123,11 +130,28 @@ def demo_server() -> Iterator[str]:
         yield url
 
 
-def load_demo(store: Store) -> None:
-    """Scan the bundled mozilla-central pushes 33268-33277 and load the synthetic cost table."""
-    load_prices(store, _folder() / "worker_type_costs.csv")
-    with demo_server() as url:
+def load_demo(store: Store, *, move: bool = False) -> None:
+    """Scan the bundled mozilla-central pushes 33268-33277 and load the synthetic cost table;
+    with `move`, the pushes (as the telemetry demo moves them) and the table's months with them."""
+    shift = pushlog_shift(store) if move else timedelta()
+    with tempfile.TemporaryDirectory() as tmp:
+        prices = _folder() / "worker_type_costs.csv"
+        if shift:
+            pushed = max(p["date"] for p in recorded_pushlog()["pushes"].values())
+            months = month_offset(datetime.fromtimestamp(pushed, UTC), shift)
+            prices = moved_cost_table(prices, Path(tmp) / prices.name, shift, months)
+        load_prices(store, prices)
+    with demo_server(shift) as url:
         settings = load_settings(
             hg_url=url, taskcluster_root_url=url, ci_cost_repos=[DEMO_REPO], http_retries=1
         )
         scan_ci_cost(store=store, settings=settings, since=33267)
+
+
+def moved_rate_months(store: Store) -> set[date]:
+    """The months of the demo's cost table once moved with the pushes (`load_demo(move=True)`)."""
+    pushed = max(p["date"] for p in recorded_pushlog()["pushes"].values())
+    months = month_offset(datetime.fromtimestamp(pushed, UTC), pushlog_shift(store))
+    with (_folder() / "worker_type_costs.csv").open(newline="") as table:
+        rows = csv.DictReader(table)
+        return {add_months(date(int(r["year"]), int(r["month"]), 1), months) for r in rows}

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from importlib import resources
 
 import httpx
 
 from shipgauge.api import create_app
 from shipgauge.config import Settings
+from shipgauge.demo.recorded_times import recording_shift
 from shipgauge.errors import StoreError
 from shipgauge.store import Store
 from shipgauge.store.tokens import create_token
@@ -21,18 +22,19 @@ DEMO_CHECKPOINT = "delivery.demo"
 DEMO_BATCH = 500
 
 
-def load_demo(store: Store) -> None:
+def load_demo(store: Store, *, move: bool = True) -> None:
     """Post the bundled multi-service history through the real API route, in process.
 
     The history (written by scripts/generate_delivery_demo.py) is moved by whole weeks so that
-    it ends this week; its event ids are fixed, so loading twice stores it once.
+    it ends this week (unless `move` is false); its event ids are fixed, so loading twice stores
+    it once.
     """
     if store.checkpoint(DEMO_CHECKPOINT) is not None:
         return
     folder = resources.files("shipgauge") / "demo_data" / "delivery"
     events = [json.loads(line) for line in (folder / "events.jsonl").read_text().splitlines()]
     last = max(datetime.fromisoformat(e["time"]) for e in events)
-    shift = timedelta(weeks=(datetime.now(UTC) - last) // timedelta(weeks=1))
+    shift = recording_shift(store, "delivery", last) if move else timedelta()
     for event in events:
         event["time"] = (datetime.fromisoformat(event["time"]) + shift).isoformat()
     _post_through_api(store, events)

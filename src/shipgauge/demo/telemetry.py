@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
@@ -18,11 +19,12 @@ from urllib.parse import parse_qs, urlsplit
 
 from shipgauge.config import load_settings
 from shipgauge.demo.loopback import serve_on_loopback
+from shipgauge.demo.recorded_times import recording_shift
 from shipgauge.pipelines.telemetry.backfill import backfill
 from shipgauge.pipelines.telemetry.services import TelemetryServices
 from shipgauge.store import Store
 
-__all__ = ["DEMO_REPO_URL", "load_demo"]
+__all__ = ["DEMO_REPO_URL", "load_demo", "moved_pushlog", "pushlog_shift", "recorded_pushlog"]
 
 DEMO_REPO_URL = "https://hg.mozilla.org/mozilla-central"
 # Which recorded Bugzilla answer each bug of the sample pushlog gets (made up for the demo);
@@ -113,20 +115,40 @@ class _DemoHandler(BaseHTTPRequestHandler):
             self._answer(200, {"bugs": {str(bug_id): found}})
 
 
+def recorded_pushlog() -> dict[str, Any]:
+    """The bundled pushlog (the CI cost demo's is the same file)."""
+    pushlog: dict[str, Any] = json.loads(_data("hg_pushlog.v2-full.json"))
+    return pushlog
+
+
+def moved_pushlog(pushlog: dict[str, Any], shift: timedelta) -> dict[str, Any]:
+    """`pushlog` with every push date moved by `shift` (whole seconds)."""
+    seconds = int(shift.total_seconds())
+    pushes = {k: {**p, "date": p["date"] + seconds} for k, p in pushlog["pushes"].items()}
+    return {**pushlog, "pushes": pushes}
+
+
+def pushlog_shift(store: Store) -> timedelta:
+    """How far `shipgauge demo` moves the pushlog recording (with its task groups and prices)."""
+    newest = max(p["date"] for p in recorded_pushlog()["pushes"].values())
+    return recording_shift(store, "pushlog", datetime.fromtimestamp(newest, UTC))
+
+
 @contextmanager
-def demo_server() -> Iterator[str]:
+def demo_server(shift: timedelta = timedelta()) -> Iterator[str]:
     """The demo's stand-in for hg.mozilla.org, Bugzilla and ingestion; yields its base URL."""
 
     class Handler(_DemoHandler):
-        pushlog = json.loads(_data("hg_pushlog.v2-full.json"))
+        pushlog = moved_pushlog(recorded_pushlog(), shift)
 
     with serve_on_loopback(Handler, _DemoServer) as url:
         yield url
 
 
-def load_demo(store: Store) -> None:
-    """Backfill the bundled pushlog (pushes 33268-33277) through the demo server."""
-    with demo_server() as url:
+def load_demo(store: Store, *, move: bool = False) -> None:
+    """Backfill the bundled pushlog (pushes 33268-33277) through the demo server; with `move`,
+    its push dates moved into the present (`demo.recorded_times`)."""
+    with demo_server(pushlog_shift(store) if move else timedelta()) as url:
         settings = load_settings(hg_url=url, bmo_url=url, telemetry_url=url, http_retries=1)
         with TelemetryServices.from_settings(settings) as services:
             backfill(

@@ -2,7 +2,7 @@
 
 Pages are `json-pushes?version=2&full=1&startID=a&endID=b`: `startID` is exclusive and `endID`
 inclusive, so a page covers pushes a+1 … b; `lastpushid` says where the repository ends
-(research/seed-hgpush-measuring-ci.md §A.5). Both bounds are always sent: an unbounded request
+(upstream.md §A.5). Both bounds are always sent: an unbounded request
 returns only the last 10 pushes, or everything. Pages are fetched a few at a time and stored in
 order; the checkpoint `hg:<repo>` only moves forward over pushes that are stored.
 """

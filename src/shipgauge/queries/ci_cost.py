@@ -9,15 +9,20 @@ from datetime import date, datetime
 from typing import Any, Final
 
 from shipgauge.errors import BadRequest, NotFound
+from shipgauge.queries.cache import AnswerCache, Kept
 from shipgauge.sources import hg
 from shipgauge.store import QueryResult, Store
 
 __all__ = [
     "CI_COST_MODELS",
+    "PUSH_CACHE",
     "REPORT_GROUPINGS",
     "cost_report",
+    "costliest_pushes",
     "push_detail",
+    "push_list",
     "push_rows",
+    "push_runs",
     "unpriced_pools",
 ]
 
@@ -160,3 +165,67 @@ def push_detail(store: Store, repo: str, push_id: int, *, mode: str = "push") ->
         key,
     ).dicts()
     return {"push": push[0], "pools": pools, "tasks": tasks}
+
+
+# The dashboard's CI cost page: the costliest pushes of a window -------------------------------
+
+# push_costs reads every task run to price them (seconds over millions of runs): kept a while.
+PUSH_CACHE = AnswerCache(ttl_s=120)
+_PUSH_LIST = (
+    "repo, push_id, pushed_at, push_user, revision, group_state, tasks, runs, failed_runs,"
+    " compute_seconds, run_seconds, total_cost, ideal_cost, unpriced_seconds, pricing_methods"
+)
+
+
+def _read_pushes(store: Store) -> list[dict[str, Any]]:
+    return store.query(
+        f"SELECT {_PUSH_LIST} FROM push_costs WHERE mode = 'push' ORDER BY pushed_at, repo, push_id"
+    ).dicts()
+
+
+def push_list(store: Store) -> Kept[list[dict[str, Any]]]:
+    """Every push of push_costs (mode push), oldest first, kept for `PUSH_CACHE.ttl_s`."""
+    return PUSH_CACHE.get(store, "push_costs", _read_pushes)
+
+
+def costliest_pushes(
+    store: Store, *, start: datetime, end: datetime, repo: str | None = None, limit: int = 20
+) -> dict[str, Any]:
+    """The pushes of [start, end) (of `repo`), costliest first; an unpriced push (cost NULL)
+    after the priced ones, by its unpriced run time; with the window's totals and repositories."""
+    kept = push_list(store)
+    key = hg.repo_path(repo) if repo else None
+    chosen = [
+        p for p in kept.value if start <= p["pushed_at"] < end and (key is None or p["repo"] == key)
+    ]
+    chosen.sort(
+        key=lambda p: (
+            p["total_cost"] is None,
+            -(p["total_cost"] or 0),
+            -(p["unpriced_seconds"] or 0),
+            -p["pushed_at"].timestamp(),
+            p["repo"],
+            -p["push_id"],
+        )
+    )
+    priced = [p["total_cost"] for p in chosen if p["total_cost"] is not None]
+    return {
+        "computed_at": kept.computed_at,
+        "pushes": chosen[:limit],
+        "total": len(chosen),
+        "total_cost": sum(priced) if priced else None,
+        "unpriced_pushes": len(chosen) - len(priced),
+        "unpriced_seconds": sum(p["unpriced_seconds"] or 0 for p in chosen),
+        "repos": sorted({p["repo"] for p in kept.value}),
+    }
+
+
+def push_runs(store: Store, repo: str, push_id: int, *, mode: str = "push") -> list[dict[str, Any]]:
+    """Every run of a push's task group with its cost and how it was priced (push_task_runs)."""
+    return store.query(
+        "SELECT task_id, run_id, label, worker_pool, state, started, resolved, run_seconds, cost,"
+        " pricing_method, attribution_method, rate_month, in_total, in_ideal"
+        " FROM push_task_runs WHERE repo = ? AND push_id = ? AND mode = ? AND run_id IS NOT NULL"
+        " ORDER BY task_id, run_id",
+        [hg.repo_path(repo), push_id, mode],
+    ).dicts()

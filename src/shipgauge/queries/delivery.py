@@ -31,7 +31,9 @@ __all__ = [
     "UNITS",
     "DoraWindow",
     "dora_report",
+    "model_ctes",
     "summary_rows",
+    "with_literals",
 ]
 
 INTERVALS = {
@@ -156,6 +158,21 @@ def _summary_sql(by_service: bool, by_environment: bool, series: bool) -> str:
     for every service, plain projection models are inlined instead of copied.
     """
     models = {m.name: m for m in discover_models()}
+    ctes = model_ctes("dora_summary", by_service, include_target=False)
+    summary = _scoped(sqlglot.parse_one(models["dora_summary"].sql, read="duckdb"), by_service)
+    window = next(c for c in summary.find_all(exp.CTE) if c.alias == "report_window")
+    rows = " UNION ALL ".join([_WINDOW_SQL] * (2 if series else 1))
+    window.set("this", sqlglot.parse_one(rows, read="duckdb"))
+    where = " WHERE environment = ?" if by_environment else ""
+    body = summary.sql(dialect="duckdb")
+    return f"WITH {', '.join(ctes)} SELECT {_PART_SQL}, * FROM ({body}) AS r{where}"
+
+
+def model_ctes(target: str, by_service: bool, *, include_target: bool = True) -> list[str]:
+    """The CTEs computing `target` (and every model it reads) as a report does: the event tables
+    cut to the service (`_SERVICE`, when `by_service`), history before the window's start
+    (`_START`) skipped where a model allows it; `with_literals` fills those in."""
+    models = {m.name: m for m in discover_models()}
     ctes: list[str] = []
     if by_service:
         ctes += [
@@ -163,7 +180,7 @@ def _summary_sql(by_service: bool, by_environment: bool, series: bool) -> str:
             f" WHERE service = {_SERVICE}{kinds})"
             for table, (how, columns, kinds) in _SCOPED_TABLES.items()
         ]
-    needed = _dependencies("dora_summary", models) - {"dora_summary"}
+    needed = _dependencies(target, models) - (set() if include_target else {target})
     for model in model_order([models[name] for name in needed]):
         tree = _scoped(sqlglot.parse_one(model.sql, read="duckdb"), by_service)
         for cte in tree.find_all(exp.CTE):
@@ -174,13 +191,15 @@ def _summary_sql(by_service: bool, by_environment: bool, series: bool) -> str:
         if model.name == _WINDOWED_MODEL:
             body = _WINDOWED_SQL.format(sql=body)
         ctes.append(f"{model.name} AS {inlined}({body})")
-    summary = _scoped(sqlglot.parse_one(models["dora_summary"].sql, read="duckdb"), by_service)
-    window = next(c for c in summary.find_all(exp.CTE) if c.alias == "report_window")
-    rows = " UNION ALL ".join([_WINDOW_SQL] * (2 if series else 1))
-    window.set("this", sqlglot.parse_one(rows, read="duckdb"))
-    where = " WHERE environment = ?" if by_environment else ""
-    body = summary.sql(dialect="duckdb")
-    return f"WITH {', '.join(ctes)} SELECT {_PART_SQL}, * FROM ({body}) AS r{where}"
+    return ctes
+
+
+def with_literals(sql: str, window: DoraWindow, service: str | None) -> str:
+    """`sql` with the service and the window's bounds written in (see `_summary_sql`)."""
+    if service is not None:
+        sql = sql.replace(_SERVICE, _literal(service))
+    sql = sql.replace(_START, _literal(window.start.isoformat()))
+    return sql.replace(_END, _literal(window.end.isoformat()))
 
 
 def _dependencies(name: str, models: Mapping[str, Model]) -> set[str]:
@@ -223,11 +242,7 @@ def summary_rows(
         params += [window.start, window.end, INTERVALS[window.interval], window.benchmark]
     params += [environment] if environment is not None else []
     sql = _summary_sql(service is not None, environment is not None, series)
-    if service is not None:
-        sql = sql.replace(_SERVICE, _literal(service))
-    sql = sql.replace(_START, _literal(window.start.isoformat()))
-    sql = sql.replace(_END, _literal(window.end.isoformat()))
-    return store.query(sql, params).dicts()
+    return store.query(with_literals(sql, window, service), params).dicts()
 
 
 def _literal(text: str) -> str:

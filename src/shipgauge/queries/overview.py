@@ -8,11 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+from shipgauge.queries.ci_cost import costliest_pushes, push_list
+from shipgauge.queries.taskcluster import cost_series
+from shipgauge.queries.telemetry import REVIEWED
+from shipgauge.queries.time import Window
 from shipgauge.store import QueryResult, Store
 from shipgauge.store.views import discover_models
 
-__all__ = ["OVERVIEW_REPORTS", "OverviewReport", "overview_reports"]
+__all__ = [
+    "CARDS",
+    "OVERVIEW_REPORTS",
+    "Card",
+    "OverviewReport",
+    "capability_cards",
+    "overview_reports",
+]
 
 # The units a column may be given: seconds (a duration), ratio (a share of 1), cost (the
 # billing's currency), per_week (a rate), score (Quick Check, 0-10). `<column>_tier` beside a
@@ -97,6 +109,14 @@ OVERVIEW_REPORTS: tuple[OverviewReport, ...] = (
         " ORDER BY build_date DESC, product, channel, platform LIMIT 8",
     ),
     OverviewReport(
+        "Recorded demo times moved into the present (whole weeks; relations within each kept)",
+        "the demo's recordings",
+        "ingest_status",
+        "SELECT substr(source, 12) AS recording, CAST(position AS INTEGER) AS moved_days,"
+        " CAST(floor(CAST(position AS DOUBLE) / 7) AS INTEGER) AS moved_weeks FROM ingest_status"
+        " WHERE source LIKE 'demo.moved:%' ORDER BY recording",
+    ),
+    OverviewReport(
         "DORA, production, last 90 days",
         "delivery events (delivery)",
         "dora_summary",
@@ -117,3 +137,94 @@ def overview_reports(store: Store) -> list[tuple[OverviewReport, QueryResult]]:
     """The overview queries whose model exists in this store, with their rows."""
     models = {m.name for m in discover_models()}
     return [(r, store.query(r.sql)) for r in OVERVIEW_REPORTS if r.model in models]
+
+
+# The dashboard's overview: a card per capability ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Card:
+    """A capability as the overview shows it: its page and the ingest sources it owns."""
+
+    capability: str
+    title: str
+    page: str
+    sources: tuple[str, ...]  # source-name prefixes in ingest_status
+
+
+CARDS: tuple[Card, ...] = (
+    Card("delivery", "DORA metrics", "/dora", ("delivery.",)),
+    Card("ci_cost", "CI cost of pushes", "/ci-cost", ("ci_cost.",)),
+    Card("taskcluster", "Task run costs", "/ci-cost", ("taskcluster.",)),
+    Card("telemetry", "Review systems", "/reviews", ("telemetry.", "hg:", "hg.")),
+    Card("builds", "Build catalog", "/builds", ("buildhub.",)),
+)
+
+
+def _headline(store: Store, capability: str, window: Window) -> dict[str, Any]:
+    """The one number a card shows for `window`, with its unit, a count for context, and the
+    time of the newest row the capability holds (whatever the window)."""
+    if capability == "ci_cost":
+        pushes = costliest_pushes(store, start=window.start, end=window.end, limit=0)
+        newest = max((p["pushed_at"] for p in push_list(store).value), default=None)
+        return {"value": pushes["total_cost"], "unit": "currency", "count": pushes["total"],
+                "count_unit": "pushes", "unpriced_seconds": pushes["unpriced_seconds"],
+                "newest": newest}  # fmt: skip
+    if capability == "taskcluster":
+        answer = cost_series(store, window, top=0)
+        runs = answer["totals"]
+        return {"value": runs["cost"], "unit": "currency", "count": runs["runs"],
+                "count_unit": "runs", "unpriced_seconds": runs["unpriced_seconds"],
+                "newest": answer["newest_day"]}  # fmt: skip
+    sql, unit, count_unit = _HEADLINES[capability]
+    value, count, newest = store.query(sql, [window.start, window.end]).rows[0]
+    return {"value": value, "unit": unit, "count": count, "count_unit": count_unit,
+            "newest": newest}  # fmt: skip
+
+
+# capability → (SQL over [start, end) giving (value, count, newest row), value unit, count unit)
+_HEADLINES: dict[str, tuple[str, str, str]] = {
+    "delivery": (
+        "SELECT count(*) FILTER (WHERE result = 'success'), count(DISTINCT service),"
+        " (SELECT max(deployed_at) FROM dora_deployments) FROM dora_deployments"
+        " WHERE environment = 'production' AND deployed_at >= ? AND deployed_at < ?",
+        "deployments",
+        "services",
+    ),
+    "telemetry": (
+        "SELECT CAST(sum(changesets) FILTER (WHERE review_system IN"
+        f" ({', '.join(repr(s) for s in REVIEWED)})) AS DOUBLE) / nullif(sum(changesets), 0),"
+        " CAST(coalesce(sum(changesets), 0) AS BIGINT),"
+        " (SELECT max(push_day) FROM review_systems_by_day) FROM review_systems_by_day"
+        " WHERE push_day >= CAST(? AS DATE) AND push_day < CAST(? AS DATE)",
+        "ratio",
+        "changesets",
+    ),
+    "builds": (
+        "SELECT count(*), count(DISTINCT product), (SELECT max(download_date) FROM build_records)"
+        " FROM build_records WHERE download_date >= ? AND download_date < ?",
+        "builds",
+        "products",
+    ),
+}
+
+
+def capability_cards(store: Store, window: Window) -> list[dict[str, Any]]:
+    """A card per capability: its last ingest, its dead letters and its headline number."""
+    status = store.query("SELECT source, updated_at, dead_letters FROM ingest_status").rows
+    cards = []
+    for card in CARDS:
+        mine = [row for row in status if row[0].startswith(card.sources)]
+        times = [updated for _, updated, _ in mine if updated is not None]
+        cards.append(
+            {
+                "capability": card.capability,
+                "title": card.title,
+                "page": card.page,
+                "last_ingest": max(times) if times else None,
+                "sources": sorted(source for source, _, _ in mine),
+                "dead_letters": sum(int(letters or 0) for _, _, letters in mine),
+                "headline": _headline(store, card.capability, window),
+            }
+        )
+    return cards

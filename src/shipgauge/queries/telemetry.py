@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from shipgauge.errors import BadRequest
 from shipgauge.store import Store
 
-__all__ = ["INTERVALS", "review_shares"]
+__all__ = ["INTERVALS", "REVIEWED", "review_repos", "review_shares", "unreviewed"]
 
 INTERVALS = ("day", "week", "month")
 
@@ -52,3 +52,38 @@ def review_shares(
         """,
         params,
     ).dicts()
+
+
+REVIEWED = ("phabricator", "bmo", "mozreview")
+
+
+def review_repos(store: Store) -> list[str]:
+    """The repositories with a pinged changeset."""
+    return [r[0] for r in store.query("SELECT DISTINCT repo FROM review_systems_by_day").rows]
+
+
+def unreviewed(
+    store: Store,
+    *,
+    start: datetime,
+    end: datetime,
+    repo: str | None = None,
+    limit: int = 100,
+) -> dict[str, Any]:
+    """The changesets pushed in [start, end) that landed without an expected review
+    (`unreviewed_changes`), newest first, with how many there are in all."""
+    where, params = "pushed_at >= ? AND pushed_at < ?", [start, end, repo]
+    if repo is None:
+        params.pop()
+    else:
+        where += " AND repo = ?"
+    rows = store.query(
+        "SELECT repo, changeset, push_id, pushed_at, review_system, rule, bug_id, author,"
+        " summary, count(*) OVER () AS total FROM unreviewed_changes"
+        f" WHERE {where} ORDER BY pushed_at DESC, repo, changeset LIMIT ?",
+        [*params, limit],
+    ).dicts()
+    total = rows[0]["total"] if rows else 0
+    for row in rows:
+        del row["total"]
+    return {"total": total, "rows": rows}

@@ -1,12 +1,12 @@
 """Billing exports → `worker_costs` rows, and measuring_ci cost CSVs → `worker_type_costs` rows.
 
 Formats, told apart by their columns (records arrive flat: nested `project.id` is a dotted key):
-- `gcp`: GCP detailed billing export rows (research A.10). Kept: the day's rows of the worker
+- `gcp`: GCP detailed billing export rows (upstream.md A.10). Kept: the day's rows of the worker
   projects whose `resource.global_name` names an instance; net cost = cost + credits.
 - `azure`: Azure daily actual-load rows. Kept: `chargeType = Usage` rows of `vm-…` virtual
   machines; VM hours (`Virtual Machines`, `1 Hour`) also give uptime = quantity * 3600.
 - `worker_type_8` / `worker_type_5`: measuring_ci's per-worker-type monthly CSVs, with their exact
-  headers (research hgpush A.10); the month is the one that holds the day asked for. The hourly
+  headers (upstream.md A.10); the month is the one that holds the day asked for. The hourly
   rate is cost / usage_hours, except in the 5-column file, whose `unit_cost` column is the rate
   (measuring_ci E1 read that column).
 """
@@ -274,7 +274,7 @@ def _worker_types(records: Iterable[Record], fmt: str, day: date) -> BillingRows
         modified = clean.get("modified")
         usage_hours = _number(clean, "usage_hours", where)
         # measuring_ci E1 priced the 5-column file by its unit_cost, cost / usage_hours rounded
-        # to cents (research hgpush A.10): kept as the cost of the hours at that rate, so that
+        # to cents (upstream.md A.10): kept as the cost of the hours at that rate, so that
         # the rate every model takes (cost / usage_hours) is the file's own.
         cost = (
             _number(clean, "unit_cost", where) * usage_hours

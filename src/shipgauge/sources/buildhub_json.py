@@ -2,7 +2,7 @@
 
 A record is Buildhub2's document (`build`, `source`, `target`, `download`), whether a build
 published it as `buildhub.json` or it was derived from an archive path plus legacy metadata.
-Its identity is Buildhub2's `build_hash`: `v1:` + md5 of the JSON with sorted keys (research
+Its identity is Buildhub2's `build_hash`: `v1:` + md5 of the JSON with sorted keys (upstream.md
 §2.3); the v1 path-derived id is kept as a second key when there is one.
 """
 
@@ -80,7 +80,7 @@ RECORD_SCHEMA: dict[str, Any] = {
 # Formats are not checked, as in Buildhub2 (jsonschema.validate without a format checker).
 _VALIDATOR = jsonschema.Draft4Validator(RECORD_SCHEMA)
 _BETA_COPY_PRODUCT = "firefox"
-# v1's sanity checks on path-derived records (check_record, research §3.4).
+# v1's sanity checks on path-derived records (check_record, upstream.md §3.4).
 LEGACY_CHECKS = (
     ("target.version", re.compile(r"(\d+|\.|-|esr|rc|b|a|pre|funnelcake|real|plugin)+")),
     ("target.channel", re.compile(r"(release|aurora|beta|esr|nightly)(-old-id)?")),
@@ -149,7 +149,7 @@ def validate_record(record: Mapping[str, Any], *, what: str = "record") -> None:
 
 
 def check_legacy_record(record: Mapping[str, Any]) -> str | None:
-    """Why v1 would refuse a path-derived record, or None when it passes (research §3.4)."""
+    """Why v1 would refuse a path-derived record, or None when it passes (upstream.md §3.4)."""
     for path, _ in LEGACY_CHECKS:
         part, name = path.split(".")
         value = record.get(part, {}).get(name)

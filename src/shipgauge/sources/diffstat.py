@@ -1,6 +1,6 @@
 """`hg export --git` patches (hgweb `raw-rev`) → diffstat: files changed, lines added and removed.
 
-Counted the way commit-telemetry-service does (research/seed-hgpush-measuring-ci.md §B.4): a file
+Counted the way commit-telemetry-service does (upstream.md §B.4): a file
 per `diff --git` line; `+`/`-` lines only inside `@@ ` hunks, so the `---`/`+++` file headers are
 skipped while hunk lines whose text itself starts with `--`/`++` count. Binary and rename-only
 diffs are one file with 0/0.

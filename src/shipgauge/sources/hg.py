@@ -2,7 +2,7 @@
 records, and Pulse `exchange/hgpushes/v1` and `v2` (`changegroup.1`) messages → rows.
 
 Push ids arrive as JSON object keys (strings) and are turned into integers here, once, so that
-nothing downstream compares "9999" with "10000" as text (research/seed-hgpush-measuring-ci.md,
+nothing downstream compares "9999" with "10000" as text (docs/upstream.md,
 quirk Q1). A push whose changesets are all hidden has `changesets: []` and no tip (quirk Q2).
 """
 

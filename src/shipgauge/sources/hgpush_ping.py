@@ -3,7 +3,7 @@
 The schema is mozilla-pipeline-schemas' `hgpush.1.schema.json` @88a4adf, shipped verbatim
 (MPL-2.0) in `sources/schemas/`. Submission is `PUT {base}/submit/{namespace}/{doctype}/{version}/
 {docid}`; the document id is derived from the changeset so that a resend de-duplicates
-(research/seed-hgpush-measuring-ci.md §B.5, quirk C8).
+(upstream.md §B.5, quirk C8).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Worker uptime: Cloud Monitoring `timeSeries.list` pages and uptime files → worker_metrics rows.
 
-The request is fxci-etl's `metric export` (research A.9): metric
+The request is fxci-etl's `metric export` (upstream.md A.9): metric
 `compute.googleapis.com/instance/uptime`, one aligned point per series over the day (ALIGN_SUM,
 REDUCE_SUM, grouped by instance name, id and zone). A day is exported only once it has been over
 for 10 minutes, because Monitoring keeps filling in points until then.

@@ -1,6 +1,6 @@
 """Which code review system a changeset went through, from its `json-rev` record and Bugzilla.
 
-Reproduces commit-telemetry-service @d0f081f (research/seed-hgpush-measuring-ci.md §B.3),
+Reproduces commit-telemetry-service @d0f081f (upstream.md §B.3),
 quirks included. The first matching rule wins, and only the summary (first line) is read:
 
 1. back-out ("back out ", "backed out ", "backing out " at the start)  → review_unneeded

@@ -1,7 +1,7 @@
 """The store: schema and migrations, idempotent writes, checkpoints, dead letters, export."""
 
 from shipgauge.store._sql import in_text_list
-from shipgauge.store.engines import ENGINE_ERRORS
+from shipgauge.store.engines import ENGINE_ERRORS, is_postgres_url
 from shipgauge.store.store import (
     KeyConflict,
     QueryResult,
@@ -20,4 +20,5 @@ __all__ = [
     "Transaction",
     "dead_letter_id",
     "in_text_list",
+    "is_postgres_url",
 ]

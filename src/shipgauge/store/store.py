@@ -23,7 +23,14 @@ from shipgauge.errors import NotFound
 from shipgauge.store import views
 from shipgauge.store._arrow import arrow_of_rows, conform, unique_on_key
 from shipgauge.store._sql import quote_ident, split_statements
-from shipgauge.store.engines import Engine, KeyConflict, Merge, TableInfo, open_engine
+from shipgauge.store.engines import (
+    DEFAULT_WAIT_S,
+    Engine,
+    KeyConflict,
+    Merge,
+    TableInfo,
+    open_engine,
+)
 
 __all__ = ["KeyConflict", "QueryResult", "Row", "Store", "Transaction", "dead_letter_id"]
 
@@ -56,6 +63,10 @@ class Transaction:
     def __init__(self, store: Store, conn: Any) -> None:
         self._store = store
         self._conn = conn
+
+    def lock_schema(self) -> None:
+        """Keep other processes from changing the schema until this transaction ends."""
+        self._store.engine.lock_schema(self._conn)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> QueryResult:
         """Run one statement (DuckDB dialect, `?` parameters) inside the transaction."""
@@ -181,30 +192,34 @@ class Store:
         self._tables: dict[str, TableInfo] = {}
 
     @classmethod
-    def open(cls, url: str, *, load_models: bool = True) -> Store:
-        """Open (creating if needed) the store at `url`, apply migrations, load the models."""
-        store = cls(open_engine(url), url)
+    def open(cls, url: str, *, load_models: bool = True, wait_s: float = DEFAULT_WAIT_S) -> Store:
+        """Open (creating if needed) the store at `url`, apply migrations, load the models.
+
+        A DuckDB file is shared with other processes by turns (`engines.turns`): this one waits
+        at most `wait_s` seconds for each of its turns.
+        """
+        store = cls(open_engine(url, wait_s=wait_s), url)
         store.migrate()
         if load_models:
             views.load_models(store)
         return store
 
-    @property
-    def conn(self) -> Any:
-        """This thread's connection (DuckDB cursor or PostgreSQL connection)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = self.engine.connect()
-        return conn
-
-    def close(self) -> None:
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Any]:
+        """This thread's connection for the block; nested sessions of a thread share it."""
         conn = getattr(self._local, "conn", None)
         if conn is not None:
-            conn.close()
-            self._local.conn = None
-        close = getattr(self.engine, "close", None)
-        if close:
-            close()
+            yield conn
+            return
+        with self.engine.session() as conn:
+            self._local.conn = conn
+            try:
+                yield conn
+            finally:
+                self._local.conn = None
+
+    def close(self) -> None:
+        self.engine.close()
 
     def __enter__(self) -> Store:
         return self
@@ -216,7 +231,8 @@ class Store:
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> QueryResult:
         """Run a read query written in DuckDB SQL with `?` parameters."""
-        return QueryResult(*self.engine.fetch(self.conn, sql, params))
+        with self.session() as conn:
+            return QueryResult(*self.engine.fetch(conn, sql, params))
 
     def query_text(self, sql: str, *, write: bool = False) -> QueryResult:
         """Run SQL a person typed (DuckDB dialect). Unless `write`, it must be one statement
@@ -224,11 +240,21 @@ class Store:
         read-only transaction that is rolled back: nothing it does can change the store."""
         if write:
             return self.query(sql)
-        return QueryResult(*self.engine.fetch_read_only(self.conn, sql))
+        with self.session() as conn:
+            return QueryResult(*self.engine.fetch_read_only(conn, sql))
 
     def iter_batches(self, sql: str, batch_rows: int = 65_536) -> Iterator[pa.RecordBatch]:
-        """Stream a query's result as Arrow record batches (memory stays flat)."""
-        return self.engine.iter_batches(self.conn, sql, batch_rows)
+        """Stream a query's result as Arrow record batches (memory stays flat).
+
+        The batches may be pulled from another thread (Arrow's writers do), so the stream has
+        a session of its own unless this thread is in one.
+        """
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            yield from self.engine.iter_batches(conn, sql, batch_rows)
+            return
+        with self.engine.session() as own:
+            yield from self.engine.iter_batches(own, sql, batch_rows)
 
     def checkpoint(self, source: str) -> str | None:
         """The last committed position of `source`, or None before its first run."""
@@ -240,7 +266,8 @@ class Store:
     def table(self, name: str) -> TableInfo:
         """The catalog entry of a base table."""
         if name not in self._tables:
-            self._tables = self.engine.catalog(self.conn)
+            with self.session() as conn:
+                self._tables = self.engine.catalog(conn)
         try:
             return self._tables[name]
         except KeyError:
@@ -248,7 +275,8 @@ class Store:
 
     def tables(self) -> list[TableInfo]:
         """Every base table, by name."""
-        self._tables = self.engine.catalog(self.conn)
+        with self.session() as conn:
+            self._tables = self.engine.catalog(conn)
         return [self._tables[n] for n in sorted(self._tables)]
 
     def count(self, table: str) -> int:
@@ -259,13 +287,14 @@ class Store:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """A transaction: everything written inside commits together, or rolls back."""
-        with self.engine.transaction(self.conn):
-            yield Transaction(self, self.conn)
+        with self.session() as conn, self.engine.transaction(conn):
+            yield Transaction(self, conn)
 
     def bulk_load(self, table: str, data: pa.Table) -> None:
         """The engine's own fastest load of an Arrow table (no conflict handling): benchmarks."""
-        with self.engine.transaction(self.conn):
-            self.engine.bulk_load(self.conn, self.table(table), data)
+        info = self.table(table)
+        with self.session() as conn, self.engine.transaction(conn):
+            self.engine.bulk_load(conn, info, data)
 
     # schema --------------------------------------------------------------------------------
 
@@ -274,8 +303,8 @@ class Store:
 
     def migrate(self) -> int:
         """Apply the migrations not yet recorded in `schema_migrations`; return the level."""
-        conn, engine = self.conn, self.engine
-        with engine.transaction(conn):
+        engine = self.engine
+        with self.session() as conn, engine.transaction(conn):
             engine.lock_schema(conn)
             engine.execute(
                 conn,

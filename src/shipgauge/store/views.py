@@ -92,7 +92,7 @@ def load_models(store: Store) -> int:
     ordered = model_order(models)
     with store.transaction() as tx:
         tx.execute("SELECT 1")  # opens the transaction on this connection
-        store.engine.lock_schema(store.conn)
+        tx.lock_schema()
         for model in reversed(ordered):
             tx.execute(f"DROP VIEW IF EXISTS {quote_ident(model.name)} CASCADE")
         for model in ordered:

@@ -160,7 +160,7 @@ def test_load_inventory_csv_unit_case(
         result = _load(store, recorded_http, tmp_path, manifest)
         letters = store.query("SELECT key, error, payload FROM dead_letters").rows
         assert (result.rows, result.candidates, result.no_metadata) == (3, 2, 1)
-        # The unit case's cc/cxx/ld are lists, which the record schema refuses (research §9).
+        # The unit case's cc/cxx/ld are lists, which the record schema refuses (upstream.md §9).
         assert store.count("builds") == 0
         expected = local_url(case["expected_skip_incomplete_true"][0]["data"], recorded_http.url)
         assert [k for k, _, _ in letters] == [expected["id"]]

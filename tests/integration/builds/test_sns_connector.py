@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from shipgauge.connectors.sns import CertificateCache, SnsConnector
 from shipgauge.errors import UpstreamError
+from shipgauge.pipelines.builds.sns import CertificateCache, SnsConnector
 from shipgauge.sources.sns import DEFAULT_CERT_HOST_PATTERN, SnsMessageError, parse_sns_message
 from tests.support.sns_signing import (
     CertifiedKey,

@@ -1,6 +1,6 @@
 """A recorded hg pushlog and Taskcluster index/queue for the CI-cost tests.
 
-Recorded answers come from ../shared/fixtures/hgpush (the taskhuddler `listTaskGroup` chain and
+Recorded answers come from tests/fixtures/hgpush (the taskhuddler `listTaskGroup` chain and
 the treeherder pushlog). Synthetic groups, where a test needs a state the recordings lack
 (running, retried), are built from the recorded entries with only the named fields changed.
 """

@@ -12,7 +12,7 @@ from shipgauge.pipelines.delivery import events as delivery
 from shipgauge.sources.delivery.events import parse_event
 from shipgauge.store import Store
 from tests.integration.ci_cost.fake_ci import FakeCI, recorded_pushlog
-from tests.integration.ci_cost.test_scan_golden import load_draft_unit_costs, scan_recorded_group
+from tests.integration.ci_cost.test_scan_golden import load_unit_costs, scan_recorded_group
 
 TIP_33270 = recorded_pushlog()["pushes"]["33270"]["changesets"][-1]["node"]
 
@@ -39,21 +39,21 @@ def test_ci_cost_models_join_reviews_and_deployments(store: Store, ci: FakeCI) -
     unknown = "SELECT total_cost, ideal_cost, unpriced_seconds, run_seconds FROM push_costs"
     (before,) = [r for r in store.query(unknown).rows if r[3]]
     assert before[:2] == (None, None) and before[2] == pytest.approx(before[3])
-    load_draft_unit_costs(store)
+    load_unit_costs(store)
     _deploy(store, [TIP_33270.upper(), "f" * 40])
 
     day = store.query("SELECT * FROM cost_by_repo_day").dicts()
     assert len(day) == 1 and day[0]["push_day"] == date(2013, 9, 4)
     assert (day[0]["pushes"], day[0]["pushes_with_group"], day[0]["tasks"]) == (10, 1, 6)
-    assert day[0]["total_cost"] == pytest.approx(0.067886, abs=5e-7)
+    assert day[0]["total_cost"] == pytest.approx(0.080838, abs=5e-7)
 
     pools = store.query(
         "SELECT worker_pool, runs, total_cost, rate_priced_runs, unpriced_runs"
         " FROM cost_by_worker_pool_month ORDER BY worker_pool"
     ).rows
     assert pools == [
-        ("aws-provisioner-v1/gecko-3-b-linux", 1, pytest.approx(526.231 / 3600 * 0.27), 1, 0),
-        ("aws-provisioner-v1/gecko-t-win10-64", 1, pytest.approx(852.561 / 3600 * 0.12), 1, 0),
+        ("aws-provisioner-v1/gecko-3-b-linux", 1, pytest.approx(526.231 / 3600 * 0.31), 1, 0),
+        ("aws-provisioner-v1/gecko-t-win10-64", 1, pytest.approx(852.561 / 3600 * 0.15), 1, 0),
         ("scriptworker-prov-v1/signing-linux-v1", 3, None, 0, 3),  # unpriced, not free
     ]
 
@@ -69,8 +69,8 @@ def test_ci_cost_models_join_reviews_and_deployments(store: Store, ci: FakeCI) -
     ).rows
     windows = "test-windows10-64-nightly/opt-web-platform-tests-e10s-3"
     assert costliest == [
-        ("nightly-l10n-linux-nightly-2/opt", pytest.approx(0.039467, abs=5e-7)),
-        (windows, pytest.approx(0.028419, abs=5e-7)),
+        ("nightly-l10n-linux-nightly-2/opt", pytest.approx(0.045314, abs=5e-7)),
+        (windows, pytest.approx(0.035523, abs=5e-7)),
     ]
 
     shipped = store.query("SELECT * FROM cost_per_shipped_change").dicts()
@@ -82,14 +82,14 @@ def test_ci_cost_models_join_reviews_and_deployments(store: Store, ci: FakeCI) -
         1,
         1,
     )
-    assert one["total_cost"] == pytest.approx(0.067886, abs=5e-7)
-    assert one["total_cost_per_commit"] == pytest.approx(0.067886 / 2, abs=5e-7)
+    assert one["total_cost"] == pytest.approx(0.080838, abs=5e-7)
+    assert one["total_cost_per_commit"] == pytest.approx(0.080838 / 2, abs=5e-7)
 
     review = store.query(
         "SELECT review_system, changesets, changesets_with_group, total_cost"
         " FROM cost_by_review_system WHERE total_cost > 0"
     ).rows
-    assert review == [("bmo", 4, 1, pytest.approx(0.067886, abs=5e-7))]  # push 33270: bug 909264
+    assert review == [("bmo", 4, 1, pytest.approx(0.080838, abs=5e-7))]  # push 33270: bug 909264
     changesets = store.query("SELECT sum(changesets) FROM cost_by_review_system").scalar()
     assert changesets == 15  # every changeset of the sample, priced or not
 

@@ -1,4 +1,4 @@
-"""Each known measuring_ci bug (research §A.13, Q1-Q17) as a scan that shows shipgauge lacks it."""
+"""Each known measuring_ci bug (Q1-Q17 in docs/upstream.md) as a scan showing shipgauge lacks it."""
 
 from __future__ import annotations
 

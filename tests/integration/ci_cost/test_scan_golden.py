@@ -1,8 +1,8 @@
 """The taskhuddler page chain through the real scan: expected-values.json and the worked example.
 
-Research: ../shared/research/seed-hgpush-measuring-ci.md §A.8 (expected values) and §A.9 (the
-worked example: 6 tasks, compute_time 1316.516 s, total $0.067886, ideal $0.028419 with the
-draft 5-column table's unit costs, loaded by `ci-cost prices`).
+docs/upstream.md, measuring_ci §A.8 (expected values) and §A.9 (the worked example: 6 tasks,
+compute_time 1316.516 s; with the synthetic 5-column table's unit costs, loaded by `ci-cost
+prices`, total $0.080838 and ideal $0.035523).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from tests.integration.ci_cost.fake_ci import (
     recorded_pushlog,
 )
 
-DRAFT_CSV = HGPUSH / "measuring-ci" / "aws_cost_estimates.draft-2018-08.csv"
+COSTS_CSV = HGPUSH / "measuring-ci" / "aws_cost_estimates.synthetic.csv"
 
 
 def _iso(value: datetime) -> str:
@@ -46,10 +46,12 @@ def scan_recorded_group(store: Store, ci: FakeCI) -> int:
     return 33270
 
 
-def load_draft_unit_costs(store: Store) -> None:
-    """The draft 5-column table through `ci-cost prices`: its unit_cost per worker type is the
-    hourly rate, as measuring_ci E1 read it (column 5 by position; research §A.10)."""
-    assert load_prices(store, DRAFT_CSV, month=date(2018, 8, 1)).format == "worker_type_5"
+def load_unit_costs(store: Store) -> None:
+    """The synthetic 5-column table through `ci-cost prices`: its unit_cost per worker type is
+    the hourly rate, as measuring_ci E1 read it (column 5 by position; upstream.md §A.10).
+    gecko-t-win10-64 costs 0.15 $/h there, gecko-3-b-linux 0.31 $/h; signing-linux-v1 and
+    beetmoverworker-v1 are not in it."""
+    assert load_prices(store, COSTS_CSV, month=date(2018, 8, 1)).format == "worker_type_5"
 
 
 def _iso_or_none(value: datetime | None) -> str | None:
@@ -63,7 +65,7 @@ def _fixture_task_id(key: str) -> str:
 
 
 def _stored_task(store: Store, task_id: str) -> dict[str, Any]:
-    """taskhuddler's per-task properties (research §A.8), computed from the stored rows.
+    """taskhuddler's per-task properties (upstream.md §A.8), computed from the stored rows.
 
     The task-level `status.state` is not stored: a task's state is its last run's, and a task
     without any run is `unscheduled` (the recorded chain has no `pending` task)."""
@@ -196,15 +198,16 @@ def test_the_run_without_start_or_end_keeps_its_scheduled_time(store: Store, ci:
     assert run == ("unfinished", None)
 
 
-def test_worked_example_with_the_draft_unit_costs(store: Store, ci: FakeCI) -> None:
+def test_worked_example_with_the_synthetic_unit_costs(store: Store, ci: FakeCI) -> None:
     push_id = scan_recorded_group(store, ci)
-    load_draft_unit_costs(store)
+    load_unit_costs(store)
     push = store.query("SELECT * FROM push_costs WHERE push_id = ?", [push_id]).dicts()[0]
     assert push["tasks"] == 6
     assert push["compute_seconds"] == pytest.approx(1316.516, abs=1e-6)
-    assert push["total_cost"] == pytest.approx(0.067886, abs=5e-7)
-    assert push["ideal_cost"] == pytest.approx(0.028419, abs=5e-7)
-    # signing-linux-v1 is not in the draft table: its 463.955 s are reported, not priced as 0.
+    # 852.561 s of gecko-t-win10-64 at 0.15 $/h + 526.231 s of gecko-3-b-linux at 0.31 $/h
+    assert push["total_cost"] == pytest.approx(0.080838, abs=5e-7)
+    assert push["ideal_cost"] == pytest.approx(0.035523, abs=5e-7)  # the completed task only
+    # signing-linux-v1 is not in the table: its 463.955 s are reported, not priced as 0.
     assert push["unpriced_seconds"] == pytest.approx(463.955, abs=1e-6)
     assert push["pricing_methods"] == "unpriced,worker_type_rate"
     pools = store.query("SELECT worker_pool, runs, run_seconds FROM unpriced_worker_pools").dicts()
@@ -217,14 +220,15 @@ def test_worked_example_with_the_draft_unit_costs(store: Store, ci: FakeCI) -> N
     ]
 
 
-def test_the_draft_table_prices_by_its_unit_cost_not_cost_over_hours(duck: Store) -> None:
-    load_draft_unit_costs(duck)
+def test_the_5_column_table_prices_by_its_unit_cost_not_cost_over_hours(duck: Store) -> None:
+    load_unit_costs(duck)
     rates = duck.query(
         "SELECT worker_type, usage_hours, cost / usage_hours FROM worker_type_costs"
         " WHERE worker_type IN ('gecko-t-win10-64', 'gecko-3-b-linux') ORDER BY worker_type"
     ).rows
-    # The draft's rows: 46844.15 $ over 391335.66 h is 0.1197 $/h, written 0.12 in unit_cost.
+    # The file's rows: 42305.15 $ over 284500.00 h is 0.1487 $/h, written 0.15 in unit_cost;
+    # 17835.77 $ over 58210.75 h is 0.3064 $/h, written 0.31.
     assert rates == [
-        ("gecko-3-b-linux", 69519.97, pytest.approx(0.27)),
-        ("gecko-t-win10-64", 391335.66, pytest.approx(0.12)),
+        ("gecko-3-b-linux", 58210.75, pytest.approx(0.31)),
+        ("gecko-t-win10-64", 284500.00, pytest.approx(0.15)),
     ]

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from shipgauge.demo.delivery import load_demo
 from shipgauge.queries.delivery import HEADLINE_METRICS
 from shipgauge.store import Store
 from tests.conftest import run_cli
+from tests.support.recorded_http import fixtures_dir
 
-SEED_CSV = (
-    Path(__file__).resolve().parents[4]
-    / "shared/fixtures/taskcluster/devops-toolkit-metrics/fake_db_events.csv"
-)
+SEED_CSV = fixtures_dir() / "taskcluster" / "devops-toolkit-metrics" / "fake_db_events.csv"
 
 
 def test_events_send_validates_and_stores(duckdb_url: str) -> None:

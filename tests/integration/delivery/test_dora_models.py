@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import random
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,10 +15,9 @@ from shipgauge.sources.delivery import parse_seed_event
 from shipgauge.store import Store
 from tests.integration.delivery.delivery_api import Api
 from tests.integration.delivery.delivery_history import history
+from tests.support.recorded_http import fixtures_dir
 
-FIXTURES = (
-    Path(__file__).resolve().parents[4] / "shared/fixtures/taskcluster/devops-toolkit-metrics"
-)
+FIXTURES = fixtures_dir() / "taskcluster" / "devops-toolkit-metrics"
 VECTORS = json.loads((FIXTURES / "devops_metrics_test_vectors.json").read_text())
 MARCH = {"start": "2024-03-01", "end": "2024-03-31"}
 HOUR = 3600

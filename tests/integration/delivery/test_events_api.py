@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,10 +16,9 @@ from shipgauge.config import Settings
 from shipgauge.store import Store
 from shipgauge.store.tokens import create_token
 from tests.integration.delivery.delivery_api import Api
+from tests.support.recorded_http import fixtures_dir
 
-FIXTURES = (
-    Path(__file__).resolve().parents[4] / "shared/fixtures/taskcluster/devops-toolkit-metrics"
-)
+FIXTURES = fixtures_dir() / "taskcluster" / "devops-toolkit-metrics"
 VECTORS = json.loads((FIXTURES / "devops_metrics_test_vectors.json").read_text())
 PUSH = {"service": "web", "kind": "push", "commits": ["a1"]}
 

@@ -17,12 +17,11 @@ import pytest
 
 from shipgauge.pipelines.taskcluster import PulseResult, drain_pulse, pulse_consumer
 from shipgauge.store import Store
-from tests.conftest import run_cli
+from tests.conftest import RABBIT_NODE, run_cli
 from tests.integration.taskcluster.taskcluster_setup import Pulse
 from tests.support.taskcluster_messages import final_state, synthetic_messages, task_id
 
 MESSAGES = 10_000  # 5,000 tasks: task-defined + the resolved run of each
-RABBIT_NODE = "rabbit@localhost"  # as scripts/services.sh names it
 RABBITMQCTL = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
 
 

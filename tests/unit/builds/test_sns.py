@@ -18,7 +18,8 @@ from cryptography.x509.oid import NameOID
 
 from shipgauge.config import Settings
 from shipgauge.errors import ConfigError, SourceError
-from shipgauge.sources import s3_events, sns
+from shipgauge.sources import sns
+from shipgauge.sources.s3 import events as s3_events
 from shipgauge.sources.sns import (
     DEFAULT_CERT_HOST_PATTERN,
     SnsMessage,

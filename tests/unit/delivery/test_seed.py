@@ -1,21 +1,19 @@
-"""The DevOps Toolkit's formats, on its own test vectors (research/seed-fxci-devops.md, B.6)."""
+"""The DevOps Toolkit's formats, on its own test vectors (docs/upstream.md, DevOps Toolkit B.6)."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from shipgauge.errors import SourceError
 from shipgauge.sources.delivery import parse_event_lines, parse_seed_csv, parse_seed_event
+from tests.support.recorded_http import fixtures_dir
 
-FIXTURES = (
-    Path(__file__).resolve().parents[4] / "shared/fixtures/taskcluster/devops-toolkit-metrics"
-)
+FIXTURES = fixtures_dir() / "taskcluster" / "devops-toolkit-metrics"
 VECTORS = json.loads((FIXTURES / "devops_metrics_test_vectors.json").read_text())
 NOW = datetime(2024, 2, 1, tzinfo=UTC)
 

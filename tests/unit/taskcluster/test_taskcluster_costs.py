@@ -108,20 +108,20 @@ def test_billing_rows_azure_costs_and_vm_hours() -> None:
 
 
 def test_billing_rows_measuring_ci_five_column_file() -> None:
-    path = fixtures_dir() / "hgpush" / "measuring-ci" / "aws_cost_estimates.draft-2018-08.csv"
+    path = fixtures_dir() / "hgpush" / "measuring-ci" / "aws_cost_estimates.synthetic.csv"
     columns, records = read_table(path)
     result = billing_rows(records, columns, day=date(2018, 8, 15), gcp_projects=WORKERS)
-    assert result.format == "worker_type_5" and len(result.type_costs) == 74
+    assert result.format == "worker_type_5" and len(result.type_costs) == 18
     first = result.type_costs[0]
     assert (first["provider"], first["provisioner"], first["worker_type"]) == (
         "aws",
         "aws-provisioner-v1-managed",
         "gecko-t-linux-xlarge",
     )
-    # unit_cost (0.06 $/h, the file's rounding of 116.65 $ / 2080.92 h) is the rate, as in
+    # unit_cost (0.07 $/h, the file's rounding of 222.18 $ / 3120.50 h) is the rate, as in
     # measuring_ci E1: the row costs its hours at that rate.
-    assert (first["month"], first["usage_hours"]) == (date(2018, 8, 1), 2080.92)
-    assert first["cost"] / first["usage_hours"] == pytest.approx(0.06)
+    assert (first["month"], first["usage_hours"]) == (date(2018, 8, 1), 3120.5)
+    assert first["cost"] / first["usage_hours"] == pytest.approx(0.07)
     assert " none" not in {r["provisioner"] for r in result.type_costs}  # leading space stripped
 
 

@@ -155,7 +155,7 @@ def test_rows_from_message_upstream_run0_normalises_four_tags() -> None:
 
 
 def test_rows_from_message_upstream_run1_gives_task_row_too() -> None:
-    # Upstream writes the task only from run 0; research A.13 asks for it from any run.
+    # Upstream writes the task only from run 0; shipgauge takes it from any run (docs/upstream.md).
     message = json.loads(json.dumps(CASES["event_run0"]))
     message["runId"] = 1
     message["status"]["runs"].append(dict(message["status"]["runs"][0]))

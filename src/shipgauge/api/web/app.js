@@ -1,98 +1,114 @@
-// Dashboard shell: a hash router over SHIPGAUGE_PAGES; every panel fetches one model as JSON.
-(function () {
-  const pages = window.SHIPGAUGE_PAGES;
-  const { draw } = window.ShipgaugeCharts;
+// The dashboard: one page per path, its filters in the URL's query string (a link reproduces a
+// view). Changing a filter rewrites the URL (history) and draws every panel of the page again.
+import { el, select } from "./dom.js";
+import overview from "./pages/overview.js";
+import dora from "./pages/dora.js";
+import ciCost from "./pages/ci_cost.js";
+import push from "./pages/push.js";
+import reviews from "./pages/reviews.js";
+import builds from "./pages/builds.js";
 
-  function renderNav(current) {
-    const nav = document.getElementById("nav");
-    nav.innerHTML = "";
-    for (const [id, page] of Object.entries(pages)) {
-      const a = document.createElement("a");
-      a.href = `#${id}`;
-      a.textContent = page.title;
-      a.dataset.page = id;
-      if (id === current) a.className = "active";
-      nav.appendChild(a);
-    }
-  }
+const PAGES = [
+  ["/", overview], ["/dora", dora], ["/ci-cost", ciCost], ["/reviews", reviews], ["/builds", builds],
+];
+const RANGES = [["7d", "Last 7 days"], ["30d", "Last 30 days"], ["90d", "Last 90 days"],
+  ["180d", "Last 180 days"], ["365d", "Last 365 days"], ["custom", "Custom dates…"]];
+export const DEFAULT_RANGE = "90d";
+const KEPT_ACROSS_PAGES = ["range", "from", "to"];
 
-  // Tables show ids and counts in full; charts abbreviate (format).
-  function cell(v) {
-    return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6)));
-  }
+function pageOf(path) {
+  if (path.startsWith("/ci-cost/pushes/")) return ["/ci-cost", push];
+  return PAGES.find(([p]) => p === path) || PAGES[0];
+}
 
-  function table(columns, rows) {
-    const t = document.createElement("table");
-    const head = t.createTHead().insertRow();
-    for (const c of columns) {
-      const th = document.createElement("th");
-      th.textContent = c;
-      head.appendChild(th);
-    }
-    const body = t.createTBody();
-    for (const row of rows) {
-      const tr = body.insertRow();
-      for (const c of columns) {
-        const td = tr.insertCell();
-        const v = row[c];
-        td.textContent = v === null || v === undefined ? "" : typeof v === "number" ? cell(v) : String(v);
-        if (typeof v === "number") td.className = "num";
+/** The current URL's filters, and a way to change them. */
+function context() {
+  const params = new URLSearchParams(location.search);
+  return {
+    params,
+    get: (name) => params.get(name) || null,
+    /** The window the API reads: from/to when given, else range. */
+    window: () => (params.get("from") || params.get("to")
+      ? { from: params.get("from"), to: params.get("to") }
+      : { range: params.get("range") || DEFAULT_RANGE }),
+    set(changes) {
+      const next = new URLSearchParams(location.search);
+      for (const [key, value] of Object.entries(changes)) {
+        if (value === null || value === undefined || value === "") next.delete(key);
+        else next.set(key, value);
       }
-    }
-    return t;
-  }
+      const query = next.toString();
+      history.pushState(null, "", query ? `${location.pathname}?${query}` : location.pathname);
+      render();
+    },
+    go(path, params = {}) {
+      const query = new URLSearchParams(params).toString();
+      history.pushState(null, "", query ? `${path}?${query}` : path);
+      render();
+    },
+  };
+}
 
-  async function renderPanel(panel, available) {
-    const section = document.createElement("section");
-    section.className = "panel";
-    section.dataset.model = panel.model;
-    section.innerHTML = `<h2></h2><p class="about"></p>`;
-    section.querySelector("h2").textContent = panel.title;
-    if (!available.has(panel.model)) {
-      section.classList.add("empty");
-      section.insertAdjacentHTML("beforeend", `<p class="state">No model <code></code> in this store.</p>`);
-      section.querySelector("code").textContent = panel.model;
-      return section;
-    }
-    section.querySelector(".about").textContent = available.get(panel.model);
-    const params = new URLSearchParams({ limit: String(panel.limit || 500) });
-    if (panel.orderBy) params.set("order_by", panel.orderBy);
-    for (const [column, value] of Object.entries(panel.filter || {})) params.set(column, value);
-    const response = await fetch(`/api/v1/models/${panel.model}?${params}`);
-    const data = await response.json();
-    if (!response.ok) {
-      section.insertAdjacentHTML("beforeend", `<p class="state"></p>`);
-      section.querySelector(".state").textContent = data.error ? data.error.message : response.statusText;
-      return section;
-    }
-    section.dataset.rows = String(data.rows.length);
-    if (data.rows.length === 0) {
-      section.classList.add("empty");
-      section.insertAdjacentHTML("beforeend", `<p class="state">No rows yet.</p>`);
-      return section;
-    }
-    if (panel.chart) section.appendChild(draw(data.rows, panel.chart));
-    if (panel.table) {
-      const columns = panel.columns || data.columns;
-      section.appendChild(table(columns, data.rows.slice(0, panel.tableRows || 50)));
-    }
-    return section;
-  }
+function renderNav(current) {
+  const kept = new URLSearchParams();
+  const now = new URLSearchParams(location.search);
+  for (const key of KEPT_ACROSS_PAGES) if (now.get(key)) kept.set(key, now.get(key));
+  const suffix = kept.size ? `?${kept}` : "";
+  document.getElementById("nav").replaceChildren(...PAGES.map(([path, page]) => el("a", {
+    href: `${path}${suffix}`, "aria-current": path === current ? "page" : undefined, dataset: { page: page.id },
+  }, page.title)));
+}
 
-  async function render() {
-    const id = location.hash.slice(1) in pages ? location.hash.slice(1) : "overview";
-    renderNav(id);
-    const main = document.getElementById("page");
-    main.innerHTML = "";
-    main.dataset.ready = "false";
-    main.dataset.page = id;
-    const models = await (await fetch("/api/v1/models")).json();
-    const available = new Map(models.map((m) => [m.name, m.description]));
-    const sections = await Promise.all(pages[id].panels.map((p) => renderPanel(p, available)));
-    sections.forEach((s) => main.appendChild(s));
-    main.dataset.ready = "true";
+/** The range control every page has: a preset, or custom from/to dates. */
+function rangeControls(ctx) {
+  const custom = Boolean(ctx.get("from") || ctx.get("to"));
+  const chosen = custom ? "custom" : ctx.get("range") || DEFAULT_RANGE;
+  const controls = [select("range", "Time range", RANGES, chosen, (value) => {
+    if (value === "custom") {
+      const end = new Date();
+      const start = new Date(end.getTime() - 30 * 86400000);
+      ctx.set({ range: null, from: start.toISOString().slice(0, 10), to: end.toISOString().slice(0, 10) });
+    } else {
+      ctx.set({ range: value === DEFAULT_RANGE ? null : value, from: null, to: null });
+    }
+  })];
+  if (custom) {
+    for (const [name, label] of [["from", "From"], ["to", "To (included)"]]) {
+      controls.push(el("div", { class: "control" }, el("label", { for: `f-${name}` }, label),
+        el("input", { id: `f-${name}`, name, type: "date", value: ctx.get(name) || "",
+          onchange: (e) => ctx.set({ [name]: e.target.value }) })));
+    }
   }
+  return controls;
+}
 
-  window.addEventListener("hashchange", render);
-  render();
-})();
+let drawing = 0;
+
+export async function render() {
+  const mine = ++drawing;
+  const [path, page] = pageOf(location.pathname);
+  const ctx = context();
+  const main = document.getElementById("page");
+  const filters = document.getElementById("filters");
+  renderNav(path);
+  document.title = `${page.title} · shipgauge`;
+  main.dataset.ready = "false";
+  main.dataset.page = page.id;
+  filters.replaceChildren(...rangeControls(ctx));
+  // Each drawing fills its own view: one still loading when the next starts fills a detached one.
+  const view = el("div", { class: "view" }, el("h1", {}, page.title));
+  main.replaceChildren(view);
+  const stale = () => mine !== drawing;
+  const addFilters = (...controls) => { if (!stale()) filters.append(...controls.flat()); };
+  try {
+    await page.render(view, ctx, { addFilters, stale });
+  } catch (error) {
+    view.append(el("p", { class: "state error", role: "alert" }, String(error.message || error)));
+    console.warn(error);
+  }
+  if (!stale()) main.dataset.ready = "true";
+}
+
+window.addEventListener("popstate", render);
+document.getElementById("filters").addEventListener("submit", (e) => e.preventDefault());
+render();

@@ -1,6 +1,6 @@
 -- build_records: every build record with the columns the search API filters and sorts on.
 -- grain: one row per build_hash (a Firefox release build also appears as its `beta` copy).
--- inputs: builds. quirk: versions sort by version_key, not text (research/seed-buildhub.md §3.4).
+-- inputs: builds. quirk: versions sort by version_key, not text (upstream.md §3.4).
 SELECT
     build_hash,
     record_id,

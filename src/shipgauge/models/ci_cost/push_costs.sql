@@ -3,7 +3,7 @@
 -- inputs: push_task_groups, pushes, push_task_runs.
 -- total_cost: every run with started and resolved (failures and retries included); ideal_cost:
 -- the last run of each task that completed; compute_seconds: every run of the tasks that
--- completed (research/seed-hgpush-measuring-ci.md §A.9, quirk Q6: three different run filters).
+-- completed (upstream.md §A.9, quirk Q6: three different run filters).
 -- Costs are NULL until a group is listed, and when every run they cover is unpriced;
 -- unpriced_seconds are run seconds no cost source prices (counted, never priced as 0: quirk Q5).
 -- A listed group without runs costs 0. Shares are of total_cost.

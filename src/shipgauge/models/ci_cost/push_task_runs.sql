@@ -3,7 +3,7 @@
 -- grain: one row per (repo, push_id, mode, task_id, run_id), plus one row with run_id NULL for
 -- each task that has no run yet (unscheduled).
 -- inputs: push_task_groups, tasks, task_runs, worker_instance_costs, worker_type_rates.
--- Measures (research/seed-hgpush-measuring-ci.md §A.9): in_total = the run has started and
+-- Measures (upstream.md §A.9): in_total = the run has started and
 -- resolved, whatever its state; in_ideal = the last run of a task whose last run completed;
 -- in_compute = any run of such a task. Prices are task_run_costs' (instance billing, else the
 -- pool's hourly rate of the run's month or the nearest one: rate_month), read from the same

@@ -1,5 +1,5 @@
 -- dora_change_failures: whether each deployment failed, i.e. needed immediate intervention
--- (DORA: "likely a rollback or hotfix"; research/anchors.md §3).
+-- (DORA: "likely a rollback or hotfix"; upstream.md §3).
 -- grain: one row per deployment (service, event_id). inputs: dora_deployments, dora_incidents.
 -- failure_reason, first that applies:
 --   deployment_result  the deployment itself reported failure (link_method NULL);

@@ -4,7 +4,7 @@
 -- inputs: delivery_events (kind change), delivery_event_commits, dora_commit_pushes,
 -- dora_deployment_commits.
 -- parts in seconds, NULL when an end is missing or the part would be negative (DevLake's
--- pr_coding_time, pr_review_time and pr_deploy_time; research/anchors.md §1.4):
+-- pr_coding_time, pr_review_time and pr_deploy_time; upstream.md §1.4):
 -- coding = opened - first push of its commits; review = merged - opened;
 -- deploy = first successful deployment of one of its commits at or after the merge - merged.
 WITH change_events AS (

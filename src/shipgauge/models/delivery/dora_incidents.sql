@@ -6,7 +6,7 @@
 --   commit_sha     its cause_commit was first deployed, successfully, by that deployment in the
 --                  incident's environment;
 --   time_heuristic the last successful deployment of its service and environment at or before
---                  the incident was detected (DevLake's only rule; research/anchors.md §1.4),
+--                  the incident was detected (DevLake's only rule; upstream.md §1.4),
 --                  found per day (earlier days' last deployment, or the same day's) so no
 --                  window runs over every deployment;
 --   NULL           no deployment precedes it.

@@ -6,7 +6,7 @@
 -- link_method: commit_sha (the deployment listed the commit).
 -- quirk: commits pushed before the first known deployment of their service and environment are
 -- left out, or that deployment would take all older history (DevLake #7193, #8249;
--- research/anchors.md §1.8); so are commits never pushed and commits pushed after they deployed.
+-- upstream.md §1.8); so are commits never pushed and commits pushed after they deployed.
 WITH history_starts AS (
     SELECT
         service,

@@ -5,7 +5,7 @@
 -- dora_recovery_times, dora_time_to_restore, dora_rework.
 -- sampled_at: when a sample counts. Deployments, lead times, lead-time parts, change fail and rework
 -- count at deployment time; recovery times at recovery and time to restore at resolution, as
--- DevLake filters them (research/anchors.md §1.4). value: 1 per deployment, seconds, or 0/1.
+-- DevLake filters them (upstream.md §1.4). value: 1 per deployment, seconds, or 0/1.
 SELECT
     service,
     environment,

@@ -1,5 +1,5 @@
 -- dora_rework: whether each successful deployment was rework: unplanned and made because of an
--- incident (DORA 2024+ deployment rework rate; no peer computes it, research/anchors.md §8.4).
+-- incident (DORA 2024+ deployment rework rate; no peer computes it, upstream.md §8.4).
 -- grain: one row per successful deployment (service, event_id).
 -- inputs: dora_deployments, dora_incidents.
 -- planned = true is never rework and planned = false always is; otherwise a deployment is rework

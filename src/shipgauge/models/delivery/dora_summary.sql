@@ -11,7 +11,7 @@
 -- the recovery times and the parts as medians in seconds (p75, p90 beside); change_fail_rate and
 -- deployment_rework_rate as ratios; deployment_days counts days with a deployment;
 -- deploy_days_per_week_median is the DevOps Toolkit's deployment frequency, the median over the
--- window's Monday-Sunday weeks of weekdays with a deployment (research/seed-fxci-devops.md B.3).
+-- window's Monday-Sunday weeks of weekdays with a deployment (docs/upstream.md B.3).
 -- tiers: a metric missing from the chosen report takes the newest report that has it
 -- (time_to_restore: 2021; deployment_rework_rate: 2024 with shipgauge's bounds).
 WITH report_window AS (

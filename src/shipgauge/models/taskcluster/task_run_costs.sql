@@ -1,7 +1,7 @@
 -- task_run_costs: what each task run cost, and from which inputs.
 -- grain: one row per (task_id, run_id) of task_runs.
 -- inputs: task_runs, tasks, worker_instance_costs, worker_type_rates.
--- method (research/seed-fxci-devops.md A.11): run_cost = run_duration / instance uptime × instance
+-- method (upstream.md A.11): run_cost = run_duration / instance uptime × instance
 -- cost over the 30 days up to the run's day (worker_instance_costs), kept only where uptime >=
 -- run_duration; attribution_method is then the worker_usage method. Fallback where no instance
 -- price applies: run hours × the pool's hourly rate ('worker_type_hourly_rate', worker_type_rates):

@@ -3,7 +3,7 @@
 -- grain: one row per (worker_group, worker_id, day, cloud_provider) of a run's instance whose
 -- billing (worker_costs) and uptime (worker_usage) both cover it, with uptime > 0.
 -- inputs: task_runs, worker_costs, worker_usage.
--- method (research/seed-fxci-devops.md A.11): cost and uptime are each summed per instance over
+-- method (upstream.md A.11): cost and uptime are each summed per instance over
 -- the 30 days up to the day, before any join to runs (bigquery-etl #6374); worker_group/zone and
 -- worker_id/instance_id match case-insensitively; keys are taken once per distinct instance-day
 -- of task_runs, as the runs name them, so the runs join back on their own values.

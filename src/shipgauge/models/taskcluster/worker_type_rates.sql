@@ -6,7 +6,7 @@
 -- rate: cost / usage_hours (a row with usage_hours = 0 gives no rate, not infinity) of the same
 -- month when there is one, else of the nearest month (ties: the later one), rows of the pool's
 -- own provisioner first, then those of the same worker type under another provisioner
--- (measuring_ci ignored the provisioner, research/seed-hgpush-measuring-ci.md Q5). rate_month
+-- (measuring_ci ignored the provisioner, docs/upstream.md Q5). rate_month
 -- is the month the rate came from. Picked once per (pool, month), never per run.
 WITH pools AS (
     SELECT DISTINCT provisioner_id, worker_type

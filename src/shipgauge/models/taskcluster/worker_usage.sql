@@ -2,7 +2,7 @@
 -- grain: one row per (cloud_provider, project, zone, instance_id, usage_start_date, attribution_method).
 -- inputs: worker_metrics. attribution_method: gcp_monitoring_instance_uptime (Cloud Monitoring),
 -- azure_billing_vm_quantity (Azure VM hours × 3600), uptime_file (imported for non-GCP workers);
--- fxci_derived.worker_usage_v1 (research/seed-fxci-devops.md A.10).
+-- fxci_derived.worker_usage_v1 (upstream.md A.10).
 SELECT
     cloud_provider,
     project,

@@ -3,7 +3,7 @@
 -- Expected: every changeset but back-outs, approvals/uplifts, wpt-sync and merges
 -- (review_unneeded, not_applicable). Without review: neither phabricator, bmo nor mozreview,
 -- i.e. unknown or no_bug; no_bug also covers bugs Bugzilla would not show (confidential), as
--- upstream lumps them together (research/seed-hgpush-measuring-ci.md §B.3 step 8).
+-- upstream lumps them together (upstream.md §B.3 step 8).
 SELECT
     p.repo,
     p.changeset,

@@ -2,7 +2,7 @@
 
 Keys already stored with the same ETag are skipped without a download; a changed ETag with
 unchanged content only refreshes the stored ETag. The last key of each page is checkpointed
-with that page's rows, so `--resume` starts after it (research §6.1).
+with that page's rows, so `--resume` starts after it (upstream.md §6.1).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def backfill(
     """List `bucket`, insert `buildhub.json` keys that are new or whose ETag changed.
 
     After each page the last key is checkpointed with that page's rows; `resume` starts
-    after it (Buildhub2's `backfill --resume`, research §6.1).
+    after it (Buildhub2's `backfill --resume`, upstream.md §6.1).
     """
     source = f"{BACKFILL_SOURCE}:{bucket}"
     start = store.checkpoint(source) if resume else None

@@ -4,7 +4,7 @@
 (builds, archives waiting for metadata, dead letters) in one transaction; the caller deletes
 or acks the messages after it returns. Archives may arrive before or after their metadata:
 an archive without metadata waits in `builds_pending` and is completed when the metadata
-event lands, so both orders end with the same record (research §4.4).
+event lands, so both orders end with the same record (upstream.md §4.4).
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from shipgauge.sources.s3.inventory import (
     read_inventory,
 )
 from shipgauge.store import Store
+from shipgauge.store.engines import DuckDBEngine
 
 __all__ = ["INVENTORY_SOURCE", "InventoryResult", "load_inventory"]
 
@@ -126,21 +127,22 @@ def _load_settings(store: Store) -> Iterator[None]:
     """A DuckDB store holds its buffers to a bounded size while an inventory streams in, and
     checkpoints once at the end rather than at every chunk (each checkpoint rewrites the
     primary-key index, so per-chunk checkpoints grow with the table)."""
-    if store.engine.name != "duckdb":
+    engine = store.engine
+    if not isinstance(engine, DuckDBEngine):
         yield
         return
-    settings = {
-        "memory_limit": STORE_MEMORY_LIMIT,
-        "checkpoint_threshold": "256MB",
-        "preserve_insertion_order": "false",
-    }
-    for name, value in settings.items():
-        store.query(f"SET {name} = '{value}'")
+    # Kept across the turns the load gives other processes (engines.turns).
+    engine.set_options(
+        {
+            "memory_limit": STORE_MEMORY_LIMIT,
+            "checkpoint_threshold": "256MB",
+            "preserve_insertion_order": "false",
+        }
+    )
     try:
         yield
     finally:
-        for name in settings:
-            store.query(f"RESET {name}")
+        engine.set_options({})
         store.query("CHECKPOINT")
 
 

@@ -1,4 +1,4 @@
-"""Finding and fetching the legacy metadata an archive record needs (Buildhub v1, research §4.3).
+"""Finding and fetching the legacy metadata an archive record needs (Buildhub v1, upstream.md §4.3).
 
 Nightlies read their en-US `.json` (or `.txt`); candidates their `{p}-{v}.json`; releases the
 metadata of their latest candidates build. Every URL is fetched once per resolver (concurrent

@@ -161,7 +161,7 @@ async def _resolve_group(
 ) -> tuple[str, source.GroupListing | None]:
     # A decision task starts its own group (taskGroupId == taskId), so list that id first and
     # ask the queue only when the task is not in it: one request fewer per push. measuring_ci
-    # always asked (research §A.6); the answer is the same.
+    # always asked (upstream.md §A.6); the answer is the same.
     listing = await _list(tc, decision_task_id, route, now)
     if listing is not None and decision_task_id in listing.task_states:
         return decision_task_id, listing

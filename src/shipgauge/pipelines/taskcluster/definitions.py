@@ -2,7 +2,7 @@
 
 Legacy and deadline-exception messages carry no `task.tags`; the definition has them. Fetched
 definitions go to `task_definitions` (which is also the cache: a task is asked for once) and
-fill the task's tag columns. fxci-etl asks in chunks of 100 (research A.6 step 6).
+fill the task's tag columns. fxci-etl asks in chunks of 100 (upstream.md A.6 step 6).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 One durable queue `queue/<user>/<name>` is bound to the configured Queue exchanges. Each batch
 of deliveries is parsed, and its rows, dead letters and checkpoint are committed in one
-transaction; the connector acks the batch only after that (research A.4 acks first; we don't).
+transaction; the connector acks the batch only after that (upstream.md A.4 acks first; we don't).
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ def drain_pulse(
     """Consume until the queue is idle, or until fewer than `threshold` messages are ready.
 
     The depth check (every few seconds) keeps a cron job from chasing a queue that never
-    empties, as fxci-etl's drain does with its threshold of 100 (research A.4). A broker that
+    empties, as fxci-etl's drain does with its threshold of 100 (upstream.md A.4). A broker that
     stays away for more than DRAIN_GIVE_UP_S ends the drain with UpstreamError.
     """
     writer = PulseWriter(

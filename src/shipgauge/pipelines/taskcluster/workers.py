@@ -1,6 +1,6 @@
 """Worker uptime and worker costs into the store, one day at a time, replacing that day.
 
-Re-running a day gives the same rows (fxci-etl's partition replace, research A.7), and every
+Re-running a day gives the same rows (fxci-etl's partition replace, upstream.md A.7), and every
 file is read and checked before anything is written, so a bad file leaves the day as it was.
 """
 

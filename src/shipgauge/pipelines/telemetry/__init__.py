@@ -1,6 +1,6 @@
 """Commit telemetry: hg pushes → review system of every changeset → validated hgpush pings.
 
-The shipgauge form of mozilla-conduit/commit-telemetry-service (research/seed-hgpush-measuring-ci.md
+The shipgauge form of mozilla-conduit/commit-telemetry-service (docs/upstream.md
 part B): `consume` drains the Pulse hgpushes queue, `backfill` reads a pushlog range, `dump_ping`
 shows one changeset's ping, `resend` retries pings whose send failed.
 """

@@ -1,6 +1,6 @@
 """Bugzilla (BMO) REST lookups for the review classifier, with a per-bug cache.
 
-How answers map (research/seed-hgpush-measuring-ci.md §B.3 step 8): a body with an `error`
+How answers map (upstream.md §B.3 step 8): a body with an `error`
 key or HTTP 401 means the bug is not accessible (→ no_bug, "confidential bugs lumped with
 no-bug"); any other 4xx means an error (→ unknown). A 5xx, a timeout or a body that is not JSON
 is retried by the connector and then raises UpstreamError: the changeset is dead-lettered and

@@ -2,7 +2,7 @@
 
 Field names map to a fixed set of columns of the `build_records` model; values only ever
 travel as parameters. Errors carry the texts Elasticsearch and elasticsearch-dsl gave, since
-Buildhub2 passed them through (research §6.2, api-search-cases.json).
+Buildhub2 passed them through (upstream.md §6.2, api-search-cases.json).
 """
 
 from __future__ import annotations

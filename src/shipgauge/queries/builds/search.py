@@ -3,7 +3,7 @@
 Hits, `size`/`from`, `sort`, `_source` filtering and the aggregations Buildhub's web UI and
 documented clients use (terms, cardinality, filter, min/max/avg/sum/value_count,
 date_histogram), answered in Elasticsearch's response shape. Limits and error texts are
-Buildhub2's (research §6.2).
+Buildhub2's (upstream.md §6.2).
 """
 
 from __future__ import annotations

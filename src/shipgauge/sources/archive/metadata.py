@@ -129,7 +129,7 @@ def rc_metadata_url(product: str, url: str) -> str:
 def release_candidates_folder(
     archive_url: str, product: str, version: str, platform: str, build_folder: str
 ) -> str:
-    """The en-US candidates folder holding a release's metadata (research §4.3).
+    """The en-US candidates folder holding a release's metadata (upstream.md §4.3).
 
     EME-free and sha1 repacks share the metadata of their plain platform (issue #203).
     """
@@ -153,7 +153,7 @@ def parse_listing(doc: Any, *, url: str = "") -> Listing:
 
 
 def parse_metadata_txt(text: str) -> dict[str, str]:
-    """The two legacy `.txt` metadata formats of very old nightlies (research §4.1).
+    """The two legacy `.txt` metadata formats of very old nightlies (upstream.md §4.1).
 
     >>> parse_metadata_txt("20100704054020 55f39d8d866c")["moz_source_stamp"]
     '55f39d8d866c'

@@ -2,7 +2,7 @@
 
 Buildhub v1 never read the archives: it guessed product, version, platform, locale and channel
 from the path, then merged a metadata file published next to it (`archive_metadata`). The rules
-and their quirks are in research/seed-buildhub.md §3; the upstream test tables T1-T5 pin them.
+and their quirks are in upstream.md §3; the upstream test tables T1-T5 pin them.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ __all__ = [
 
 # Archive folders Buildhub catalogs (`mobile` holds Fennec).
 PRODUCT_FOLDERS = ("firefox", "thunderbird", "mobile", "devedition")
-# v1's list plus tar.xz, which Firefox for Linux has shipped since 2024 (research §3.2). msi,
+# v1's list plus tar.xz, which Firefox for Linux has shipped since 2024 (upstream.md §3.2). msi,
 # pkg and msix are left out: they would collide with the .exe/.dmg record of the same build.
 ARCHIVE_EXTENSIONS = ("zip", "tar.gz", "tar.bz2", "tar.xz", "dmg", "apk", "exe")
 _MIMETYPES = {
@@ -88,7 +88,7 @@ def _file_prefix(product: str) -> str:
 def key_to_archive_url(key: str, archive_url: str) -> str:
     """An S3 key (inventory CSV or event, `+` for spaces) → its archive URL, as v1 wrote it.
 
-    v1 only turns `+` into spaces and never percent-decodes (research §1.3).
+    v1 only turns `+` into spaces and never percent-decodes (upstream.md §1.3).
 
     >>> key_to_archive_url("pub/firefox/releases/54.0/win64/fr/Firefox+Setup+54.0.exe", "https://a.org")
     'https://a.org/pub/firefox/releases/54.0/win64/fr/Firefox Setup 54.0.exe'
@@ -216,7 +216,7 @@ def build_record_id(record: dict[str, Any]) -> str:
     """v1's record id: `{product}_{channel_}{version}_{platform}_{locale}`, `.`→`-`, lower-cased.
 
     `release` drops its channel prefix (ESR keeps it); nightlies prefix the version with the
-    first six `-` tokens of their dated folder (research §2.2).
+    first six `-` tokens of their dated folder (upstream.md §2.2).
     """
     target = record["target"]
     channel = target["channel"]

@@ -2,7 +2,7 @@
 
 An inventory holds millions of keys; running `derive_candidate` on each costs ~80 µs of
 Python. This module states the same rules (T1-T5, the v1 id, the metadata a record waits
-for: T7, T8, research §4.3) as one SELECT over a batch of inventory rows, so DuckDB derives
+for: T7, T8, upstream.md §4.3) as one SELECT over a batch of inventory rows, so DuckDB derives
 every plain archive key at once. The Python functions stay the reference: a row is only
 `fast` when every rule could be applied here the way Python applies it (printable-ASCII key,
 known layout, mimetype, OS, v1's checks pass); any other candidate row is handed back for

@@ -1,7 +1,7 @@
 """Delivery events → `DeliveryEventRow`: shipgauge's own JSON and the DevOps Toolkit's formats.
 
 `events` reads shipgauge's event JSON (one object or an array), `seed` reads the DevOps Toolkit's
-`POST /process-event` body and its `Time,Repo,Event,Metadata` CSV (research/seed-fxci-devops.md,
+`POST /process-event` body and its `Time,Repo,Event,Metadata` CSV (docs/upstream.md,
 system B). Every parser is pure and raises `SourceError` naming the field at fault.
 """
 

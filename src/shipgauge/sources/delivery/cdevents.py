@@ -1,6 +1,6 @@
 """CDEvents carried as CloudEvents (binary, structured or batch mode) → `DeliveryEventRow`.
 
-CDEvents spec v0.4-0.6 (research/anchors.md §5.1); any type version is read. The mapping:
+CDEvents spec v0.4-0.6 (upstream.md §5.1); any type version is read. The mapping:
 
 | CDEvents type | shipgauge event |
 | --- | --- |

@@ -1,4 +1,4 @@
-"""The DevOps Toolkit's event formats (research/seed-fxci-devops.md, B.1-B.5) → `DeliveryEventRow`.
+"""The DevOps Toolkit's event formats (docs/upstream.md, B.1-B.5) → `DeliveryEventRow`.
 
 - `POST /process-event` body: `{"Repo", "Event", "Metadata"?, "Time"?}`. Metadata is a string that
   by convention holds JSON; free text is kept as `{"text": …}` so the seed's reporters keep working.

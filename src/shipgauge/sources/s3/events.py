@@ -1,6 +1,6 @@
 """S3 event notifications in every envelope they travel in → one list of object events.
 
-Shapes read (research §4.4, §6.1): an SNS notification whose `Message` is a JSON string (S3 →
+Shapes read (upstream.md §4.4, §6.1): an SNS notification whose `Message` is a JSON string (S3 →
 SNS → SQS, or SNS → HTTP), the Lambda form `Records[].Sns.Message`, S3's own `{"Records": [...]}`
 (S3 → SQS directly, and the bucket notifications MinIO and Ceph publish to AMQP, which add
 `EventName`/`Key` at the top), and S3's `s3:TestEvent`, which carries no object.

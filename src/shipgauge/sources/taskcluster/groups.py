@@ -8,7 +8,7 @@ Formats read (all JSON from the Taskcluster REST API):
   bytes with typed msgspec decoders: of each task definition only `tags` is read, kept as the JSON
   text it came in (stored as such), and every other field is skipped without being decoded.
 
-The rules a push's task group follows (research/seed-hgpush-measuring-ci.md §A.6-A.8, and the
+The rules a push's task group follows (upstream.md §A.6-A.8, and the
 bugs Q3, Q7 and Q12 it lists) live here as data and pure functions, so the scan only wires them.
 """
 

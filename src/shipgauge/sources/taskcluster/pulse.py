@@ -1,6 +1,6 @@
 """Taskcluster Queue Pulse messages (exchange/taskcluster-queue/v1/*) → tasks / task_runs rows.
 
-Mapping (research A.6, with the changes A.13 asks for): every message that carries a status
+Mapping (upstream.md A.6, with the changes A.13 asks for): every message that carries a status
 gives the `tasks` row, not only run 0's; a message with `runId` gives the `task_runs` row of
 `status.runs[runId]`; `task-defined` (no runs yet) and a deadline `task-exception` (no runId)
 give the task row alone. Both the current and the pre-2020 format are read.

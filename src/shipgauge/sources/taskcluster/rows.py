@@ -35,7 +35,7 @@ __all__ = [
     "task_row_from_definition",
 ]
 
-# The tag columns of fxci_derived.tasks_v2, in its order (research A.6 step 5, A.8).
+# The tag columns of fxci_derived.tasks_v2, in its order (upstream.md A.6 step 5, A.8).
 KNOWN_TAGS: Final = (
     "created_for_user",
     "kind",
@@ -49,7 +49,7 @@ KNOWN_TAGS: Final = (
     "test_platform",
     "test_variant",
 )
-# A run only moves forward: pending < running < one of the final states (DESIGN.md, Store).
+# A run only moves forward: pending < running < one of the final states.
 RUN_STATES: Final = ("pending", "running", "completed", "failed", "exception")
 FINAL_RUN_STATES: Final = ("completed", "failed", "exception")
 

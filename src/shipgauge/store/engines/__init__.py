@@ -5,10 +5,11 @@ import psycopg as _psycopg
 from sqlglot.errors import SqlglotError
 
 from shipgauge.store.engines.base import Column, Engine, KeyConflict, Merge, TableInfo
-from shipgauge.store.engines.duckdb import DuckDBEngine
+from shipgauge.store.engines.duckdb import DEFAULT_WAIT_S, DuckDBEngine
 from shipgauge.store.engines.postgres import PostgresEngine
 
 __all__ = [
+    "DEFAULT_WAIT_S",
     "ENGINE_ERRORS",
     "Column",
     "DuckDBEngine",
@@ -17,6 +18,7 @@ __all__ = [
     "Merge",
     "PostgresEngine",
     "TableInfo",
+    "is_postgres_url",
     "open_engine",
 ]
 
@@ -25,8 +27,15 @@ __all__ = [
 ENGINE_ERRORS: tuple[type[Exception], ...] = (_duckdb.Error, _psycopg.Error, SqlglotError)
 
 
-def open_engine(url: str) -> DuckDBEngine | PostgresEngine:
-    """`postgresql://…` opens PostgreSQL; anything else is a DuckDB file path."""
-    if url.startswith(("postgresql://", "postgres://")):
+def is_postgres_url(url: str) -> bool:
+    """Whether the store at `url` is a PostgreSQL server (else a DuckDB file, one process at a
+    time)."""
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+def open_engine(url: str, *, wait_s: float = DEFAULT_WAIT_S) -> DuckDBEngine | PostgresEngine:
+    """`postgresql://…` opens PostgreSQL; anything else is a DuckDB file path, whose turns
+    this process waits for at most `wait_s` seconds."""
+    if is_postgres_url(url):
         return PostgresEngine(url)
-    return DuckDBEngine(url)
+    return DuckDBEngine(url, wait_s=wait_s)

@@ -137,11 +137,13 @@ WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
 
 
 class Engine(Protocol):
-    """What the store needs from a database engine; one connection per thread."""
+    """What the store needs from a database engine: sessions, statements, staged merges."""
 
     name: str
 
-    def connect(self) -> Any: ...
+    def session(self) -> contextlib.AbstractContextManager[Any]:
+        """A connection for the duration of a block (the store nests them per thread)."""
+        ...
 
     def execute(self, conn: Any, sql: str, params: Sequence[Any] = ()) -> Any: ...
 
@@ -165,6 +167,8 @@ class Engine(Protocol):
     def catalog(self, conn: Any) -> dict[str, TableInfo]: ...
 
     def lock_schema(self, conn: Any) -> None: ...
+
+    def close(self) -> None: ...
 
     def fetch_read_only(self, conn: Any, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run one statement that only reads, in a read-only transaction rolled back after it;

@@ -22,34 +22,37 @@ from shipgauge.store.engines.base import (
     merge_on_conflict,
     set_excluded,
 )
+from shipgauge.store.engines.duckdb_file import release_database, shared_database
 
-__all__ = ["DuckDBEngine"]
+__all__ = ["DEFAULT_WAIT_S", "DuckDBEngine"]
+
+# How long a process waits for its turn on a DuckDB file another process has.
+DEFAULT_WAIT_S = 30.0
 
 # DESCRIBE, SHOW, SUMMARIZE and FROM-first queries are SELECTs to DuckDB's parser.
 _READS = (duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN, duckdb.StatementType.PRAGMA)
 
 
 class DuckDBEngine:
-    """An embedded DuckDB file (or `:memory:`); one process owns it for writing."""
+    """An embedded DuckDB file (or `:memory:`), shared with other processes by turns."""
 
     name = "duckdb"
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, wait_s: float = DEFAULT_WAIT_S) -> None:
         if path != ":memory:":
             parent = Path(path).expanduser().resolve().parent
             if not parent.is_dir():
                 raise StoreError(f"cannot open DuckDB file {path}: folder {parent} does not exist")
-        try:
-            self._root = duckdb.connect(path)
-        except (duckdb.Error, OSError) as exc:
-            first_line = str(exc).splitlines()[0]
-            raise StoreError(f"cannot open DuckDB file {path}: {first_line}") from None
-        self._root.execute("SET TimeZone = 'UTC'")
+        self._file = shared_database(path, wait_s=wait_s)
+        self._closed = False
 
-    def connect(self) -> duckdb.DuckDBPyConnection:
-        conn = self._root.cursor()
-        conn.execute("SET TimeZone = 'UTC'")
-        return conn
+    def session(self) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """A cursor during this process's turn on the file (see `duckdb_file`)."""
+        return self._file.session()
+
+    def set_options(self, options: dict[str, str]) -> None:
+        """DuckDB settings kept while this process has the file, across turns; {} resets."""
+        self._file.set_options(options)
 
     def execute(self, conn: Any, sql: str, params: Sequence[Any] = ()) -> Any:
         return conn.execute(sql, list(params)) if params else conn.execute(sql)
@@ -84,7 +87,7 @@ class DuckDBEngine:
         # A batch that is large next to its table merges fastest as an anti-join INSERT plus
         # an UPDATE join (vectorised hash joins, ~1.5x faster than ON CONFLICT into an empty
         # table); a small batch into a large table would scan the whole table that way, so it
-        # takes ON CONFLICT's index probes. Both are safe: a DuckDB file has one writing process.
+        # takes ON CONFLICT's index probes. Both are safe: a DuckDB file has one writer at a time.
         info = merge.info
         target = quote_ident(info.name)
         table_rows = conn.execute(
@@ -147,4 +150,6 @@ class DuckDBEngine:
             conn.execute("ROLLBACK")
 
     def close(self) -> None:
-        self._root.close()
+        if not self._closed:
+            self._closed = True
+            release_database(self._file)

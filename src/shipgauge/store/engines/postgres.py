@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -32,7 +33,16 @@ class PostgresEngine:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self._local = threading.local()
         self.connect().close()  # fail now, with one line, if the server refuses
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[psycopg.Connection[Any]]:
+        """This thread's connection (opened on its first session, kept for the next ones)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed:
+            conn = self._local.conn = self.connect()
+        yield conn
 
     def connect(self) -> psycopg.Connection[Any]:
         try:
@@ -124,7 +134,11 @@ class PostgresEngine:
             return self.fetch(conn, sql)
 
     def close(self) -> None:
-        """Connections are per thread and closed with them."""
+        """Close this thread's connection; other threads' close with their threads."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
 
 
 def _has_temp(conn: Any, name: str) -> bool:

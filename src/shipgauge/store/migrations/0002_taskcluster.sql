@@ -88,7 +88,7 @@ CREATE TABLE worker_metrics (
     PRIMARY KEY (project, zone, instance_id, interval_start_time)
 );
 
--- Net cost of each cloud instance per day, from billing exports (research A.10).
+-- Net cost of each cloud instance per day, from billing exports (upstream.md A.10).
 -- total_cost = cost + credits (credits are negative). zone is '' when billing names none.
 CREATE TABLE worker_costs (
     cloud_provider VARCHAR NOT NULL,

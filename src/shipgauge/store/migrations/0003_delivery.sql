@@ -56,7 +56,7 @@ CREATE TABLE dora_benchmarks (
     PRIMARY KEY (report, metric, tier)
 );
 
--- 2021 report (research/anchors.md §1.4, DevLake's seeded rows).
+-- 2021 report (upstream.md §1.4, DevLake's seeded rows).
 INSERT INTO dora_benchmarks VALUES
     ('2021', 'deployment_frequency', 'elite', 1.0, NULL, FALSE, 'on demand (multiple deploys per day)', NULL, NULL, NULL),
     ('2021', 'deployment_frequency', 'high', 0.0333333333333333, 1.0, FALSE, 'between once per day and once per month', NULL, NULL, NULL),
@@ -94,7 +94,7 @@ INSERT INTO dora_benchmarks VALUES
     ('2023', 'failed_deployment_recovery_time', 'medium', 86400, 604800, FALSE, 'between one day and one week', NULL, NULL, NULL),
     ('2023', 'failed_deployment_recovery_time', 'low', 604800, NULL, FALSE, 'more than one week', NULL, NULL, NULL);
 
--- 2024 report: it publishes cluster values, not boundaries (research/anchors.md §3). Boundaries
+-- 2024 report: it publishes cluster values, not boundaries (upstream.md §3). Boundaries
 -- below follow the published words; where the report leaves a gap or an overlap, the note says
 -- what shipgauge chose. Deployment rework rate has no published tiers in any report.
 INSERT INTO dora_benchmarks VALUES
