@@ -49,14 +49,18 @@ def serve(
     app = create_app(settings, store=cli.store)
     host = host or settings.host
     listening = _listen(host, settings.port if port is None else port)
-    url = f"http://{f'[{host}]' if ':' in host else host}:{listening.getsockname()[1]}"
     config = uvicorn.Config(app, log_config=_LOG_CONFIG, access_log=settings.access_log)
+    _say_where(cli.store.engine.name, host, listening.getsockname()[1])
+    uvicorn.Server(config).run(sockets=[listening])
+
+
+def _say_where(engine: str, host: str, port: int) -> None:
+    url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
     console.print(
-        f"shipgauge {shipgauge.__version__} on {cli.store.engine.name}: dashboard {url}/"
+        f"shipgauge {shipgauge.__version__} on {engine}: dashboard {url}/"
         f"  ·  API docs {url}/docs  ·  metrics {url}/metrics  (Ctrl-C stops)",
         soft_wrap=True,
     )
-    uvicorn.Server(config).run(sockets=[listening])
 
 
 # uvicorn's own lines only from warnings up (we print the URL ourselves); one line per request
@@ -116,6 +120,7 @@ def _serve_workers(settings: Settings, *, host: str, port: int, n: int) -> None:
         )
     Store.open(settings.db).close()  # migrate once, before the workers open it together
     os.environ["SHIPGAUGE_DB"] = settings.db  # --db reaches the workers through the environment
+    _say_where("postgres", host, port)  # uvicorn binds next; a busy port stops it at once
     # A worker answers uvicorn's health check only once it has imported everything, which takes
     # longer than uvicorn's 5 s on a busy small machine: it would be killed and started again.
     uvicorn.run(
@@ -124,7 +129,8 @@ def _serve_workers(settings: Settings, *, host: str, port: int, n: int) -> None:
         workers=n,
         host=host,
         port=port,
-        log_level="warning",
+        log_config=_LOG_CONFIG,
+        access_log=settings.access_log,
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
     )
 
