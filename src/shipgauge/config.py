@@ -185,6 +185,24 @@ class Settings(BaseSettings):
     """Most events the API commits in one transaction (group commit)."""
     delivery_benchmark: str = "2023"
     """DORA report whose tiers the report shows by default: 2021, 2023 or 2024."""
+    # delivery webhooks (docs/webhooks.md): each sender's secret, service renames, deploy names
+    github_webhook_secret: SecretStr | None = None
+    """Secret of the GitHub webhook; X-Hub-Signature-256 is checked with it (secret)."""
+    github_services: dict[str, str] = {}
+    """GitHub repository full name → service, where they differ (JSON object)."""
+    github_deploy_workflows: list[str] = []
+    """Workflows whose completed runs are deployments: name, path or file name (JSON list)."""
+    gitlab_webhook_token: SecretStr | None = None
+    """Secret token of the GitLab webhook, compared with X-Gitlab-Token (secret)."""
+    gitlab_services: dict[str, str] = {}
+    """GitLab project path with namespace → service, where they differ (JSON object)."""
+    gitlab_deploy_pipelines: list[str] = []
+    """Pipelines that deploy when they finish: pipeline name or ref (JSON list)."""
+    pagerduty_webhook_secret: SecretStr | None = None
+    """Secret of the PagerDuty v3 webhook subscription; X-PagerDuty-Signature is checked with
+    it (secret)."""
+    pagerduty_services: dict[str, str] = {}
+    """PagerDuty service name or id → service, where they differ (JSON object)."""
     # ci_cost (CI cost: pushlog → decision task → task group → priced runs)
     ci_cost_repos: list[str] = ["integration/autoland", "mozilla-central"]
     """Repositories `ci-cost scan` walks by default, as hg paths (`integration/autoland`)."""

@@ -35,6 +35,7 @@ from shipgauge.api import (
     models,
     taskcluster,
     telemetry,
+    webhooks,
 )
 from shipgauge.api.errors import install_error_handlers
 from shipgauge.config import Settings, load_settings
@@ -73,6 +74,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     app.include_router(core.router)
     app.include_router(delivery.router)
     app.include_router(delivery.seed_router)
+    app.include_router(webhooks.router)
     app.include_router(models.router)
     app.include_router(telemetry.router)
     app.include_router(builds.router)

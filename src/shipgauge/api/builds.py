@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from shipgauge.api.auth import require_scope
 from shipgauge.api.deps import StoreDep, WindowDep, app_store
 from shipgauge.errors import Unauthorized
-from shipgauge.pipelines.builds.events import ingest_http_notification
+from shipgauge.pipelines.builds.notifications import ingest_http_notification
 from shipgauge.queries.builds.catalog import build_filters, builds_per_day, latest_per_platform
 from shipgauge.queries.builds.lookup import find_builds, latest_builds
 from shipgauge.queries.builds.query import SearchError

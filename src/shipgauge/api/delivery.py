@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from shipgauge.api.auth import require_scope
 from shipgauge.api.deps import SettingsDep, StoreDep, WindowDep, app_settings
@@ -23,12 +23,12 @@ from shipgauge.pipelines.delivery.intake import (
     accept_events,
     accept_seed_event,
 )
-from shipgauge.queries.delivery import DEFAULT_WINDOW, DoraWindow, dora_report
+from shipgauge.queries.delivery import DEFAULT_WINDOW, DoraWindow, dora_report, report_json
 from shipgauge.queries.delivery_rows import METRIC_ROWS, ROW_KINDS, dora_rows, dora_services
 from shipgauge.queries.time import parse_moment, window_start
 from shipgauge.store.tokens import ApiToken
 
-__all__ = ["router", "seed_router"]
+__all__ = ["group_committer", "router", "seed_router"]
 
 router = APIRouter(prefix="/api/v1", tags=["delivery"])
 seed_router = APIRouter(tags=["delivery"])
@@ -57,7 +57,8 @@ async def _read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def _committer(request: Request) -> GroupCommitter:
+def group_committer(request: Request) -> GroupCommitter:
+    """The app's one group committer of delivery events (events routes and webhooks share it)."""
     state = request.app.state
     committer: GroupCommitter | None = getattr(state, "delivery_committer", None)
     if committer is None:
@@ -88,7 +89,7 @@ def _limits(request: Request) -> IntakeLimits:
 )
 async def post_events(request: Request, token: Token) -> JSONResponse:
     answer, status = await accept_events(
-        _committer(request),
+        group_committer(request),
         token,
         await _read_body(request),
         _limits(request),
@@ -104,7 +105,7 @@ async def post_events(request: Request, token: Token) -> JSONResponse:
 )
 async def post_cdevents(request: Request, token: Token) -> JSONResponse:
     answer, status = await accept_cdevents(
-        _committer(request),
+        group_committer(request),
         token,
         await _read_body(request),
         _limits(request),
@@ -120,7 +121,7 @@ async def post_cdevents(request: Request, token: Token) -> JSONResponse:
 )
 async def process_event(request: Request, token: Token) -> str:
     await accept_seed_event(
-        _committer(request),
+        group_committer(request),
         token,
         await _read_body(request),
         _limits(request),
@@ -129,7 +130,12 @@ async def process_event(request: Request, token: Token) -> str:
     return SEED_REPLY
 
 
-@router.get("/dora", summary="The five DORA metrics per service, with tiers, scores and series")
+@router.get(
+    "/dora",
+    summary="The five DORA metrics per service, with tiers, scores and series",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}}},
+)
 def dora(
     request: Request,
     service: str | None = None,
@@ -138,7 +144,7 @@ def dora(
     end: str | None = None,
     interval: str = "week",
     benchmark: str | None = None,
-) -> dict[str, Any]:
+) -> Response:
     """GitLab-like parameters: `start`/`end` as dates (end inclusive) or RFC 3339 times, default
     the last 90 days; `interval` all, day, week or month; `environment` `*` for every one."""
     end_at = parse_moment(end, "end", end=True, require_offset=True) if end else datetime.now(UTC)
@@ -150,12 +156,13 @@ def dora(
     window = DoraWindow(
         start_at, end_at, interval, benchmark or app_settings(request).delivery_benchmark
     )
-    return dora_report(
+    report = dora_report(
         request.app.state.store,
         window,
         service=service,
         environment=None if environment == "*" else environment,
     )
+    return Response(report_json(report), media_type="application/json")
 
 
 # The dashboard's DORA page: one service and environment over the page's window (`range`, or

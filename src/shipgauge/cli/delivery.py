@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -19,6 +20,7 @@ from shipgauge.queries.delivery import (
     HEADLINE_METRICS,
     DoraWindow,
     dora_report,
+    report_json,
 )
 from shipgauge.queries.time import parse_moment, parse_since
 
@@ -144,8 +146,8 @@ def dora_report_command(
     report = dora_report(
         cli.store, window, service=service, environment=None if environment == "*" else environment
     )
-    if as_json:
-        print_json(report)
+    if as_json:  # the API's bytes: the same serialisation, `Z` times and all
+        sys.stdout.write(report_json(report).decode() + "\n")
         return
     one_environment = environment != "*"
     table = Table(

@@ -11,16 +11,26 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from shipgauge.cli._app import App
 from shipgauge.cli._output import console, print_json, print_rows
 from shipgauge.cli._state import state
 from shipgauge.pipelines.taskcluster import (
+    IMPORT_SOURCE,
     PulseResult,
     drain_pulse,
     export_worker_metrics,
     fetch_task_definitions,
+    import_fxci_tables,
     listen_pulse,
     load_costs,
     load_uptime_file,
@@ -207,6 +217,51 @@ def costs(
     )
 
 
+@taskcluster_app.command("import")
+def import_tables(
+    ctx: typer.Context,
+    table: Annotated[
+        str,
+        typer.Argument(help="tasks_v2, task_runs_v1, worker_metrics_v1 or worker_costs_v1."),
+    ],
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="BigQuery exports of it: CSV with a header row, JSON lines, Parquet."),
+    ],
+    batch_rows: Annotated[
+        int, typer.Option(min=1, help="Rows per transaction (Parquet; CSV and JSON by size).")
+    ] = 250_000,
+    as_json: Json = False,
+) -> None:
+    """Load fxci-etl's BigQuery tables (fxci_derived) as exported; re-importing changes nothing."""
+    total = sum(f.stat().st_size for f in files if f.is_file())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[rows]:,} rows"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as progress:
+        bar = progress.add_task(table, total=total or None, rows=0)
+        result = import_fxci_tables(
+            state(ctx).store,
+            table,
+            files,
+            batch_rows=batch_rows,
+            on_progress=lambda done, rows: progress.update(bar, completed=done, rows=rows),
+        )
+    if as_json:
+        print_json(asdict(result))
+        return
+    console.print(
+        f"{result.table} → {result.target}: {result.rows} row(s) read, {result.stored} stored"
+        f" ({result.new} new), {result.dead_letters} dead letter(s)"
+    )
+    if result.dead_letters:
+        console.print(f"see them: shipgauge dead-letters list --source {IMPORT_SOURCE}")
+
+
 @taskcluster_app.command()
 def summary(ctx: typer.Context, as_json: Json = False) -> None:
     """Task and run counts, and CI cost by worker pool over all days."""
@@ -214,7 +269,12 @@ def summary(ctx: typer.Context, as_json: Json = False) -> None:
     if as_json:
         print_json({**counts, "by_worker_pool": pools.dicts()})
         return
-    console.print(f"{counts['tasks']} tasks, {counts['runs']} runs, cost {counts['cost']:.4f}")
+    cost = "unpriced" if counts["cost"] is None else f"{counts['cost']:.4f}"
+    unpriced = counts["unpriced_seconds"] / 3600
+    console.print(
+        f"{counts['tasks']} tasks, {counts['runs']} runs, cost {cost}"
+        + (f" ({unpriced:.2f} run hours unpriced)" if unpriced else "")
+    )
     rows = [[round(v, 4) if isinstance(v, float) else v for v in row] for row in pools.rows]
     print_rows(pools.columns, rows, title="cost by worker pool")
 

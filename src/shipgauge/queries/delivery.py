@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 import sqlglot
+from pydantic import TypeAdapter
 from sqlglot import exp
 
 from shipgauge.errors import BadRequest
@@ -32,6 +33,7 @@ __all__ = [
     "DoraWindow",
     "dora_report",
     "model_ctes",
+    "report_json",
     "summary_rows",
     "with_literals",
 ]
@@ -270,6 +272,7 @@ def dora_report(
     for group in groups.values():  # a headline metric with no sample is still reported
         for metric in HEADLINE_METRICS:
             group["metrics"].setdefault(metric, _metric(_EMPTY | {"metric": metric}))
+        group["metrics"] = dict(sorted(group["metrics"].items()))  # the same order every time
     for row in sorted(rows, key=lambda r: r["bucket_start"]):
         owner = groups.get((row["service"], row["environment"]))
         if row["part"] == "series" and owner and row["metric"] in owner["metrics"]:
@@ -307,3 +310,12 @@ def _metric(row: Mapping[str, Any]) -> dict[str, Any]:
         out["link_methods"] = {m: row[f"{m}_links"] for m in _LINK_METHODS}
     out["series"] = []
     return out
+
+
+_REPORT = TypeAdapter(dict[str, Any])
+
+
+def report_json(report: dict[str, Any]) -> bytes:
+    """The report as the API sends it, byte for byte (`GET /api/v1/dora` and `dora report
+    --json` both write this): compact JSON, times in RFC 3339 with `Z` for UTC."""
+    return _REPORT.dump_json(report)

@@ -55,32 +55,46 @@ def task_with_runs(store: Store, task_id: str) -> dict[str, Any]:
 def ci_costs(
     store: Store, group_by: CostGrouping, start: date | None, end: date | None
 ) -> list[dict[str, Any]]:
-    """Rows of `{<group>, runs, priced_runs, run_seconds, cost, fallback_cost}`, largest first
-    (by day: in day order), for run days in [start, end)."""
+    """Rows of `{<group>, runs, priced_runs, run_seconds, cost, fallback_cost, unpriced_runs,
+    unpriced_seconds}`, largest cost first (by day: in day order), for run days in
+    [start, end). A group no run of which is priced has a NULL cost, never 0."""
     if start and end and start >= end:
         raise BadRequest("start must be before end", field="start")
     model, column = _COST_MODELS[group_by]
     where = "day >= coalesce(?, day) AND day < coalesce(?, day + 1)"
-    # Counts stay integers on PostgreSQL too, where sum(bigint) is numeric.
-    measures = ", ".join(
-        [f"CAST(sum({c}) AS BIGINT) AS {c}" for c in ("runs", "priced_runs", "run_seconds")]
-        + [f"sum({c}) AS {c}" for c in ("cost", "fallback_cost")]
-    )
-    order = "day" if group_by == "day" else f"cost DESC, {column}"
-    sql = f"SELECT {column}, {measures} FROM {model} WHERE {where} GROUP BY {column}"
+    order = "day" if group_by == "day" else f"cost DESC NULLS LAST, {column}"
+    sql = f"SELECT {column}, {_MEASURES} FROM {model} WHERE {where} GROUP BY {column}"
     return store.query(f"{sql} ORDER BY {order}", [start, end]).dicts()
 
 
+# Counts stay integers on PostgreSQL too, where sum(bigint) is numeric; the sum of NULL costs
+# (no priced run) stays NULL.
+_MEASURES = ", ".join(
+    [
+        f"CAST(sum({c}) AS BIGINT) AS {c}"
+        for c in ("runs", "priced_runs", "run_seconds", "unpriced_runs", "unpriced_seconds")
+    ]
+    + [f"sum({c}) AS {c}" for c in ("cost", "fallback_cost")]
+)
+
+
 def totals(store: Store) -> tuple[dict[str, Any], QueryResult]:
-    """Task and run counts with their cost, and the cost by worker pool over all days."""
+    """Task and run counts with their cost (NULL when no run is priced) and the run seconds no
+    source prices, and the same by worker pool over all days."""
     counts = store.query(
-        "SELECT count(*) AS tasks, coalesce(sum(runs), 0) AS runs,"
-        " coalesce(sum(total_cost), 0) AS cost FROM task_costs"
+        "SELECT count(*) AS tasks, coalesce(sum(runs), 0) AS runs, sum(total_cost) AS cost"
+        " FROM task_costs"
     ).dicts()[0]
+    counts["unpriced_seconds"] = store.query(
+        "SELECT CAST(coalesce(sum(unpriced_seconds), 0) AS BIGINT) FROM cost_by_worker_pool"
+    ).scalar()
     pools = store.query(
-        "SELECT worker_pool, sum(runs) AS runs, sum(priced_runs) AS priced_runs,"
-        " sum(cost) AS cost, sum(fallback_cost) AS fallback_cost"
-        " FROM cost_by_worker_pool GROUP BY worker_pool ORDER BY cost DESC, worker_pool"
+        "SELECT worker_pool, CAST(sum(runs) AS BIGINT) AS runs,"
+        " CAST(sum(priced_runs) AS BIGINT) AS priced_runs, sum(cost) AS cost,"
+        " sum(fallback_cost) AS fallback_cost,"
+        " CAST(sum(unpriced_seconds) AS BIGINT) AS unpriced_seconds"
+        " FROM cost_by_worker_pool GROUP BY worker_pool"
+        " ORDER BY cost DESC NULLS LAST, worker_pool"
     )
     return counts, pools
 

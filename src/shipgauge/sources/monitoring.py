@@ -55,8 +55,8 @@ class WorkerMetricRow(TypedDict):
     instance_id: str
     interval_start_time: datetime
     interval_end_time: datetime
-    uptime: float
-    cloud_provider: str
+    uptime: float | None
+    cloud_provider: str | None  # None: gcp, as fxci's cost query reads it
     method: str
     submission_date: date
 
@@ -144,8 +144,8 @@ def uptime_file_rows(
 ) -> tuple[list[WorkerMetricRow], int]:
     """Rows of an uptime file whose interval starts on `day`, and how many rows were other days.
 
-    Each record has UPTIME_FILE_COLUMNS and optionally `cloud_provider` (default `other`);
-    `where` (e.g. "line 3") goes into errors.
+    Each record has UPTIME_FILE_COLUMNS and optionally `cloud_provider` (default NULL, which the
+    models read as gcp, as fxci's cost query does); `where` (e.g. "line 3") goes into errors.
     """
     rows: list[WorkerMetricRow] = []
     skipped = 0
@@ -171,7 +171,7 @@ def uptime_file_rows(
                     record.get("interval_end_time"), f"{where}: interval_end_time"
                 ),
                 "uptime": uptime,
-                "cloud_provider": str(record.get("cloud_provider") or "other"),
+                "cloud_provider": str(record.get("cloud_provider") or "") or None,
                 "method": UPTIME_FILE_METHOD,
                 "submission_date": day,
             }

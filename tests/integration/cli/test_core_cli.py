@@ -178,6 +178,7 @@ def test_demo_twice_is_idempotent(store_url: str) -> None:
         "hg pushes and Bugzilla (telemetry)",
         "S3 inventories, S3 events and the archive (builds)",
         "delivery events (delivery)",
+        "the demo's recordings",
     }
     # Units as `dora report` shows them: durations in d/h/min, ratios in %, tiers beneath.
     assert re.search(r"│ billing +│ \d+\.\d +│ \d+\.\d (d|h|min) +│ \d+% ", second.stdout)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from shipgauge.demo.delivery import load_demo
 from shipgauge.queries.delivery import HEADLINE_METRICS
 from shipgauge.store import Store
 from tests.conftest import run_cli
+from tests.integration.delivery.delivery_api import make_api
 from tests.support.recorded_http import fixtures_dir
 
 SEED_CSV = fixtures_dir() / "taskcluster" / "devops-toolkit-metrics" / "fake_db_events.csv"
@@ -72,6 +75,44 @@ def test_dora_report_after_the_demo_shows_five_metrics_with_tiers(duckdb_url: st
             )
             assert 0 <= group["metrics"][metric]["score"] <= 10
         assert group["metrics"]["change_lead_time"]["series"]
+
+
+def test_dora_report_json_is_the_apis(duckdb_url: str) -> None:
+    today = datetime.now(UTC).date()  # the demo history ends this week
+    START, END = f"{today - timedelta(days=120)}T00:00:00Z", f"{today}T23:59:59Z"  # noqa: N806
+    with Store.open(duckdb_url) as store:
+        load_demo(store)
+        for client in make_api(store):
+            api = client.client.get(
+                "/api/v1/dora",
+                params={"start": START, "end": END, "interval": "month", "environment": "*"},
+            )
+    assert api.status_code == 200 and api.headers["content-type"] == "application/json"
+    window = ("--since", START, "--until", END)
+    cli = run_cli("dora", "report", "--json", *window, "--interval", "month",
+                  "--environment", "*", db=duckdb_url)  # fmt: skip
+    assert cli.returncode == 0, cli.stderr
+    # the same serialisation: compact, keys in the same order, times with `Z`; the values agree
+    # to the last bits a parallel sum may change between two runs of the same query
+    assert cli.stdout.endswith("}\n") and '": ' not in cli.stdout and '", "' not in cli.stdout
+    assert f'"start":"{START}"' in cli.stdout and "+00:00" not in cli.stdout
+    assert _rounded(json.loads(cli.stdout)) == _rounded(api.json())
+    assert _keys(json.loads(cli.stdout)) == _keys(api.json())
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return float(f"{value:.9g}")
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return [_rounded(v) for v in value] if isinstance(value, list) else value
+
+
+def _keys(value: Any) -> Any:
+    """The keys in their order, all the way down."""
+    if isinstance(value, dict):
+        return [(k, _keys(v)) for k, v in value.items()]
+    return [_keys(v) for v in value] if isinstance(value, list) else None
 
 
 def test_dora_report_rejects_bad_options(duckdb_url: str) -> None:

@@ -27,10 +27,11 @@ def _post_out_of_order(api: Api) -> None:
     events = history()
     random.Random(6).shuffle(events)  # arrival order is not event order
     first, second = events[:12], events[12:]
-    for batch in (second, first, second):  # the last one is a replay
+    for batch, replay in ((second, False), (first, False), (second, True)):
         response = api.client.post("/api/v1/events", json=batch, headers=api.auth)
         assert response.status_code == 200, response.text
-        assert response.json()["stored"] == len(batch)
+        counts = (response.json()["stored"], response.json()["duplicate"])
+        assert counts == ((0, len(batch)) if replay else (len(batch), 0))
 
 
 def _metrics(api: Api, service: str, environment: str = "production") -> dict[str, Any]:

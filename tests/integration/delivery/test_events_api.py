@@ -104,11 +104,22 @@ def test_batch_stores_the_valid_events_and_lists_the_others(api: Api) -> None:
 def test_the_same_batch_twice_is_stored_once(api: Api) -> None:
     batch = [PUSH, {"service": "web", "kind": "deploy", "commits": ["a1"]}]
     key = {"Idempotency-Key": "gha-123-1"}
-    for _ in range(2):
+    for status in ("stored", "duplicate"):
         response = api.client.post("/api/v1/events", json=batch, headers={**api.auth, **key})
         assert response.status_code == 200
-        assert [i["id"] for i in response.json()["items"]] == ["gha-123-1-0", "gha-123-1-1"]
+        body = response.json()
+        assert [i["id"] for i in body["items"]] == ["gha-123-1-0", "gha-123-1-1"]
+        assert [i["status"] for i in body["items"]] == [status, status]  # a replay says so
+        assert (body["stored"], body["duplicate"]) == ((2, 0) if status == "stored" else (0, 2))
     assert (api.store.count("delivery_events"), api.store.count("delivery_event_commits")) == (2, 2)
+
+
+def test_an_event_twice_in_one_batch_is_stored_then_a_duplicate(api: Api) -> None:
+    event = {**PUSH, "event_id": "e-1"}
+    response = api.client.post("/api/v1/events", json=[event, event, {**event, "event_id": "e-2"}],
+                               headers=api.auth)  # fmt: skip
+    statuses = [i["status"] for i in response.json()["items"]]
+    assert (response.status_code, statuses) == (200, ["stored", "duplicate", "stored"])
 
 
 @pytest.mark.parametrize("case", VECTORS["authenticator"], ids=lambda c: str(c["authorized"]))

@@ -52,7 +52,7 @@ def test_task_route_gives_task_runs_and_cost(store: Store) -> None:
                 ("releng-hardware/gecko-t-osx-1014", 1, 4 / 3),
                 ("gecko-t/t-linux-large", 2, 0.6),
                 ("gecko-t/t-linux-xlarge", 1, 0.5),
-                ("proj-x/unknown", 1, 0.0),
+                ("proj-x/unknown", 1, None),  # unpriced: NULL, last
             ],
         ),
         ("group_by=project&start=2026-05-10&end=2026-05-11", [("none", 5, 1.1 + 4 / 3)]),
@@ -63,8 +63,12 @@ def test_ci_costs_route_groups(store: Store, query: str, expected: list[tuple[An
     seed_costs(store)
     body = _get(store, f"/api/v1/ci/costs?{query}").json()
     column = body["group_by"]
-    rows = [(str(r[column]), r["runs"], round(r["cost"], 6)) for r in body["rows"]]
-    assert rows == [(k, n, round(c, 6)) for k, n, c in expected]
+    rows = [(str(r[column]), r["runs"], _round(r["cost"])) for r in body["rows"]]
+    assert rows == [(k, n, _round(c)) for k, n, c in expected]
+
+
+def _round(cost: float | None) -> float | None:
+    return None if cost is None else round(cost, 6)
 
 
 def test_ci_costs_route_errors_have_the_one_shape(store: Store) -> None:

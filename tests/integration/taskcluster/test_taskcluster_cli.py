@@ -218,5 +218,9 @@ def test_demo_then_query_task_run_costs(duckdb_url: str) -> None:
     assert len(json.loads(query.stdout)) == 5
     summary = json.loads(run_cli("taskcluster", "summary", "--json", db=duckdb_url).stdout)
     assert summary["tasks"] >= 95  # other capabilities' demos add tasks too
-    pools = {p["worker_pool"]: round(p["cost"], 4) for p in summary["by_worker_pool"]}
+    pools = {
+        p["worker_pool"]: None if p["cost"] is None else round(p["cost"], 4)
+        for p in summary["by_worker_pool"]
+    }  # a pool no source prices has no cost (null), not 0
     assert pools["proj-fuzzing/linux-pool10"] == 2.905  # 10,458 s / 14,400 s x 4.00 $
+    assert pools["scriptworker-prov-v1/signing-linux-v1"] is None

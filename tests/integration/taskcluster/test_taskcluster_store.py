@@ -104,7 +104,7 @@ def test_cost_models_aggregate_task_run_costs(store: Store) -> None:
     assert by_pool == [
         ("gecko-t/t-linux-large", 2, 2, 0.6, 0.0),  # T4 is unfinished: no day
         ("gecko-t/t-linux-xlarge", 1, 1, 0.5, 0.5),
-        ("proj-x/unknown", 1, 0, 0.0, 0.0),
+        ("proj-x/unknown", 1, 0, None, None),  # no source prices it: unknown, not free
         ("releng-hardware/gecko-t-osx-1014", 1, 1, round(4 / 3, 6), round(4 / 3, 6)),
     ]
     day = _rounded(

@@ -114,12 +114,6 @@ def test_parse_s3_event_message_refuses_sns_text_and_unknown_shapes() -> None:
     )
 
 
-def test_sns_subscribe_url() -> None:
-    body = {"Type": "SubscriptionConfirmation", "SubscribeURL": "https://sns.example/confirm?x=1"}
-    assert s3_events.sns_subscribe_url(json.dumps(body)) == "https://sns.example/confirm?x=1"
-    assert s3_events.sns_subscribe_url(b'{"Records": []}') is None
-
-
 def test_parse_manifest_reads_fixture() -> None:
     manifest = inventory.parse_manifest((BUILDHUB / "s3-inventory/manifest.json").read_bytes())
     assert manifest.columns == ("Bucket", "Key", "Size", "LastModifiedDate", "ETag")

@@ -96,10 +96,13 @@ def test_uptime_file_rows_keep_the_day_and_name_bad_lines() -> None:
                     "interval_end_time": "2026-05-11T23:59:59Z"}),
     ]  # fmt: skip
     rows, skipped = uptime_file_rows(records, day=date(2026, 5, 10))
+    # no cloud_provider column: NULL, which the models read as gcp (fxci's cost query does)
     assert ([(r["instance_id"], r["uptime"], r["cloud_provider"]) for r in rows], skipped) == (
-        [("t-mojave-1", 600.0, "other")],
+        [("t-mojave-1", 600.0, None)],
         1,
     )
+    named = [(w, {**r, "cloud_provider": "azure"}) for w, r in records[:1]]
+    assert uptime_file_rows(named, day=date(2026, 5, 10))[0][0]["cloud_provider"] == "azure"
     bad = [("line 4", {**records[0][1], "uptime": "lots"})]
     with pytest.raises(SourceError, match="line 4: column 'uptime': 'lots' is not a number"):
         uptime_file_rows(bad, day=date(2026, 5, 10))

@@ -3,7 +3,8 @@
 -- dora_deployments, changesets, push_costs.
 -- A deployment carries the pushes holding the commits its deploy event listed (commit sha =
 -- changeset node, compared in lower case; a short sha does not match). Each push counts once
--- per deployment; only on-push groups (mode 'push') are summed.
+-- per deployment; only on-push groups (mode 'push') are summed. A deployment that carried no
+-- push costs 0; one whose pushes have no priced run has NULL costs (unpriced_seconds), never 0.
 WITH deployed AS (
     SELECT DISTINCT service, event_id, environment, deployed_at, lower(commit_sha) AS node
     FROM dora_deployment_commits
@@ -47,11 +48,12 @@ SELECT
     n.commits,
     n.commits_in_pushlog,
     coalesce(s.pushes, 0) AS pushes,
-    coalesce(s.total_cost, 0) AS total_cost,
-    coalesce(s.ideal_cost, 0) AS ideal_cost,
+    CASE WHEN s.pushes IS NULL THEN 0 ELSE s.total_cost END AS total_cost,
+    CASE WHEN s.pushes IS NULL THEN 0 ELSE s.ideal_cost END AS ideal_cost,
     coalesce(s.compute_seconds, 0) AS compute_seconds,
     coalesce(s.unpriced_seconds, 0) AS unpriced_seconds,
-    coalesce(s.total_cost, 0) / nullif(n.commits, 0) AS total_cost_per_commit
+    CASE WHEN s.pushes IS NULL THEN 0 ELSE s.total_cost END / nullif(n.commits, 0)
+        AS total_cost_per_commit
 FROM commit_counts AS n
 LEFT JOIN dora_deployments AS dd ON dd.service = n.service AND dd.event_id = n.event_id
 LEFT JOIN push_sums AS s ON s.service = n.service AND s.event_id = n.event_id

@@ -2,15 +2,26 @@
 -- grain: one row per day. inputs: task_run_costs.
 -- quirk: unfinished runs have no day and are left out; fallback_cost is the part priced by
 -- worker-type hourly rate rather than instance billing.
+-- cost and fallback_cost are NULL when no run of the row is priced, never 0; unpriced_runs and
+-- unpriced_seconds count the finished runs no cost source prices.
 SELECT
     run_date AS day,
     count(DISTINCT task_id) AS tasks,
     count(*) AS runs,
     count(run_cost) AS priced_runs,
     CAST(sum(run_duration) AS BIGINT) AS run_seconds,
-    coalesce(sum(run_cost), 0) AS cost,
-    coalesce(sum(CASE WHEN attribution_method = 'worker_type_hourly_rate' THEN run_cost END), 0)
-        AS fallback_cost
+    sum(run_cost) AS cost,
+    CASE
+        WHEN count(run_cost) > 0
+            THEN
+                coalesce(
+                    sum(CASE WHEN attribution_method = 'worker_type_hourly_rate' THEN run_cost END),
+                    0
+                )
+    END AS fallback_cost,
+    count(CASE WHEN attribution_method = 'unpriced' THEN 1 END) AS unpriced_runs,
+    coalesce(sum(CASE WHEN attribution_method = 'unpriced' THEN run_duration END), 0)
+        AS unpriced_seconds
 FROM task_run_costs
 WHERE run_date IS NOT NULL
 GROUP BY run_date

@@ -17,10 +17,9 @@ from typing import Any, Literal
 
 from shipgauge.config import Settings
 from shipgauge.connectors.amqp import AmqpConsumer, Binding, Delivery
-from shipgauge.connectors.http import HttpConnector
 from shipgauge.connectors.s3 import SqsQueue
 from shipgauge.errors import ConfigError, NotFound, SourceError, UpstreamError
-from shipgauge.pipelines.builds.connectors import BuildhubConnectors, connectors_from_settings
+from shipgauge.pipelines.builds.connectors import BuildhubConnectors
 from shipgauge.pipelines.builds.metadata import MetadataResolver, wait_keys_of_metadata_url
 from shipgauge.pipelines.builds.records import (
     ArchiveCandidate,
@@ -32,7 +31,7 @@ from shipgauge.pipelines.builds.records import (
 from shipgauge.sources.archive.metadata import is_nightly_build_metadata, is_rc_build_metadata
 from shipgauge.sources.archive.paths import build_number, is_build_url, key_to_archive_url
 from shipgauge.sources.buildhub_json import build_row, parse_buildhub_json, records_to_store
-from shipgauge.sources.s3.events import S3ObjectEvent, parse_s3_event_message, sns_subscribe_url
+from shipgauge.sources.s3.events import S3ObjectEvent, parse_s3_event_message
 from shipgauge.store import Store, Transaction, in_text_list
 
 __all__ = [
@@ -42,7 +41,6 @@ __all__ = [
     "consume_amqp",
     "consume_sqs",
     "ingest_event_messages",
-    "ingest_http_notification",
     "ingest_into",
     "sqs_queue",
 ]
@@ -374,19 +372,3 @@ def sqs_queue(settings: Settings) -> SqsQueue:
         access_key_id=settings.buildhub_s3_access_key_id,
         secret_access_key=secret.get_secret_value() if secret else None,
     )
-
-
-def ingest_http_notification(
-    store: Store, settings: Settings, body: bytes, message_id: str
-) -> dict[str, Any]:
-    """One notification POSTed to the API: an SNS subscription is confirmed, events ingested."""
-    subscribe = sns_subscribe_url(body)
-    if subscribe is not None:
-        with HttpConnector(subscribe, name="SNS subscription", retries=2) as http:
-            http.request("GET", "")
-        return {"subscribed": True}
-    connectors = connectors_from_settings(settings)
-    try:
-        return vars(ingest_event_messages(store, connectors, [(message_id, body)]))
-    finally:
-        connectors.close()

@@ -45,8 +45,9 @@ DEFAULT_IMPORT_BATCH = 5000
 IMPORT_SOURCE = "delivery.import"
 
 
-def write_events(tx: Transaction, rows: Sequence[DeliveryEventRow]) -> None:
-    """Write events, their commits and the commits' facts inside `tx`.
+def write_events(tx: Transaction, rows: Sequence[DeliveryEventRow]) -> list[DeliveryEventRow]:
+    """Write events, their commits and the commits' facts inside `tx`; return the rows stored
+    now (the others duplicate an event stored before, or earlier in `rows`).
 
     Existing `(service, event_id)` rows stay (the first write wins, within a batch too), and only
     the events stored now feed the facts (pipelines/delivery/facts.py), which keep the earliest
@@ -59,6 +60,7 @@ def write_events(tx: Transaction, rows: Sequence[DeliveryEventRow]) -> None:
     tx.insert_ignore("delivery_events", events)
     tx.insert_ignore("delivery_event_commits", commits)
     write_commit_facts(tx, events, commits)
+    return new_rows
 
 
 def _unstored(tx: Transaction, rows: Sequence[DeliveryEventRow]) -> list[DeliveryEventRow]:
@@ -77,12 +79,16 @@ def _unstored(tx: Transaction, rows: Sequence[DeliveryEventRow]) -> list[Deliver
     return list(firsts.values())
 
 
-def ingest_events(store: Store, rows: Sequence[DeliveryEventRow]) -> int:
-    """Commit `rows` in one transaction; returns how many were given (replays included)."""
-    if rows:
-        with store.transaction() as tx:
-            write_events(tx, rows)
-    return len(rows)
+def ingest_events(store: Store, rows: Sequence[DeliveryEventRow]) -> list[DeliveryEventRow]:
+    """Commit `rows` in one transaction; returns the rows stored now (the others were
+    duplicates)."""
+    if not rows:
+        return []
+    with store.transaction() as tx:
+        return write_events(tx, rows)
+
+
+Stored = list[bool]  # per row of a request: stored now (True) or a duplicate (False)
 
 
 class GroupCommitter:
@@ -96,16 +102,18 @@ class GroupCommitter:
     def __init__(self, store: Store, *, max_rows: int = DEFAULT_GROUP_ROWS) -> None:
         self._store = store
         self._max_rows = max_rows
-        self._waiting: list[tuple[list[DeliveryEventRow], asyncio.Future[None]]] = []
+        self._waiting: list[tuple[list[DeliveryEventRow], asyncio.Future[Stored]]] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def commit(self, rows: list[DeliveryEventRow]) -> None:
-        """Wait until `rows` are committed; raises StoreError if they could not be."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    async def commit(self, rows: list[DeliveryEventRow]) -> Stored:
+        """Wait until `rows` are committed; return, for each, whether it was stored now (False:
+        a duplicate of an event stored before, in this request or in another of its group).
+        Raises StoreError if they could not be committed."""
+        future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
         self._waiting.append((rows, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_groups())
-        await future
+        return await future
 
     async def _write_groups(self) -> None:
         while self._waiting:
@@ -114,32 +122,38 @@ class GroupCommitter:
                 size += len(self._waiting[count][0])
                 count += 1
             group, self._waiting = self._waiting[:count], self._waiting[count:]
-            errors = await asyncio.to_thread(self._write, [rows for rows, _ in group])
-            for (_, future), error in zip(group, errors, strict=True):
+            results = await asyncio.to_thread(self._write, [rows for rows, _ in group])
+            for (_, future), result in zip(group, results, strict=True):
                 if future.done():  # the request was cancelled; its rows may still be stored
                     continue
-                if error is None:
-                    future.set_result(None)
+                if isinstance(result, ShipgaugeError):
+                    future.set_exception(result)
                 else:
-                    future.set_exception(error)
+                    future.set_result(result)
 
-    def _write(self, requests: list[list[DeliveryEventRow]]) -> list[ShipgaugeError | None]:
+    def _write(self, requests: list[list[DeliveryEventRow]]) -> list[Stored | ShipgaugeError]:
         try:
-            ingest_events(self._store, [row for rows in requests for row in rows])
+            stored = ingest_events(self._store, [row for rows in requests for row in rows])
         except Exception as exc:  # the engine's own error is reported as the store's, never 2xx
             if len(requests) == 1:
                 return [_as_store_error(exc, requests[0])]
             # One request's rows may be at fault: write each alone so the others still commit.
             return [_write_alone(self._store, rows) for rows in requests]
-        return [None] * len(requests)
+        return [_flags(rows, stored) for rows in requests]
 
 
-def _write_alone(store: Store, rows: list[DeliveryEventRow]) -> ShipgaugeError | None:
+def _flags(rows: list[DeliveryEventRow], stored: list[DeliveryEventRow]) -> Stored:
+    """Which of `rows` are among `stored` (the very objects: an equal row sent twice is stored
+    once, the first time)."""
+    new = {id(row) for row in stored}
+    return [id(row) in new for row in rows]
+
+
+def _write_alone(store: Store, rows: list[DeliveryEventRow]) -> Stored | ShipgaugeError:
     try:
-        ingest_events(store, rows)
+        return _flags(rows, ingest_events(store, rows))
     except Exception as exc:  # see GroupCommitter._write
         return _as_store_error(exc, rows)
-    return None
 
 
 def _as_store_error(exc: Exception, rows: list[DeliveryEventRow]) -> ShipgaugeError:

@@ -1,8 +1,9 @@
 """Delivery events from the HTTP API: parse a body, keep what the token may write, commit, answer.
 
 A batch stores its valid events and lists the others with the reason (207); when nothing is
-valid, the first failure is the error, with its field. A 2xx means every stored event of the
-request is committed (group commit, `events.GroupCommitter`).
+valid, the first failure is the error, with its field. Each item says whether it was `stored`
+now or a `duplicate` of an event stored before. A 2xx means every accepted event of the request
+is committed (group commit, `events.GroupCommitter`).
 """
 
 from __future__ import annotations
@@ -143,22 +144,31 @@ async def _commit_allowed(
             f"nothing stored, all {count} events were rejected; [{index}]: {error.message}",
             field=f"[{index}].{error.field}" if error.field else f"[{index}]",
         )
-    await committer.commit(list(accepted.values()))
-    items: list[dict[str, Any]] = []
-    for index in range(count):
-        if index in accepted:
-            row = accepted[index]
-            items.append(
-                {"index": index, "status": "stored", "service": row.service, "id": row.event_id}
-            )
-        else:
-            error = errors[index]
-            items.append(
-                {
-                    "index": index,
-                    "status": "rejected",
-                    "error": {"field": error.field, "message": error.message},
-                }
-            )
-    answer = {"stored": len(accepted), "rejected": len(errors), "items": items}
+    stored = dict(zip(accepted, await committer.commit(list(accepted.values())), strict=True))
+    new = sum(stored.values())
+    answer = {
+        "stored": new,
+        "duplicate": len(stored) - new,
+        "rejected": len(errors),
+        "items": [_item(i, accepted, stored, errors) for i in range(count)],
+    }
     return answer, 207 if errors else 200
+
+
+def _item(
+    index: int,
+    accepted: dict[int, DeliveryEventRow],
+    stored: dict[int, bool],
+    errors: dict[int, ShipgaugeError],
+) -> dict[str, Any]:
+    """What the answer says of item `index`: stored now, a duplicate, or rejected and why."""
+    if index in accepted:
+        row = accepted[index]
+        status = "stored" if stored[index] else "duplicate"
+        return {"index": index, "status": status, "service": row.service, "id": row.event_id}
+    error = errors[index]
+    return {
+        "index": index,
+        "status": "rejected",
+        "error": {"field": error.field, "message": error.message},
+    }

@@ -1,13 +1,20 @@
 """Taskcluster ETL: Pulse task messages → tasks/task_runs; worker uptime and costs; demo.
 
 Modules: `pulse` (drain/listen), `tasks` (the one write path of tasks and runs), `definitions`
-(full task definitions from the Queue), `workers` (uptime and billing imports), `demo`.
+(full task definitions from the Queue), `workers` (uptime and billing imports), `fxci_import`
+(fxci-etl's BigQuery tables as exported, read by `arrow_files`).
 """
 
 from shipgauge.pipelines.taskcluster.definitions import (
     DefinitionsResult,
     fetch_task_definitions,
     queue_http,
+)
+from shipgauge.pipelines.taskcluster.fxci_import import (
+    IMPORT_SOURCE,
+    ImportResult,
+    import_fxci_tables,
+    retry_import_letter,
 )
 from shipgauge.pipelines.taskcluster.pulse import (
     PULSE_SOURCE,
@@ -30,15 +37,18 @@ from shipgauge.pipelines.taskcluster.workers import (
 from shipgauge.store.dead_letters import RetryHandler
 
 __all__ = [
+    "IMPORT_SOURCE",
     "PULSE_SOURCE",
     "RETRY_HANDLERS",
     "CostsResult",
     "DefinitionsResult",
+    "ImportResult",
     "MetricsResult",
     "PulseResult",
     "drain_pulse",
     "export_worker_metrics",
     "fetch_task_definitions",
+    "import_fxci_tables",
     "listen_pulse",
     "load_costs",
     "load_uptime_file",
@@ -49,4 +59,7 @@ __all__ = [
     "upsert_task_rows",
 ]
 
-RETRY_HANDLERS: dict[str, RetryHandler] = {PULSE_SOURCE: retry_pulse_letter}
+RETRY_HANDLERS: dict[str, RetryHandler] = {
+    PULSE_SOURCE: retry_pulse_letter,
+    IMPORT_SOURCE: retry_import_letter,
+}

@@ -10,10 +10,12 @@ import operator
 from collections.abc import Callable, Hashable, Sequence
 from typing import Final, TypeVar
 
+import pyarrow as pa
+
 from shipgauge.sources.taskcluster import FINAL_RUN_STATES, RUN_STATES, TaskRow, TaskRunRow
 from shipgauge.store import Transaction
 
-__all__ = ["RUN_TRANSITION_RULE", "TASK_TAGS_RULE", "upsert_task_rows"]
+__all__ = ["RUN_TRANSITION_RULE", "TASK_TAGS_RULE", "upsert_task_arrow", "upsert_task_rows"]
 
 R = TypeVar("R")
 
@@ -82,3 +84,12 @@ def upsert_task_rows(tx: Transaction, tasks: Sequence[TaskRow], runs: Sequence[T
     tx.upsert("tasks", _first_with_tags(tasks), update=_TASK_UPDATE, update_where=TASK_TAGS_RULE)
     for wave in _waves(runs, _RUN_KEY):
         tx.upsert("task_runs", wave, update=_RUN_UPDATE, update_where=RUN_TRANSITION_RULE)
+
+
+def upsert_task_arrow(tx: Transaction, *, tasks: pa.Table | None, runs: pa.Table | None) -> None:
+    """`upsert_task_rows` of rows already in Arrow tables (fxci-etl's exported history), by the
+    same rules: one upsert each, a key repeated within a table keeps its last row."""
+    if tasks is not None:
+        tx.upsert_arrow("tasks", tasks, update=_TASK_UPDATE, update_where=TASK_TAGS_RULE)
+    if runs is not None:
+        tx.upsert_arrow("task_runs", runs, update=_RUN_UPDATE, update_where=RUN_TRANSITION_RULE)

@@ -151,9 +151,10 @@ def load_costs(
                 if batch.format in billing.WORKER_TYPE_FORMATS:
                     tx.delete("worker_type_costs", "month = ? AND provider = ?", [month, provider])
                 else:
+                    # rows without a provider are gcp's (fxci-etl's before 2026-05)
                     tx.delete(
                         "worker_costs",
-                        "usage_start_date = ? AND cloud_provider = ?",
+                        "usage_start_date = ? AND coalesce(cloud_provider, 'gcp') = ?",
                         [day, provider],
                     )
         if any(b.format == "azure" for b in batches):

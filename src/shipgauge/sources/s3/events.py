@@ -17,7 +17,7 @@ from urllib.parse import unquote_plus
 
 from shipgauge.errors import SourceError
 
-__all__ = ["S3ObjectEvent", "parse_s3_event_message", "sns_subscribe_url"]
+__all__ = ["S3ObjectEvent", "parse_s3_event_message"]
 
 
 @dataclass(frozen=True)
@@ -44,17 +44,6 @@ def _load(body: bytes | str | Mapping[str, Any]) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise SourceError(f"S3 event message is not JSON: {exc}", field="body") from None
-
-
-def sns_subscribe_url(body: bytes | str | Mapping[str, Any]) -> str | None:
-    """The SubscribeURL of an SNS SubscriptionConfirmation, else None."""
-    doc = _load(body)
-    if isinstance(doc, Mapping) and doc.get("Type") == "SubscriptionConfirmation":
-        url = doc.get("SubscribeURL")
-        if not isinstance(url, str) or not url.startswith("https://"):
-            raise SourceError("SNS SubscriptionConfirmation without an https SubscribeURL")
-        return url
-    return None
 
 
 def parse_s3_event_message(body: bytes | str | Mapping[str, Any]) -> list[S3ObjectEvent]:

@@ -1,0 +1,39 @@
+"""S3 event notifications POSTed to the API, directly or by Amazon SNS over HTTPS."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shipgauge.config import Settings
+from shipgauge.pipelines.builds.connectors import connectors_from_settings
+from shipgauge.pipelines.builds.events import ingest_event_messages
+from shipgauge.pipelines.builds.sns import SnsConnector
+from shipgauge.sources.sns import is_sns_message, parse_sns_message
+from shipgauge.store import Store
+
+__all__ = ["ingest_http_notification"]
+
+
+def ingest_http_notification(
+    store: Store, settings: Settings, body: bytes, message_id: str
+) -> dict[str, Any]:
+    """One notification POSTed to the API: an SNS message is verified as AWS documents it (its
+    certificate URL on an SNS host, its signature) before anything else, so a subscription is
+    confirmed and events ingested only on AWS's word; a message that fails is a 400 and no
+    connection is made to an address it names."""
+    if is_sns_message(body):
+        message = parse_sns_message(body, settings.sns_cert_host_pattern)
+        with SnsConnector(
+            cert_host_pattern=settings.sns_cert_host_pattern, timeout_s=settings.http_timeout_s
+        ) as sns:
+            if message.type == "SubscriptionConfirmation":
+                sns.confirm_subscription(message)
+                return {"subscribed": True}
+            sns.authenticate(message)
+        if message.type == "UnsubscribeConfirmation":
+            return {"unsubscribed": True}
+    connectors = connectors_from_settings(settings)
+    try:
+        return vars(ingest_event_messages(store, connectors, [(message_id, body)]))
+    finally:
+        connectors.close()
