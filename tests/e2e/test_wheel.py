@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 import shipgauge
+from shipgauge.queries.overview import OVERVIEW_REPORTS
 
 pytestmark = pytest.mark.wheel
 
@@ -80,7 +81,7 @@ def test_demo_and_serve_from_the_wheel(venv: Path, tmp_path: Path) -> None:
     out = json.loads(demo.stdout)
     for table in ("tasks", "push_task_groups", "changesets", "builds", "delivery_events"):
         assert out["loaded"][table] > 0, table
-    assert len(out["reports"]) == 7 and all(out["reports"].values())
+    assert len(out["reports"]) == len(OVERVIEW_REPORTS) and all(out["reports"].values())
 
     proc = subprocess.Popen(
         [shipgauge_bin, "--db", db, "serve", "--port", "0"],

@@ -11,7 +11,7 @@ import typer
 import shipgauge
 from shipgauge.cli._output import console, print_json, print_rows, tiered, with_unit
 from shipgauge.cli._state import state
-from shipgauge.config import Settings
+from shipgauge.config import Settings, masked_settings
 from shipgauge.demo import run_demo
 from shipgauge.errors import ConfigError, ShipgaugeError
 from shipgauge.queries.overview import OverviewReport, overview_reports
@@ -49,14 +49,18 @@ def serve(
     app = create_app(settings, store=cli.store)
     host = host or settings.host
     listening = _listen(host, settings.port if port is None else port)
-    url = f"http://{f'[{host}]' if ':' in host else host}:{listening.getsockname()[1]}"
     config = uvicorn.Config(app, log_config=_LOG_CONFIG, access_log=settings.access_log)
+    _say_where(cli.store.engine.name, host, listening.getsockname()[1])
+    uvicorn.Server(config).run(sockets=[listening])
+
+
+def _say_where(engine: str, host: str, port: int) -> None:
+    url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
     console.print(
-        f"shipgauge {shipgauge.__version__} on {cli.store.engine.name}: dashboard {url}/"
+        f"shipgauge {shipgauge.__version__} on {engine}: dashboard {url}/"
         f"  ·  API docs {url}/docs  ·  metrics {url}/metrics  (Ctrl-C stops)",
         soft_wrap=True,
     )
-    uvicorn.Server(config).run(sockets=[listening])
 
 
 # uvicorn's own lines only from warnings up (we print the URL ourselves); one line per request
@@ -90,11 +94,15 @@ _LOG_CONFIG: dict[str, Any] = {
 
 def _listen(host: str, port: int) -> socket.socket:
     """The listening socket, bound before the URL is printed (port 0: the one given)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        return socket.create_server((host, port), family=family)
+        listening.bind((host, port))
+        listening.listen()
     except OSError as exc:
+        listening.close()
         raise ShipgaugeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return listening
 
 
 def _serve_workers(settings: Settings, *, host: str, port: int, n: int) -> None:
@@ -112,6 +120,7 @@ def _serve_workers(settings: Settings, *, host: str, port: int, n: int) -> None:
         )
     Store.open(settings.db).close()  # migrate once, before the workers open it together
     os.environ["SHIPGAUGE_DB"] = settings.db  # --db reaches the workers through the environment
+    _say_where("postgres", host, port)  # uvicorn binds next; a busy port stops it at once
     # A worker answers uvicorn's health check only once it has imported everything, which takes
     # longer than uvicorn's 5 s on a busy small machine: it would be killed and started again.
     uvicorn.run(
@@ -120,7 +129,8 @@ def _serve_workers(settings: Settings, *, host: str, port: int, n: int) -> None:
         workers=n,
         host=host,
         port=port,
-        log_level="warning",
+        log_config=_LOG_CONFIG,
+        access_log=settings.access_log,
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
     )
 
@@ -130,16 +140,17 @@ def demo(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = 
     cli = state(ctx)
     loaded = run_demo(cli.store)
     reports = overview_reports(cli.store)
+    db = masked_settings(cli.settings)["db"]  # a PostgreSQL URL's password stays unprinted
     if as_json:
         print_json(
             {
-                "db": cli.settings.db,
+                "db": db,
                 "loaded": loaded,
                 "reports": {report.heading: result.dicts() for report, result in reports},
             }
         )
         return
-    print_rows(["table", "rows"], sorted(loaded.items()), title=f"demo store: {cli.settings.db}")
+    print_rows(["table", "rows"], sorted(loaded.items()), title=f"demo store: {db}")
     for report, result in reports:
         columns, rows = _with_units(report, result)
         print_rows(columns, rows, title=report.heading)

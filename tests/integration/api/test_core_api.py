@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -137,3 +138,15 @@ def test_validation_errors_name_the_field(start_server: object, duckdb_url: str)
     unknown = httpx.get(f"{base}/api/v1/nope")
     assert unknown.status_code == 404
     assert unknown.json() == {"error": {"field": None, "message": "Not Found"}}
+
+
+def test_serve_on_a_busy_port_is_one_line(duckdb_url: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("serve", "--port", str(port), db=duckdb_url)
+    assert (result.returncode, result.stderr) == (
+        1,
+        f"error: cannot listen on 127.0.0.1:{port}: Address already in use\n",
+    )

@@ -69,12 +69,12 @@ def test_demo_then_report_unpriced_and_export(duck: Store, tmp_path: Path) -> No
     slashed = run_cli("ci-cost", "report", "--repo", "/mozilla-central/", "--json", db=db)
     assert len(json.loads(slashed.stdout)) == 10  # the same repository key as `mozilla-central`
     for args, code, says in [
-        (("report", "--since", "999999d"), 2, "'999999d' reaches back before year 1"),
+        (("report", "--since", "999999d"), 2, "reaches back before year 1"),
         (("report", "--limit", "0"), 2, "--limit"),
         (("scan", "--backfill", "0"), 2, "--backfill"),
         (("export", __file__), 1, "error: [Errno 17] File exists"),
     ]:
-        refused = run_cli("ci-cost", *args, db=db)
+        refused = run_cli("ci-cost", *args, db=db, env={"COLUMNS": "200"})  # no wrapped box
         assert refused.returncode == code and says in refused.stderr, (args, refused.stderr)
         assert "Traceback" not in refused.stderr
     exported = run_cli("ci-cost", "export", str(tmp_path / "lake"), "--json", db=db)

@@ -159,17 +159,20 @@ def test_tokens_create_list_revoke(store_url: str) -> None:
 
 
 def test_demo_twice_is_idempotent(store_url: str) -> None:
+    # The test server trusts any password: one in the URL must not be printed.
+    store_url = store_url.replace("postgresql://postgres@", "postgresql://postgres:s3cret@")
     first = run_cli("demo", "--json", db=store_url)
     assert first.returncode == 0, first.stderr
     second = run_cli("demo", db=store_url)
     assert second.returncode == 0, second.stderr
+    assert "s3cret" not in first.stdout + second.stdout
     loaded = json.loads(first.stdout)["loaded"]
     assert loaded["tasks"] > 0 and loaded["delivery_events"] > 0
     assert [line for line in second.stdout.splitlines() if "task_runs" in line] == [
         f"│ task_runs                     │ {loaded['task_runs']:<4} │"
     ]
     reports = json.loads(first.stdout)["reports"]
-    assert {title.partition(", from ")[2] for title in reports} == {
+    assert {title.partition(", from ")[2] for title in reports} >= {
         "Pulse task runs (taskcluster)",
         "the CI-cost scan of pushes (ci_cost)",
         "hg pushes and Bugzilla (telemetry)",

@@ -107,7 +107,8 @@ def test_backfill_pings_a_recorded_range_once_and_reviews_shows_it(
         ("2013-09-01", "unknown", 14),
         ("2013-09-01", "review_unneeded", 1),
     ]
-    bad = run_cli("telemetry", "reviews", "--interval", "year", db=duckdb_url)
+    wide = {"COLUMNS": "200"}  # Typer's error box wraps at the terminal's width
+    bad = run_cli("telemetry", "reviews", "--interval", "year", db=duckdb_url, env=wide)
     assert bad.returncode == 2
     assert "'year' is not one of 'day', 'week', 'month'" in bad.stderr
 

@@ -172,7 +172,7 @@ class Engine(Protocol):
 
     def fetch_read_only(self, conn: Any, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run one statement that only reads, in a read-only transaction rolled back after it;
-        a statement that writes is refused with `refuse_write` before it runs."""
+        a statement that writes is refused by `check_read_only` before it runs."""
         ...
 
 
