@@ -78,10 +78,11 @@ def _series_as_lateral(node: exp.Expression) -> exp.Expression:
     if not (isinstance(node, exp.Table) and isinstance(node.this, exp.GenerateSeries)):
         return node
     alias = node.args.get("alias")
+    table = alias.name if alias else "generate_series"
     column = alias.columns[0].name if alias and alias.columns else "generate_series"
     series = exp.Explode(this=node.this.copy())
     body = exp.select(exp.alias_(series, column)).subquery()
-    return exp.Lateral(this=body, alias=exp.TableAlias(this=exp.to_identifier(alias.name)))
+    return exp.Lateral(this=body, alias=exp.TableAlias(this=exp.to_identifier(table)))
 
 
 FIXES: dict[str, tuple[Rule, ...]] = {
@@ -108,7 +109,7 @@ def get_model_or_raise(name: str) -> Model:
     raise NotFound(f"no model named '{name}'{hint}", field="NAME")
 
 
-def model_sql(model: Model, dialect: Dialect, *, now: datetime | None = None) -> str:
+def model_sql(model: Model, dialect: str, *, now: datetime | None = None) -> str:
     """`model`'s SELECT in `dialect`, with the fixes of FIXES applied for that dialect.
 
     `now`, when given, replaces the clock (current_timestamp), so that a model over a lake
