@@ -1,4 +1,4 @@
-"""One Parquet file per model, for a report's reader (`ci-cost export`); the lake is `store/lake`."""
+"""One Parquet file per model, for a report's reader (`ci-cost export`); the lake: store/lake."""
 
 from __future__ import annotations
 

@@ -82,12 +82,13 @@ def export_lake(
         manifest = {}  # not written by this store: write everything
     exporter = _Exporter(store, folder, manifest.get("partitions", {}))
     tables = {info.name: info for info in store.tables()}
-    ordered = model_order(discover_models()) if models else []
-    unknown = sorted(set(only) - tables.keys() - {m.name for m in ordered})
+    every_model = model_order(discover_models())
+    unknown = sorted(set(only) - tables.keys() - {m.name for m in every_model})
     if unknown:
         raise NotFound(f"no table or model named '{unknown[0]}'", field="--only")
     folder.mkdir(parents=True, exist_ok=True)
     done = [exporter.table(info) for name, info in tables.items() if not only or name in only]
+    ordered = every_model if models else []
     done += [exporter.model(m, tables) for m in ordered if not only or m.name in only]
     partitions = {**manifest.get("partitions", {}), **exporter.partitions}
     text = write_json(

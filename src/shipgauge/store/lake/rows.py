@@ -83,13 +83,20 @@ def _canonical_json(text: str | None) -> str | None:
     return json.dumps(json.loads(text), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def _canonical_json_column(column: pa.Array) -> pa.Array:
+    # Each distinct text is parsed once: JSON columns repeat (a task's tags, an event's kind).
+    distinct = pc.unique(column)
+    canonical = pa.array([_canonical_json(v) for v in distinct.to_pylist()], pa.string())
+    return canonical.take(pc.index_in(column, distinct))
+
+
 def conform_batch(batch: pa.RecordBatch, shape: Shape) -> pa.Table:
     """`batch` with the shape's columns, in its types, JSON canonical."""
     columns = []
     for field in shape.schema:
         column = batch.column(field.name)
         if field.name in shape.json_columns:
-            column = pa.array([_canonical_json(v) for v in column.to_pylist()], pa.string())
+            column = _canonical_json_column(column)
         columns.append(column.cast(field.type))
     return pa.Table.from_arrays(columns, schema=shape.schema)
 
