@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,6 @@ from shipgauge.demo import run_demo
 from shipgauge.store import Store
 from shipgauge.store.lake import export_lake
 
-# The clock of the models that read it (dora_summary), the same on every engine.
-AS_OF = datetime(2026, 12, 1, tzinfo=UTC)
 # Small and quiet: two local cores, few shuffle partitions, no UI (CI runs on two cores).
 TEST_SPARK_CONF = {
     "spark.sql.shuffle.partitions": "2",

@@ -15,7 +15,6 @@ from shipgauge.connectors.lake.spark import SparkLakeEngine
 from shipgauge.pipelines.lake import run_models
 from shipgauge.store import Store
 from shipgauge.store.views import discover_models
-from tests.integration.lake.conftest import AS_OF
 from tests.support.lake_data import grown_lake
 from tests.support.lake_rows import assert_same_rows, read_rows
 
@@ -31,13 +30,11 @@ def _models_of(*capabilities: str) -> list[str]:
 
 
 def _both_engines(spark: Any, lake: Path, out: Path, models: list[str]) -> dict[str, int]:
-    """Run `models` on DuckDB and on Spark over `lake`; assert the same rows; rows per model."""
-    duckdb_runs = run_models(
-        lake, out / "duckdb", engine=DuckDBLakeEngine(), models=models, now=AS_OF
-    )
-    spark_runs = run_models(
-        lake, out / "spark", engine=SparkLakeEngine(spark), models=models, now=AS_OF
-    )
+    """Run `models` on DuckDB and on Spark over `lake`; assert the same rows; rows per model.
+
+    A model that reads the clock takes the lake's export time on both (run_models' default)."""
+    duckdb_runs = run_models(lake, out / "duckdb", engine=DuckDBLakeEngine(), models=models)
+    spark_runs = run_models(lake, out / "spark", engine=SparkLakeEngine(spark), models=models)
     assert [r.model for r in spark_runs] == [r.model for r in duckdb_runs]
     rows = {}
     for duck, spark_run in zip(duckdb_runs, spark_runs, strict=True):
@@ -52,7 +49,7 @@ def test_every_model_on_spark_equals_duckdb_over_the_demo_lake(
     rows = _both_engines(spark, demo_lake, tmp_path, [])
     assert set(rows) == {m.name for m in discover_models()}
     assert rows["push_costs"] == 10 and rows["dora_deployments"] == 617
-    # The models that read the clock got AS_OF: the 90 days before it hold deployments.
+    # dora_summary read the clock as the lake's export time: its 90 days hold deployments.
     assert rows["dora_summary"] > 0
 
 
@@ -86,6 +83,7 @@ def grown(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
     )
 
 
+@pytest.mark.spark_scale
 def test_cost_models_on_spark_over_a_million_task_runs(
     spark: Any, grown: tuple[Path, dict[str, int]], tmp_path: Path
 ) -> None:
@@ -95,6 +93,7 @@ def test_cost_models_on_spark_over_a_million_task_runs(
     assert rows["task_run_costs"] == counts["task_runs"]
 
 
+@pytest.mark.spark_scale
 def test_dora_models_on_spark_over_100000_deployments(
     spark: Any, grown: tuple[Path, dict[str, int]], tmp_path: Path
 ) -> None:
