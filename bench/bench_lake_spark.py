@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import report, timed
 
 from shipgauge.connectors.lake import DuckDBLakeEngine

@@ -36,10 +36,12 @@ def _percentile(node: exp.Expression) -> exp.Expression:
 
 
 def _epoch_seconds(node: exp.Expression) -> exp.Expression:
-    # epoch(ts) becomes UNIX_TIMESTAMP(ts), whole seconds; DuckDB keeps the microseconds.
+    # epoch(ts) becomes UNIX_TIMESTAMP(ts), whole seconds; DuckDB keeps the microseconds, as a
+    # DOUBLE (dividing by 1000000.0 would be Spark's DECIMAL, rounded to six digits).
     if isinstance(node, exp.TimeToUnix):
         micros = exp.Anonymous(this="unix_micros", expressions=[node.this])
-        return exp.Div(this=micros, expression=exp.Literal.number("1000000.0"))
+        double = exp.Cast(this=micros, to=exp.DataType.build("DOUBLE"))
+        return exp.Div(this=double, expression=exp.Literal.number(1_000_000))
     return node
 
 
