@@ -8,6 +8,7 @@ before sqlglot writes the target dialect. This is the only place that knows thos
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from datetime import datetime
 from typing import Literal
@@ -104,8 +105,6 @@ def get_model_or_raise(name: str) -> Model:
     models = {m.name: m for m in discover_models()}
     if name in models:
         return models[name]
-    import difflib  # only on the error path
-
     close = difflib.get_close_matches(name, models, n=1)
     hint = f". Did you mean {close[0]}?" if close else ""
     raise NotFound(f"no model named '{name}'{hint}", field="NAME")

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from shipgauge.errors import NotFound
 from shipgauge.store._sql import quote_ident
@@ -196,7 +197,8 @@ class _Exporter:
         digest = _digest(json.dumps({"sql": model.sql, "inputs": inputs}, sort_keys=True))
         self.partitions[model.name] = {_WHOLE: digest}
         if self.last.get(model.name, {}).get(_WHOLE) == digest and _has_file(target, None):
-            return LakeWrite(model.name, "model", -1, 0, 0, None, target)
+            rows = pq.ParquetFile(target / "part-0.parquet").metadata.num_rows
+            return LakeWrite(model.name, "model", rows, 0, 0, None, target)
         rows = read_model(self.store, model.name)
         shape = model_shape(model.name)
         computed = {"computed_at": datetime.now(UTC).isoformat()}
