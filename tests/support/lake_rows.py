@@ -13,6 +13,10 @@ import pyarrow.dataset as ds
 __all__ = ["assert_same_rows", "read_rows"]
 
 REL_TOL = 1e-9
+# Seconds between two times are differences of two epochs near 1.8e9, where a double's last bit
+# is 2.4e-7 s: DuckDB's epoch() and Spark's rounding can differ by that bit, which is more than
+# 1e-9 of a short duration. The inputs' own resolution (a microsecond) bounds that difference.
+ABS_TOL = 1e-6
 
 
 def _plain(value: Any) -> Any:
@@ -44,7 +48,8 @@ def _sort_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
 
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, float) and isinstance(b, float):
-        return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=REL_TOL)
+        both_nan = math.isnan(a) and math.isnan(b)
+        return both_nan or math.isclose(a, b, rel_tol=REL_TOL, abs_tol=ABS_TOL)
     return bool(a == b)
 
 
