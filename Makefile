@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: demo test lint bench dist services-up services-down clean
+.PHONY: demo test test-lake-scale lint bench dist services-up services-down clean
 
 $(BIN)/shipgauge: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ lint: $(VENV)/.test-deps
 
 test: $(VENV)/.test-deps services-up lint
 	$(BIN)/pytest
+
+# The models on Spark against DuckDB over lakes of 1,000,000 task runs and 100,000 deployments
+# (docs/scale.md); `make test` leaves them out for time. The test extra installs PySpark.
+test-lake-scale: $(VENV)/.test-deps
+	$(BIN)/pytest -m spark_scale tests/integration/lake
 
 bench: $(VENV)/.test-deps services-up
 	$(BIN)/python bench/run.py

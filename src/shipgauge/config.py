@@ -228,6 +228,12 @@ class Settings(BaseSettings):
     """A task group with unfinished tasks is re-listed on every scan until its push is this old."""
     ci_cost_group_page_size: int = 1000
     """Tasks per `listTaskGroup` page (the Queue's maximum is 1000)."""
+    # the Parquet lake on Apache Spark (`shipgauge lake run --engine spark`; docs/scale.md)
+    spark_master: str = "local[*]"
+    """Spark master URL `lake run` connects to: `local[*]`, `spark://host:7077`, `yarn`, `k8s://…`."""
+    spark_conf: dict[str, str] = {}
+    """Spark configuration for `lake run`, e.g. {"spark.executor.memory" = "8g"}; the session time
+    zone (UTC) and non-ANSI SQL are fixed, as the models need them."""
 
     @classmethod
     def settings_customise_sources(

@@ -1,19 +1,18 @@
-"""Commands over the store itself: `query`, `export` and `dead-letters`."""
+"""Commands over the store itself: `query`, `export` (`lake export`) and `dead-letters`."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from shipgauge.cli import lake
 from shipgauge.cli._app import App
 from shipgauge.cli._output import console, first_line, print_json, print_rows
 from shipgauge.cli._state import state
 from shipgauge.errors import BadRequest, ShipgaugeError, StoreError
 from shipgauge.pipelines.dead_letters import retry_dead_letters
 from shipgauge.store.dead_letters import get_dead_letter, list_dead_letters, purge_dead_letters
-from shipgauge.store.export import export_tables
 
 __all__ = ["register"]
 
@@ -42,23 +41,6 @@ def query(
     except Exception as exc:  # the engine's own error text is what the user needs
         raise StoreError(f"query failed: {first_line(exc)}") from None
     print_rows(result.columns, result.rows, fmt="json" if as_json else "csv" if as_csv else "table")
-
-
-def export(
-    ctx: typer.Context,
-    folder: Annotated[Path, typer.Argument(help="Folder to write <table>/day=…/*.parquet into.")],
-    table: Annotated[list[str] | None, typer.Option(help="Only these tables.")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Write every table as Parquet, Hive-partitioned by day where it has a time column."""
-    written = export_tables(state(ctx).store, folder, tables=table)
-    rows = [(e.table, e.rows, e.partitioned_by or "", str(e.path)) for e in written]
-    if as_json:
-        print_json(
-            [dict(zip(("table", "rows", "partitioned_by", "path"), r, strict=True)) for r in rows]
-        )
-    else:
-        print_rows(["table", "rows", "partitioned by", "path"], rows, title="exported")
 
 
 @dead_letters_app.command("list")
@@ -124,5 +106,8 @@ def dead_letters_purge(
 
 def register(app: typer.Typer) -> None:
     app.command()(query)
-    app.command()(export)
+    # `export` is `lake export` under its first name (scripts call it); the lake commands and
+    # `models sql` register beside it.
+    app.command("export", help="The same as `shipgauge lake export`.")(lake.lake_export)
+    lake.register(app)
     app.add_typer(dead_letters_app, name="dead-letters")

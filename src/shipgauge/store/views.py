@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 from graphlib import CycleError, TopologicalSorter
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -39,9 +40,15 @@ class Model:
 
     def references(self) -> set[str]:
         """Names of the tables and views the body reads (CTE names excluded)."""
-        tree = sqlglot.parse_one(self.sql, read="duckdb")
-        ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
-        return {t.name for t in tree.find_all(exp.Table)} - ctes
+        return set(_references(self.sql))
+
+
+@lru_cache(maxsize=256)
+def _references(sql: str) -> frozenset[str]:
+    # Parsed once per process: the lake orders the models several times in one run.
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    return frozenset({t.name for t in tree.find_all(exp.Table)} - ctes)
 
 
 def discover_models() -> list[Model]:

@@ -127,7 +127,7 @@ def test_dead_letters_retry_unknown_source_suggests(store_url: str) -> None:
 
 def test_export_of_an_unknown_table_names_it(store_url: str, tmp_path: Path) -> None:
     result = run_cli("export", str(tmp_path / "lake"), "--table", "nosuch", db=store_url)
-    assert (result.returncode, result.stderr) == (1, "error: no table named 'nosuch'\n")
+    assert (result.returncode, result.stderr) == (1, "error: no table or model named 'nosuch'\n")
     assert not (tmp_path / "lake").exists()
 
 
@@ -135,7 +135,7 @@ def test_export_writes_parquet(store_url: str, tmp_path: Path) -> None:
     _seed(store_url)
     result = run_cli("export", str(tmp_path / "lake"), "--json", db=store_url)
     assert result.returncode == 0, result.stderr
-    written = {e["table"]: e for e in json.loads(result.stdout)}
+    written = {e["name"]: e for e in json.loads(result.stdout)}
     assert written["dead_letters"]["rows"] == 1
     assert written["dead_letters"]["partitioned_by"] == "received_at"
     assert list((tmp_path / "lake" / "dead_letters").glob("day=*/part-0.parquet"))

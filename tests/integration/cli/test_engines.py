@@ -96,6 +96,6 @@ def test_read_commands_on_both_engines(
 def test_exports_on_both_engines(demo_stores: dict[str, str], tmp_path: Path) -> None:
     for engine, db in demo_stores.items():
         tables = json.loads(_cli(db, ("export", str(tmp_path / engine), "--json")))
-        assert {t["table"]: t["rows"] for t in tables}["task_runs"] > 0
+        assert {t["name"]: t["rows"] for t in tables}["task_runs"] > 0
         models = json.loads(_cli(db, ("ci-cost", "export", str(tmp_path / f"m{engine}"), "--json")))
         assert all(m["rows"] >= 0 for m in models) and models

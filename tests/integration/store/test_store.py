@@ -14,7 +14,7 @@ import pytest
 from shipgauge.errors import NotFound, StoreError
 from shipgauge.store import Store
 from shipgauge.store.dead_letters import get_dead_letter, list_dead_letters, purge_dead_letters
-from shipgauge.store.export import export_tables
+from shipgauge.store.lake import export_lake
 from shipgauge.store.tokens import create_token, revoke_token, verify_token
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -160,10 +160,11 @@ def test_export_writes_hive_partitioned_parquet(store: Store, tmp_path: object) 
         tx.execute(
             "UPDATE dead_letters SET received_at = ? WHERE key <> 'k0'", [T0 + timedelta(days=1)]
         )
-    exported = {e.table: e for e in export_tables(store, folder)}
+    only = ["dead_letters", "store_meta"]
+    exported = {e.name: e for e in export_lake(store, folder, only=only, models=False)}
     assert exported["dead_letters"].rows == 3
     assert exported["dead_letters"].partitioned_by == "received_at"
-    days = sorted(p.name for p in (folder / "dead_letters").iterdir())
+    days = sorted(p.name for p in (folder / "dead_letters").iterdir() if p.is_dir())
     assert days == ["day=2026-11-01", "day=2026-11-02"]
     table = ds.dataset(folder / "dead_letters", format="parquet", partitioning="hive").to_table()
     assert sorted(table.column("key").to_pylist()) == ["k0", "k1", "k2"]
