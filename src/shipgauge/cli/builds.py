@@ -279,9 +279,12 @@ def search(
     rows = [[_pick(h["_source"], c) for c in SEARCH_COLUMNS] for h in result["hits"]["hits"]]
     print_rows(list(SEARCH_COLUMNS), rows, title=f"{total} build records")
     fields = ", ".join(f.split("^")[0] for f in UI_FIELDS)
-    console.print(f"Searched {fields} for every term of {query!r} (exact, case-sensitive values).")
+    console.print(
+        f"Searched {fields} for every term of {query!r} (whole values, case-sensitive).",
+        soft_wrap=True,
+    )
     for hint in search_hints(query) if total == 0 else []:
-        console.print(f"Hint: {hint}")
+        console.print(f"Hint: {hint}", soft_wrap=True)
 
 
 def search_hints(query: str) -> list[str]:

@@ -184,7 +184,8 @@ def test_search_aggregations_on_both_engines(store: Store) -> None:
     assert aggs["firefox"]["newest"]["value_as_string"] == "2019-10-16T16:19:57.000Z"
     # ES 6 (min_doc_count 0) fills the months between the first and the last with empty buckets.
     monthly = {b["key_as_string"][:7]: b["doc_count"] for b in aggs["monthly"]["buckets"]}
-    assert len(monthly) == 18 and list(monthly)[0] == "2018-05" and list(monthly)[-1] == "2019-10"
+    months = list(monthly)
+    assert (len(months), months[0], months[-1]) == (18, "2018-05", "2019-10")
     assert {month for month, count in monthly.items() if count} == {
         "2018-05",
         "2019-05",

@@ -39,7 +39,7 @@ def import_build_files(store: Store, paths: Sequence[Path]) -> FileImportResult:
     """Store the build records of `paths`; BadRequest naming a path that does not exist."""
     for path in paths:
         if not path.exists():
-            raise BadRequest(f"{path}: no such file or folder", field="PATH")
+            raise BadRequest(f"{path}: no such file or folder", field="PATHS")  # the argument
     result = FileImportResult()
     batch: list[tuple[str, bytes]] = []
     for where, body in _documents(paths, result):

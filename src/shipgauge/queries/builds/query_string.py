@@ -16,7 +16,7 @@ from shipgauge.errors import BadRequest
 
 __all__ = ["DEFAULT_MAX_QUERY_STRING_CHARS", "MAX_QUERY_NESTING", "Condition", "parse_query_string"]
 
-DEFAULT_MAX_QUERY_STRING_CHARS = 4096
+DEFAULT_MAX_QUERY_STRING_CHARS = 8192
 """Longest query string accepted (setting `max_query_string_chars`); the UI's are a few words."""
 MAX_QUERY_NESTING = 64
 """Deepest nesting of parentheses and prefix operators (`NOT`, `!`) the parser descends into."""
