@@ -224,12 +224,13 @@ def test_single_clauses_never_5xx(base_url: str, query: dict[str, Any], wrap: st
 )
 def test_parser_text_never_5xx(base_url: str, text: str, where: str) -> None:
     """Text for the query-string and Lucene-regexp parsers, where they read it."""
-    query: dict[str, Any] = {
+    clauses: dict[str, dict[str, Any]] = {
         "query_string": {"query_string": {"query": text}},
         "regexp": {"regexp": {"target.version": text}},
         "wildcard": {"wildcard": {"target.version": text}},
         "flags": {"regexp": {"target.version": {"value": text, "flags": "NONE"}}},
-    }.get(where, {"match_all": {}})
+    }
+    query = clauses.get(where, {"match_all": {}})
     aggs = {"v": {"terms": {"field": "target.version", "include": text}}}
     body = {"size": 1, "query": query, **({"aggs": aggs} if where == "include" else {})}
     _check_answer(httpx.post(f"{base_url}/api/search", json=body, timeout=30))

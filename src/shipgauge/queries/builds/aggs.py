@@ -15,7 +15,7 @@ from typing import Any
 
 from shipgauge.queries.builds.dates import bucket_starts, iso_millis, millis
 from shipgauge.queries.builds.lucene_regexp import lucene_to_regex
-from shipgauge.queries.builds.query import Condition, column_of, translate_query
+from shipgauge.queries.builds.query import Condition, Translation, column_of, translate_query
 from shipgauge.queries.builds.values import (
     SearchError,
     check_keys,
@@ -63,14 +63,14 @@ class Agg:
     sub: list[Agg]
 
 
-def parse_aggs(spec: Any, max_chars: int) -> list[Agg]:
+def parse_aggs(spec: Any, how: Translation) -> list[Agg]:
     """An `aggs` object → checked aggregations; SearchError naming what is refused."""
     if not isinstance(spec, Mapping):
         raise es_error("parsing_exception", "[aggs] must be an object")
-    return [_parse_agg(name, body, max_chars) for name, body in spec.items()]
+    return [_parse_agg(name, body, how) for name, body in spec.items()]
 
 
-def _parse_agg(name: str, body: Any, max_chars: int) -> Agg:
+def _parse_agg(name: str, body: Any, how: Translation) -> Agg:
     if not isinstance(body, Mapping):
         raise SearchError({"error": f"Aggregation [{name}] must be an object"})
     kinds = [k for k in body if k not in ("aggs", "aggregations", "meta")]
@@ -83,9 +83,9 @@ def _parse_agg(name: str, body: Any, max_chars: int) -> Agg:
              f"Instead it got ({dict(body)!r})"}
         )  # fmt: skip
     kind, params = kinds[0], body[kinds[0]]
-    sub = parse_aggs(body.get("aggs", body.get("aggregations")) or {}, max_chars)
+    sub = parse_aggs(body.get("aggs", body.get("aggregations")) or {}, how)
     if kind == "filter":
-        where = translate_query(params, max_chars, filtering=True)
+        where = translate_query(params, how, filtering=True)
         return Agg(name, kind, {"where": where}, None, sub)
     if not isinstance(params, Mapping):
         raise es_error("parsing_exception", f"[{kind}] aggregation [{name}] must be an object")

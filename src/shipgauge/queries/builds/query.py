@@ -8,7 +8,8 @@ Buildhub2 passed them through (upstream.md §6.2, api-search-cases.json).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from shipgauge.queries.builds.lucene_regexp import ALL_FLAGS, lucene_flags, lucene_to_regex
@@ -26,8 +27,17 @@ from shipgauge.queries.builds.values import (
     string_list,
     string_param,
 )
+from shipgauge.store import in_text_list
 
-__all__ = ["Condition", "SearchError", "column_of", "es_error", "translate_query"]
+__all__ = [
+    "FEW_VALUED_COLUMNS",
+    "Condition",
+    "SearchError",
+    "Translation",
+    "column_of",
+    "es_error",
+    "translate_query",
+]
 
 # ES field → (SQL expression over build_records, kind). Expressions come from this table only.
 _FIELDS: dict[str, tuple[str, str]] = {
@@ -53,6 +63,11 @@ _FIELDS: dict[str, tuple[str, str]] = {
         for name in ("as", "ld", "cc", "cxx", "host", "target")
     },
 }
+# Columns with few distinct values (hundreds, not millions): a regexp is matched on their values.
+FEW_VALUED_COLUMNS = frozenset(
+    {"product", "channel", "version", "platform", "os", "locale", "tree", "repository",
+     "download_mimetype"}
+)  # fmt: skip
 # Fields a query_string searches when it names none: the web UI's list.
 DEFAULT_QUERY_FIELDS = (
     "source.product",
@@ -126,11 +141,17 @@ _REGEXP_OPTIONS = frozenset({"value", "flags", "flags_value", "max_determinized_
                              "_name", "rewrite"})  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Translation:
+    """What reading a request's queries needs beyond the query: the query-string length limit,
+    and where to find every value of a few-valued column (see `_regexp`)."""
+
+    max_query_string_chars: int = DEFAULT_MAX_QUERY_STRING_CHARS
+    column_values: Callable[[str], Sequence[str] | None] | None = None
+
+
 def translate_query(
-    query: Any,
-    max_query_string_chars: int = DEFAULT_MAX_QUERY_STRING_CHARS,
-    *,
-    filtering: bool = False,
+    query: Any, how: Translation = Translation(), *, filtering: bool = False
 ) -> Condition:
     """An ES query object → a SQL condition; SearchError with ES's text when it is not valid.
 
@@ -147,9 +168,11 @@ def translate_query(
         )
     kind, body = next(iter(query.items()))
     if kind == "bool":
-        return _bool(body, max_query_string_chars, filtering)
+        return _bool(body, how, filtering)
     if kind == "query_string":
-        return _query_string(body, max_query_string_chars)
+        return _query_string(body, how.max_query_string_chars)
+    if kind == "regexp":
+        return _regexp(body, how)
     handler = _QUERIES.get(kind)
     if handler is None:
         raise SearchError({"error": f"DSL class `{kind}` does not exist in query."})
@@ -211,7 +234,7 @@ def _wildcard(body: Any) -> Condition:
     return _like(name, _wildcard_pattern(text))
 
 
-def _regexp(body: Any) -> Condition:
+def _regexp(body: Any, how: Translation) -> Condition:
     name, value = _single(body, "regexp")
     pattern = string_param("regexp", _term_value("regexp", value, _REGEXP_OPTIONS))
     flags = ALL_FLAGS
@@ -219,7 +242,18 @@ def _regexp(body: Any) -> Condition:
         flags = lucene_flags(string_param("flags", value["flags"]))
     if isinstance(value, Mapping) and "flags_value" in value:
         raise es_error("parsing_exception", "[regexp] flags_value is not supported; use flags")
-    return _keyword_test(name, "regexp_matches({}, ?)", lucene_to_regex(pattern, flags))
+    regex = lucene_to_regex(pattern, flags)
+    column = column_of(name)
+    if column is None or column[1] != "keyword":
+        return Condition("FALSE")
+    # A column of few values (versions, channels …) is matched value by value, once: the engine
+    # would run the regex on every row, in every scan of the request (1M rows: ~100 ms each).
+    values = how.column_values(column[0]) if how.column_values else None
+    if values is None:
+        return Condition(f"regexp_matches({column[0]}, ?)", [regex])
+    compiled = re.compile(regex)
+    matching = [v for v in values if compiled.fullmatch(v)]
+    return Condition(in_text_list(column[0]), [matching]) if matching else Condition("FALSE")
 
 
 def _exists(body: Any) -> Condition:
@@ -240,27 +274,29 @@ def _ids(body: Any) -> Condition:
     return Condition.join([_compare("id", "=", v) for v in values], "OR", "FALSE")
 
 
-def _clauses(body: Mapping[str, Any], key: str, max_chars: int, filtering: bool) -> list[Condition]:
+def _clauses(
+    body: Mapping[str, Any], key: str, how: Translation, filtering: bool
+) -> list[Condition]:
     value = body.get(key, [])
     items = value if isinstance(value, list) else [value]
     in_filter = filtering or key in ("filter", "must_not")
-    return [translate_query(q, max_chars, filtering=in_filter) for q in items]
+    return [translate_query(q, how, filtering=in_filter) for q in items]
 
 
 _BOOL_KEYS = frozenset({"must", "filter", "should", "must_not", "minimum_should_match",
                         "boost", "_name", "disable_coord", "adjust_pure_negative"})  # fmt: skip
 
 
-def _bool(body: Any, max_chars: int, filtering: bool) -> Condition:
+def _bool(body: Any, how: Translation, filtering: bool) -> Condition:
     if not isinstance(body, Mapping):
         raise es_error("parsing_exception", "[bool] query malformed")
     check_keys("bool", body, _BOOL_KEYS)
     required = [
-        *_clauses(body, "must", max_chars, filtering),
-        *_clauses(body, "filter", max_chars, filtering),
+        *_clauses(body, "must", how, filtering),
+        *_clauses(body, "filter", how, filtering),
     ]
-    should = _clauses(body, "should", max_chars, filtering)
-    excluded = _clauses(body, "must_not", max_chars, filtering)
+    should = _clauses(body, "should", how, filtering)
+    excluded = _clauses(body, "must_not", how, filtering)
     # ES 6: in filter context, or with no must/filter clause, one should clause must match;
     # otherwise should clauses only score.
     optional = (required or excluded) and not filtering
@@ -314,7 +350,6 @@ _QUERIES = {
     "range": _range,
     "prefix": _prefix,
     "wildcard": _wildcard,
-    "regexp": _regexp,
     "exists": _exists,
     "ids": _ids,
 }

@@ -18,7 +18,13 @@ from typing import Any
 from shipgauge.errors import BadRequest
 from shipgauge.json_input import DEFAULT_MAX_JSON_DEPTH, load_json
 from shipgauge.queries.builds.aggs import MODEL, Agg, Scan, parse_aggs, run_aggs
-from shipgauge.queries.builds.query import Condition, column_of, translate_query
+from shipgauge.queries.builds.query import (
+    FEW_VALUED_COLUMNS,
+    Condition,
+    Translation,
+    column_of,
+    translate_query,
+)
 from shipgauge.queries.builds.query_string import DEFAULT_MAX_QUERY_STRING_CHARS
 from shipgauge.queries.builds.values import (
     SearchError,
@@ -100,7 +106,7 @@ def _window(request: Mapping[str, Any], max_size: int) -> tuple[int, int]:
     return size, offset
 
 
-def _read_request(body: Mapping[str, Any], max_size: int, max_chars: int) -> _Request:
+def _read_request(body: Mapping[str, Any], max_size: int, how: Translation) -> _Request:
     for key, value in body.items():
         if key not in _BODY_KEYS:
             token = _TOKEN_NAMES.get(type(value), "VALUE_NULL")
@@ -113,11 +119,9 @@ def _read_request(body: Mapping[str, Any], max_size: int, max_chars: int) -> _Re
         return _Request(
             size=size,
             offset=offset,
-            where=translate_query(body.get("query", {"match_all": {}}), max_chars),
-            post_filter=(
-                translate_query(post, max_chars, filtering=True) if post is not None else None
-            ),
-            aggs=parse_aggs(aggs_spec, max_chars) if aggs_spec else [],
+            where=translate_query(body.get("query", {"match_all": {}}), how),
+            post_filter=(translate_query(post, how, filtering=True) if post is not None else None),
+            aggs=parse_aggs(aggs_spec, how) if aggs_spec else [],
             order=_order_by(body.get("sort")),
             source=source if isinstance(source, bool) else _source_spec(source),
         )
@@ -125,6 +129,22 @@ def _read_request(body: Mapping[str, Any], max_size: int, max_chars: int) -> _Re
         raise
     except BadRequest as exc:  # a query string or regexp the parsers refused
         raise es_error("query_shard_exception", str(exc)) from None
+
+
+class _ColumnValues:
+    """Every value of a few-valued column, read once per request (for `regexp`, query.py)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._read: dict[str, list[str]] = {}
+
+    def __call__(self, expr: str) -> list[str] | None:
+        if expr not in FEW_VALUED_COLUMNS:
+            return None
+        if expr not in self._read:
+            sql = f"SELECT DISTINCT {expr} FROM {TABLE} WHERE {expr} IS NOT NULL"
+            self._read[expr] = [row[0] for row in self.store.query(sql).rows]
+        return self._read[expr]
 
 
 def count_builds(store: Store) -> int:
@@ -145,7 +165,8 @@ def search_builds(
     `post_filter` narrows the hits and their total, never the aggregations.
     """
     started = time.perf_counter()
-    request = _read_request(_decode(body, max_json_depth), max_size, max_query_string_chars)
+    how = Translation(max_query_string_chars, _ColumnValues(store))
+    request = _read_request(_decode(body, max_json_depth), max_size, how)
     scan = Scan(store)
     aggregations = run_aggs(scan, request.where, request.aggs) if request.aggs else None
     matched = (
