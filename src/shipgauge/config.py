@@ -64,8 +64,7 @@ class Settings(BaseSettings):
     archive_url: str = "https://archive.mozilla.org"
     """Release archive the build catalog fetches metadata files from."""
     archive_public_url: str | None = None
-    """Archive URL that build records' `download.url` carries when `archive_url` is a mirror or
-    a stand-in; empty means `archive_url`."""
+    """Archive URL in records' `download.url` when `archive_url` is a mirror; empty: archive_url."""
     telemetry_url: str = "https://incoming.telemetry.mozilla.org"
     """Telemetry ingestion endpoint the hgpush pings are sent to (`/submit/…` appended)."""
     # message broker (Pulse or any AMQP 0-9-1 broker)
