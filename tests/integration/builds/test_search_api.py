@@ -205,6 +205,8 @@ HOSTILE_BODIES: list[tuple[str, str]] = [
     ('{"size":1,"nonsense":1}', "nonsense"),
     ('{"query":{"regexp":{"target.version":"~(61.*)"}}}', "complement"),
     ('{"query":{"term":{"target.version":{"value":"1","bogus":2}}}}', "bogus"),
+    ('{"aggs":{},"aggregations":{}}', "two aggregation definitions"),
+    ('{"query":{"range":{"target.version":{"gte":"1","format":"x"}}}}', "format"),
 ]  # fmt: skip
 
 

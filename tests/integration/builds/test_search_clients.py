@@ -17,6 +17,7 @@ import pytest
 
 from shipgauge.pipelines.builds.records import insert_groups
 from shipgauge.queries.builds.search import search_builds
+from shipgauge.queries.builds.values import SearchError
 from shipgauge.sources.buildhub_json import build_row
 from shipgauge.store import Store
 from tests.integration.builds.conftest import load_fixture
@@ -415,3 +416,22 @@ def test_buildhub2_docs_examples(catalog: Store) -> None:
         ("android-api-16", 1),
         ("linux-x86_64", 1),
     ]
+
+
+def test_date_histogram_fills_gaps_and_bounds_buckets(catalog: Store) -> None:
+    body = {
+        "size": 0,
+        "aggs": {"d": {"date_histogram": {"field": "download.date", "interval": "month"}}},
+    }
+    monthly = search_builds(catalog, body)["aggregations"]["d"]["buckets"]
+    # Downloads from 2018-06-20 to 2018-09-05: June 6 (b1, b2, c2, d1, e1, t1), July 4 (a1, a2,
+    # c1, f1), August none (an empty bucket, as min_doc_count 0 gives), September 1 (a3).
+    assert [(b["key_as_string"][:7], b["doc_count"]) for b in monthly] == [
+        ("2018-06", 6),
+        ("2018-07", 4),
+        ("2018-08", 0),
+        ("2018-09", 1),
+    ]
+    body["aggs"]["d"]["date_histogram"]["interval"] = "minute"  # 110,000 minutes
+    with pytest.raises(SearchError, match="more than 10000 buckets"):
+        search_builds(catalog, body)

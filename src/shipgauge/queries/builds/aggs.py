@@ -82,6 +82,8 @@ def _parse_agg(name: str, body: Any, how: Translation) -> Agg:
             {"error": 'A() can only accept dict with an aggregation ({"terms": {...}}). '
              f"Instead it got ({dict(body)!r})"}
         )  # fmt: skip
+    if "aggs" in body and "aggregations" in body:
+        raise es_error("parsing_exception", f"Found two sub aggregation definitions under [{name}]")
     kind, params = kinds[0], body[kinds[0]]
     sub = parse_aggs(body.get("aggs", body.get("aggregations")) or {}, how)
     if kind == "filter":

@@ -111,6 +111,8 @@ def _read_request(body: Mapping[str, Any], max_size: int, how: Translation) -> _
         if key not in _BODY_KEYS:
             token = _TOKEN_NAMES.get(type(value), "VALUE_NULL")
             raise es_error("parsing_exception", f"Unknown key for a {token} in [{key}].")
+    if "aggs" in body and "aggregations" in body:
+        raise es_error("parsing_exception", "Found two aggregation definitions: [aggregations]")
     size, offset = _window(body, max_size)
     aggs_spec = body.get("aggs", body.get("aggregations"))
     post = body.get("post_filter")
