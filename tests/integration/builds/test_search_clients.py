@@ -419,10 +419,8 @@ def test_buildhub2_docs_examples(catalog: Store) -> None:
 
 
 def test_date_histogram_fills_gaps_and_bounds_buckets(catalog: Store) -> None:
-    body = {
-        "size": 0,
-        "aggs": {"d": {"date_histogram": {"field": "download.date", "interval": "month"}}},
-    }
+    histogram: dict[str, Any] = {"field": "download.date", "interval": "month"}
+    body = {"size": 0, "aggs": {"d": {"date_histogram": histogram}}}
     monthly = search_builds(catalog, body)["aggregations"]["d"]["buckets"]
     # Downloads from 2018-06-20 to 2018-09-05: June 6 (b1, b2, c2, d1, e1, t1), July 4 (a1, a2,
     # c1, f1), August none (an empty bucket, as min_doc_count 0 gives), September 1 (a3).
@@ -432,6 +430,6 @@ def test_date_histogram_fills_gaps_and_bounds_buckets(catalog: Store) -> None:
         ("2018-08", 0),
         ("2018-09", 1),
     ]
-    body["aggs"]["d"]["date_histogram"]["interval"] = "minute"  # 110,000 minutes
+    histogram["interval"] = "minute"  # 110,000 minutes
     with pytest.raises(SearchError, match="more than 10000 buckets"):
         search_builds(catalog, body)
