@@ -131,7 +131,7 @@ def _client_requests() -> list[tuple[str, dict[str, Any]]]:
                 },
                 "size": 0,
             },
-        ),  # fmt: skip
+        ),
         (
             "bugzy post_filter",
             {
