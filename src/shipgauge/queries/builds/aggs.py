@@ -203,20 +203,53 @@ def _run_agg(scan: Scan, where: Condition, agg: Agg) -> dict[str, Any]:
     return {"value": None if value is None else float(value)}
 
 
+Path = tuple[Any, ...]  # the keys of the enclosing terms buckets, outermost first
+_EMPTY_TERMS = {"doc_count_error_upper_bound": 0, "sum_other_doc_count": 0, "buckets": []}
+_FEW_KEYS = 64
+
+
 def _terms(scan: Scan, where: Condition, agg: Agg) -> dict[str, Any]:
-    empty = {"doc_count_error_upper_bound": 0, "sum_other_doc_count": 0, "buckets": []}
     if agg.column is None:
-        return empty
-    expr, params = agg.column[0], agg.params
-    # NULL keys make no bucket, but their group completes the count of `where` for free.
+        return dict(_EMPTY_TERMS)
+    return _terms_within(scan, where, agg, [], [()])[()][0]
+
+
+def _terms_within(
+    scan: Scan, where: Condition, agg: Agg, parents: list[str], paths: list[Path]
+) -> dict[Path, tuple[dict[str, Any], list[Any]]]:
+    """A terms aggregation inside each enclosing bucket (`paths`: their keys on the `parents`
+    columns), in one grouped query for all of them, not one per bucket: the answer and the
+    raw keys of its buckets, per path."""
+    assert agg.column is not None
+    expr = agg.column[0]
+    scope = where
+    wanted = list(dict.fromkeys(path[-1] for path in paths)) if parents else []
+    if parents and len(wanted) <= _FEW_KEYS:  # few enclosing keys: let the engine skip the rest
+        among = Condition(f"{parents[-1]} IN ({', '.join('?' * len(wanted))})", wanted)
+        scope = Condition.join([where, among], "AND", "TRUE")
+    columns = ", ".join([*parents, expr])
     grouped = scan.query(
-        f"SELECT {expr}, count(*) FROM {MODEL} WHERE {where.sql} GROUP BY {expr}", where.params
+        f"SELECT {columns}, count(*) FROM {MODEL} WHERE {scope.sql} GROUP BY {columns}",
+        scope.params,
     ).rows
-    scan.counted(where, sum(int(r[1]) for r in grouped))
+    if not parents:  # NULL keys make no bucket, but their group completes the count of `where`
+        scan.counted(where, sum(int(r[-1]) for r in grouped))
+    by_path: dict[Path, list[tuple[Any, int]]] = {}
+    for *path, key, count in grouped:
+        by_path.setdefault(tuple(path), []).append((key, int(count)))
+    answers = {path: _bucketed(by_path.get(path, []), expr, agg.params) for path in paths}
+    if agg.sub:
+        _sub_aggs(scan, where, agg.sub, [*parents, expr], answers)
+    return answers
+
+
+def _bucketed(
+    grouped: list[tuple[Any, int]], expr: str, params: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[Any]]:
     # Versions rank by their sort key: the stored `version_key` is this function of the
     # version, and computing it per bucket spares the scan a third of its cost.
     rows = [
-        (key, version_sort_key(key) if expr == "version" else key, int(count))
+        (key, version_sort_key(key) if expr == "version" else key, count)
         for key, count in grouped
         if key is not None and _kept(key, params)
     ]
@@ -234,12 +267,37 @@ def _terms(scan: Scan, where: Condition, agg: Agg) -> dict[str, Any]:
         if isinstance(key, datetime):
             bucket["key_as_string"] = iso_millis(key)
         bucket["doc_count"] = count
-        if agg.sub:
-            scoped = Condition.join([where, Condition(f"{expr} = ?", [key])], "AND", "TRUE")
-            bucket.update(run_aggs(scan, scoped, agg.sub))
         buckets.append(bucket)
     other = sum(r[2] for r in rows) - sum(b["doc_count"] for b in buckets)
-    return {**empty, "sum_other_doc_count": other, "buckets": buckets}
+    return {**_EMPTY_TERMS, "sum_other_doc_count": other, "buckets": buckets}, [
+        r[0] for r in chosen
+    ]
+
+
+def _sub_aggs(
+    scan: Scan,
+    where: Condition,
+    subs: list[Agg],
+    columns: list[str],
+    answers: dict[Path, tuple[dict[str, Any], list[Any]]],
+) -> None:
+    """Each bucket's sub-aggregations: a terms one for all buckets at once, others per bucket."""
+    children = [
+        (bucket, (*path, key))
+        for path, (answer, keys) in answers.items()
+        for bucket, key in zip(answer["buckets"], keys, strict=True)
+    ]
+    if not children:
+        return
+    for sub in subs:
+        if sub.kind == "terms" and sub.column is not None:
+            found = _terms_within(scan, where, sub, columns, [path for _, path in children])
+            for bucket, path in children:
+                bucket[sub.name] = found[path][0]
+            continue
+        for bucket, path in children:
+            tests = [Condition(f"{c} = ?", [v]) for c, v in zip(columns, path, strict=True)]
+            bucket[sub.name] = _run_agg(scan, Condition.join([where, *tests], "AND", "TRUE"), sub)
 
 
 def _kept(key: Any, params: Mapping[str, Any]) -> bool:
