@@ -210,7 +210,13 @@ def main() -> None:
         db = str(Path(tmp) / "search.duckdb")
         with Store.open(db) as store, store.transaction() as tx:
             tx.execute(FILL.format(rows=BUILDS))
-        with shipgauge_server(db) as base, httpx.Client(base_url=base, timeout=30) as client:
+        # A connection per request, as the clients make them (requests.post, fetch): on a kept-
+        # alive connection this server's answers wait ~40 ms for a delayed ACK on loopback.
+        fresh = httpx.Limits(max_keepalive_connections=0)
+        with (
+            shipgauge_server(db) as base,
+            httpx.Client(base_url=base, timeout=30, limits=fresh) as client,
+        ):
             client.post("/api/search", json={"size": 1})  # warm up
             baseline = _latencies(client, "/api/records", None)
             figures = {name: _latencies(client, "/api/search", body) for name, body in _requests()}
