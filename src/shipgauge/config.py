@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     """Bugzilla API key, for bugs that are not public (secret)."""
     archive_url: str = "https://archive.mozilla.org"
     """Release archive the build catalog fetches metadata files from."""
+    archive_public_url: str | None = None
+    """Archive URL in records' `download.url` when `archive_url` is a mirror; empty: archive_url."""
     telemetry_url: str = "https://incoming.telemetry.mozilla.org"
     """Telemetry ingestion endpoint the hgpush pings are sent to (`/submit/…` appended)."""
     # message broker (Pulse or any AMQP 0-9-1 broker)

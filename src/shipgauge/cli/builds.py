@@ -1,7 +1,8 @@
-"""`shipgauge builds`: load inventories, ingest S3 events, backfill, search and look up builds."""
+"""`shipgauge builds`: load inventories, S3 events and files; derive keys; search; look up."""
 
 from __future__ import annotations
 
+import re
 import sys
 from contextlib import nullcontext
 from pathlib import Path
@@ -22,8 +23,11 @@ from shipgauge.pipelines.builds.events import (
     ingest_event_messages,
     sqs_queue,
 )
+from shipgauge.pipelines.builds.files import import_build_files
 from shipgauge.pipelines.builds.inventory import load_inventory
+from shipgauge.pipelines.builds.records import explain_key
 from shipgauge.queries.builds.lookup import find_builds, latest_builds
+from shipgauge.queries.builds.query import column_of
 from shipgauge.queries.builds.search import search_builds
 
 __all__ = ["register"]
@@ -189,6 +193,64 @@ def consume(
     _report(result, as_json, f"S3 events from {source}")
 
 
+@builds_app.command("import")
+def import_files(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="buildhub.json files, folders of them, or .jsonl files of Buildhub2 records."
+        ),
+    ],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Store build records from local files (validated, beta copies, dead letters; idempotent)."""
+    result = import_build_files(state(ctx).store, paths)
+    _report(result, as_json, "build files")
+
+
+@builds_app.command("derive")
+def derive(
+    ctx: typer.Context,
+    keys: Annotated[
+        list[str], typer.Argument(help="Archive keys (pub/firefox/…) or archive URLs.")
+    ],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """What each archive key derives to, from its path alone (no network), or why it is no build."""
+    settings = state(ctx).settings
+    base = (settings.archive_public_url or settings.archive_url).rstrip("/")
+    products = settings.buildhub_products.split()
+    answers: list[dict[str, Any]] = []
+    for given in keys:
+        # A URL on any host is read by its path, as the archive's keys are.
+        key = given.split("://", 1)[1].partition("/")[2] if "://" in given else given.lstrip("/")
+        derived = explain_key(key, archive_url=base, products=products)
+        if isinstance(derived, str):
+            answers.append({"key": given, "build": False, "not_a_build": derived})
+        else:
+            answers.append({"key": given, "build": True, "record_id": derived.record_id,
+                            "record": derived.record})  # fmt: skip
+    if as_json:
+        print_json(answers)
+        return
+    rows = [
+        [a["key"], a["not_a_build"]]
+        if not a["build"]
+        else [a["key"], f"{a['record_id']}  {_flat(a['record'])}"]
+        for a in answers
+    ]
+    print_rows(["key", "record (or: not a build, because)"], rows, title="derived records")
+
+
+def _flat(record: dict[str, Any]) -> str:
+    return " ".join(
+        f"{part}.{name}={value}"
+        for part, fields in record.items()
+        for name, value in fields.items()
+    )
+
+
 @builds_app.command("search")
 def search(
     ctx: typer.Context,
@@ -213,8 +275,30 @@ def search(
     if as_json:
         print_json(result)
         return
+    total = result["hits"]["total"]
     rows = [[_pick(h["_source"], c) for c in SEARCH_COLUMNS] for h in result["hits"]["hits"]]
-    print_rows(list(SEARCH_COLUMNS), rows, title=f"{result['hits']['total']} build records")
+    print_rows(list(SEARCH_COLUMNS), rows, title=f"{total} build records")
+    fields = ", ".join(f.split("^")[0] for f in UI_FIELDS)
+    console.print(
+        f"Searched {fields} for every term of {query!r} (whole values, case-sensitive).",
+        soft_wrap=True,
+    )
+    for hint in search_hints(query) if total == 0 else []:
+        console.print(f"Hint: {hint}", soft_wrap=True)
+
+
+def search_hints(query: str) -> list[str]:
+    """Why a query string may have found nothing: field names no build has, or letter case."""
+    hints = [
+        f"no field is named {name!r} (fields are like target.version, source.product)"
+        for name in re.findall(r"([\w.]+):", query)
+        if column_of(name) is None and "*" not in name
+    ]
+    if query != query.lower():
+        hints.append(
+            f"values are matched with their case; stored ones are lower case: try {query.lower()!r}"
+        )
+    return hints
 
 
 def _pick(doc: dict[str, Any], path: str) -> Any:

@@ -20,7 +20,8 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import best_match
 
-from shipgauge.errors import SourceError
+from shipgauge.errors import BadRequest, SourceError
+from shipgauge.json_input import load_json
 from shipgauge.sources.archive.paths import version_sort_key
 
 __all__ = [
@@ -166,9 +167,9 @@ def _legacy_value_passes(path: str, value: str) -> bool:
 def parse_buildhub_json(body: bytes, *, key: str = "buildhub.json") -> dict[str, Any]:
     """A downloaded `buildhub.json` → its validated record; SourceError if not JSON or invalid."""
     try:
-        record = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{key}: not JSON: {exc}", field="body") from None
+        record = load_json(body, what=key)  # bounded: a hostile file costs no RecursionError
+    except BadRequest as exc:
+        raise SourceError(exc.message, field="body") from None
     if not isinstance(record, dict):
         raise SourceError(f"{key}: a buildhub.json must be a JSON object", field="body")
     validate_record(record, what=key)

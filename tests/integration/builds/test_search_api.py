@@ -176,3 +176,65 @@ def test_demo_then_curl_answers_as_buildhub2(
         )
     )
     assert BUILDHUB.is_dir()
+
+
+# Issue 15's reproductions: each answered 500 before; each is a 400 in Buildhub2's error shape
+# (`{"error": text}` or Elasticsearch's `{"error": {"type", "reason", …}, "status": 400}`).
+HOSTILE_BODIES: list[tuple[str, str]] = [
+    ('{"size":1e400}', "1e400"),
+    ('{"from":1e400}', "1e400"),
+    ('{"query":{"term":{"build.number":1e400}}}', "1e400"),
+    ('{"query":{"term":{"download.size":' + "9" * 61 + "}}}", "out of range"),
+    ('{"query":{"term":{"download.size":"' + "9" * 61 + '"}}}', "download.size"),
+    ('{"query":{"range":{"build.date":{"gte":1e300}}}}', "build.date"),
+    ('{"query":{"ids":{"values":1}}}', "values"),
+    ('{"sort":5}', "sort"),
+    ('{"sort":[{}]}', "sort"),
+    ('{"sort":[[1]]}', "sort"),
+    ('{"_source":[5]}', "_source"),
+    ('{"aggs":{"a":{"avg":{"field":"target.version"}}}}', "avg"),
+    ('{"aggs":{"a":{"sum":{"field":"download.date"}}}}', "sum"),
+    ('{"aggs":{"a":{"max":{"field":"target.version"}}}}', "max"),
+    ('{"aggs":{"a":{"date_histogram":{"field":"target.version","interval":"day"}}}}', "date_histogram"),  # noqa: E501
+    ('{"aggs":{"a":{"terms":{"field":"target.version","size":"x"}}}}', "size"),
+    ('{"aggs":{"a":{"terms":{"field":"target.version","min_doc_count":"x"}}}}', "min_doc_count"),
+    ('{"query":{"bool":{"should":[{"match_all":{}}],"minimum_should_match":"abc"}}}', "minimum_should_match"),  # noqa: E501
+    ('{"query":{"query_string":{"query":"' + "(" * 5000 + '"}}}', "nested"),
+    ("[" * 50_000 + "]" * 50_000, "nested"),
+    ('{"query":' + '{"bool":{"must":' * 2000 + "{}" + "}}" * 2000 + "}", "nested"),
+    ('{"size":1,"nonsense":1}', "nonsense"),
+    ('{"query":{"regexp":{"target.version":"~(61.*)"}}}', "complement"),
+    ('{"query":{"term":{"target.version":{"value":"1","bogus":2}}}}', "bogus"),
+    ('{"aggs":{},"aggregations":{}}', "two aggregation definitions"),
+    ('{"query":{"range":{"target.version":{"gte":"1","format":"x"}}}}', "format"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("body", "named"), HOSTILE_BODIES, ids=[n for _, n in HOSTILE_BODIES])
+def test_hostile_bodies_are_400_naming_the_fault(
+    body: str, named: str, api: tuple[str, Store]
+) -> None:
+    base, _ = api
+    response = httpx.post(f"{base}/api/search", content=body)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    text = error if isinstance(error, str) else f"{error['type']}: {error['reason']}"
+    assert named in text
+
+
+def test_regexp_and_post_filter_over_http(api: tuple[str, Store]) -> None:
+    base, store = api
+    _seed(store, ["61.0b4rc1", "61.0b5rc1", "60.0"])
+    regexp = {"size": 10, "query": {"regexp": {"target.version": r'[0-9]+".0b"[0-9]+rc1'}}}
+    answer = httpx.post(f"{base}/api/search", json=regexp).json()
+    assert sorted(h["_source"]["target"]["version"] for h in answer["hits"]["hits"]) == [
+        "61.0b4rc1",
+        "61.0b5rc1",
+    ]
+    narrowed = {
+        "post_filter": {"term": {"target.version": "60.0"}},
+        "aggs": {"versions": {"cardinality": {"field": "target.version"}}},
+    }
+    answer = httpx.post(f"{base}/api/search", json=narrowed).json()
+    assert answer["hits"]["total"] == 1
+    assert answer["aggregations"]["versions"]["value"] == 3

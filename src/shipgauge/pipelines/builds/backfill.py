@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 from shipgauge.connectors.s3 import DEFAULT_PAGE_SIZE, S3Connector
 from shipgauge.errors import NotFound, SourceError
-from shipgauge.pipelines.builds.records import insert_groups
-from shipgauge.sources.buildhub_json import build_row, parse_buildhub_json, records_to_store
+from shipgauge.pipelines.builds.records import insert_buildhub_json
 from shipgauge.store import Store, Transaction
 from shipgauge.store.dead_letters import DeadLetter
 
@@ -81,16 +80,13 @@ def _backfill_key(
     except NotFound:
         return  # deleted between the listing and the download
     try:
-        record = parse_buildhub_json(body, key=key)
+        result.inserted += insert_buildhub_json(
+            tx, body, what=key, origin="backfill", s3_object_key=key, s3_object_etag=etag
+        )
     except SourceError as exc:
         tx.dead_letter(BACKFILL_SOURCE, f"{bucket}/{key}", exc.message, body)
         result.dead_letters += 1
         return
-    rows = [
-        build_row(r, origin="backfill", s3_object_key=key, s3_object_etag=etag)
-        for r in records_to_store(record)
-    ]
-    result.inserted += insert_groups(tx, [rows])
     # Same content under a changed ETag is not a new record: remember the new ETag.
     tx.execute("UPDATE builds SET s3_object_etag = ? WHERE s3_object_key = ?", [etag, key])
 
@@ -98,6 +94,4 @@ def _backfill_key(
 def retry_backfill(tx: Transaction, letter: DeadLetter) -> None:
     """Re-read a dead-lettered buildhub.json (its key is `bucket/key`) and insert it."""
     key = (letter.key or "").partition("/")[2]
-    record = parse_buildhub_json(letter.payload, key=key)
-    rows = [build_row(r, origin="backfill", s3_object_key=key) for r in records_to_store(record)]
-    insert_groups(tx, [rows])
+    insert_buildhub_json(tx, letter.payload, what=key, origin="backfill", s3_object_key=key)

@@ -59,7 +59,9 @@ def connectors_from_settings(
     folder = cache_dir if cache_dir is not None else Path(settings.buildhub_cache_dir)
     return BuildhubConnectors(
         s3=s3,
-        archive=ArchiveConnector(http, cache_dir=folder / "archive"),
+        archive=ArchiveConnector(
+            http, cache_dir=folder / "archive", public_url=settings.archive_public_url
+        ),
         bucket=settings.s3_bucket,
         inventory_bucket=settings.buildhub_inventory_bucket,
         products=tuple(settings.buildhub_products.split()),

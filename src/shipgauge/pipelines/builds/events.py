@@ -26,11 +26,11 @@ from shipgauge.pipelines.builds.records import (
     Completion,
     complete_candidates,
     derive_candidate,
+    insert_buildhub_json,
     insert_groups,
 )
 from shipgauge.sources.archive.metadata import is_nightly_build_metadata, is_rc_build_metadata
 from shipgauge.sources.archive.paths import build_number, is_build_url, key_to_archive_url
-from shipgauge.sources.buildhub_json import build_row, parse_buildhub_json, records_to_store
 from shipgauge.sources.s3.events import S3ObjectEvent, parse_s3_event_message
 from shipgauge.store import Store, Transaction, in_text_list
 
@@ -138,12 +138,14 @@ def _ingest_buildhub_json(
     except NotFound:
         result.missing += 1  # Buildhub2 logs a 404 and deletes the message
         return
-    record = parse_buildhub_json(body, key=event.key)
-    rows = [
-        build_row(r, origin="s3-event", s3_object_key=event.key, s3_object_etag=event.etag)
-        for r in records_to_store(record)
-    ]
-    result.inserted += insert_groups(tx, [rows])
+    result.inserted += insert_buildhub_json(
+        tx,
+        body,
+        what=event.key,
+        origin="s3-event",
+        s3_object_key=event.key,
+        s3_object_etag=event.etag,
+    )
 
 
 def _archive_event(

@@ -15,10 +15,15 @@ from typing import Any
 from shipgauge.errors import SourceError
 from shipgauge.pipelines.builds.metadata import MetadataResolver
 from shipgauge.sources.archive.metadata import merge_metadata
-from shipgauge.sources.archive.paths import is_build_url, key_to_archive_url, record_from_url
+from shipgauge.sources.archive.paths import (
+    build_url_refusal,
+    key_to_archive_url,
+    record_from_url,
+)
 from shipgauge.sources.buildhub_json import (
     build_row,
     check_legacy_record,
+    parse_buildhub_json,
     records_to_store,
     validate_record,
 )
@@ -30,7 +35,9 @@ __all__ = [
     "RowGroup",
     "complete_candidates",
     "derive_candidate",
+    "explain_key",
     "format_download_date",
+    "insert_buildhub_json",
     "insert_groups",
     "new_rows",
 ]
@@ -72,21 +79,30 @@ def derive_candidate(
     date: datetime | str | None,
 ) -> ArchiveCandidate | None:
     """The candidate record of an archive key, or None when the key is not a build archive."""
+    derived = explain_key(key, archive_url=archive_url, products=products)
+    if isinstance(derived, str):
+        return None
+    if size is not None:
+        derived.record["download"]["size"] = size
+    if date is not None:
+        derived.record["download"]["date"] = format_download_date(date)
+    return derived
+
+
+def explain_key(key: str, *, archive_url: str, products: Iterable[str]) -> ArchiveCandidate | str:
+    """The candidate record of an archive key, or the rule that says it is not a build."""
     parts = key.split("/")
     if len(parts) < 3 or parts[0] != "pub" or parts[1] not in set(products):
-        return None
+        return f"not under pub/<product>/ (products: {', '.join(products)})"
     url = key_to_archive_url(key, archive_url)
-    if not is_build_url(parts[1], url):
-        return None
+    refusal = build_url_refusal(parts[1], url)
+    if refusal is not None:
+        return refusal
     try:
         record = record_from_url(url)
-    except SourceError:
-        return None  # v1 logs and skips paths it cannot read
+    except SourceError as exc:
+        return exc.message  # v1 logs and skips paths it cannot read
     record_id = record.pop("id")
-    if size is not None:
-        record["download"]["size"] = size
-    if date is not None:
-        record["download"]["date"] = format_download_date(date)
     return ArchiveCandidate(record_id, record)
 
 
@@ -143,6 +159,28 @@ def rows_of(record_id: str, record: dict[str, Any], origin: str) -> RowGroup:
         build_row(r, origin=origin, record_id=record_id if i == 0 else None)
         for i, r in enumerate(copies)
     ]
+
+
+def insert_buildhub_json(
+    tx: Transaction,
+    body: bytes,
+    *,
+    what: str,
+    origin: str,
+    s3_object_key: str | None = None,
+    s3_object_etag: str | None = None,
+) -> int:
+    """Check a `buildhub.json` document and insert it with its beta copy; rows added.
+
+    SourceError (naming `what`) when it is not JSON or not a valid record: the caller keeps a
+    dead letter. A record already stored (same hash) adds nothing.
+    """
+    record = parse_buildhub_json(body, key=what)
+    rows = [
+        build_row(r, origin=origin, s3_object_key=s3_object_key, s3_object_etag=s3_object_etag)
+        for r in records_to_store(record)
+    ]
+    return insert_groups(tx, [rows])
 
 
 def insert_groups(tx: Transaction, groups: Sequence[RowGroup]) -> int:

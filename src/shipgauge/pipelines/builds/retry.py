@@ -10,6 +10,7 @@ from shipgauge.errors import SourceError
 from shipgauge.pipelines.builds.backfill import BACKFILL_SOURCE, retry_backfill
 from shipgauge.pipelines.builds.connectors import BuildhubConnectors, connectors_from_settings
 from shipgauge.pipelines.builds.events import ingest_into
+from shipgauge.pipelines.builds.files import FILE_SOURCE, retry_file
 from shipgauge.pipelines.builds.inventory import INVENTORY_SOURCE
 from shipgauge.pipelines.builds.metadata import MetadataResolver
 from shipgauge.pipelines.builds.records import ArchiveCandidate, complete_candidates, insert_groups
@@ -52,5 +53,6 @@ def _retry_inventory(tx: Transaction, letter: DeadLetter) -> None:
 RETRY_HANDLERS: dict[str, RetryHandler] = {
     INVENTORY_SOURCE: _retry_inventory,
     BACKFILL_SOURCE: retry_backfill,
+    FILE_SOURCE: retry_file,
     "buildhub.s3-event": _retry_event,
 }

@@ -14,7 +14,12 @@ from typing import Any
 
 from shipgauge.errors import BadRequest
 
-__all__ = ["Condition", "parse_query_string"]
+__all__ = ["DEFAULT_MAX_QUERY_STRING_CHARS", "MAX_QUERY_NESTING", "Condition", "parse_query_string"]
+
+DEFAULT_MAX_QUERY_STRING_CHARS = 8192
+"""Longest query string accepted (setting `max_query_string_chars`); the UI's are a few words."""
+MAX_QUERY_NESTING = 64
+"""Deepest nesting of parentheses and prefix operators (`NOT`, `!`) the parser descends into."""
 
 _TOKEN = re.compile(r'\s*(?:(\()|(\))|("(?:[^"\\]|\\.)*")|(&&|\|\|)|([^\s()"]+))')
 _OPERATORS = {"AND": "AND", "&&": "AND", "OR": "OR", "||": "OR", "NOT": "NOT"}
@@ -39,7 +44,8 @@ class Condition:
         )
 
     def negated(self) -> Condition:
-        return Condition(f"(NOT {self.sql})", self.params)
+        # A test on a missing (NULL) value is false, so its negation holds, as in Elasticsearch.
+        return Condition(f"(NOT COALESCE({self.sql}, FALSE))", self.params)
 
 
 Compare = Callable[[str, str, Any], Condition]
@@ -65,6 +71,7 @@ class _Parser:
         self.tokens, self.fields, self.default_and = tokens, fields, default_and
         self.compare, self.like = compare, like
         self.at = 0
+        self.depth = 0
 
     def peek(self) -> str | None:
         return self.tokens[self.at] if self.at < len(self.tokens) else None
@@ -101,14 +108,17 @@ class _Parser:
         token = self.peek()
         if token is None:
             return Condition("TRUE")
-        if token in ("NOT", "!"):
+        if token in ("NOT", "!", "("):
             self.take()
-            return self.unary().negated()
-        if token == "(":
-            self.take()
-            inner = self.expression()
-            if self.peek() == ")":
+            self.depth += 1
+            if self.depth > MAX_QUERY_NESTING:
+                raise BadRequest(
+                    f"query_string: nested more than {MAX_QUERY_NESTING} deep", field="query"
+                )
+            inner = self.unary().negated() if token != "(" else self.expression()
+            if token == "(" and self.peek() == ")":
                 self.take()
+            self.depth -= 1
             return inner
         token = self.take()
         if len(token) > 1 and token[0] in "+-!":
@@ -139,10 +149,24 @@ class _Parser:
 
 
 def parse_query_string(
-    text: str, *, fields: list[str], default_and: bool, compare: Compare, like: Like
+    text: str,
+    *,
+    fields: list[str],
+    default_and: bool,
+    compare: Compare,
+    like: Like,
+    max_chars: int = DEFAULT_MAX_QUERY_STRING_CHARS,
 ) -> Condition:
     """A query string → condition; `compare(field, op, value)` and `like(field, pattern)` build
-    the per-field tests (so field names and values stay under the caller's rules)."""
+    the per-field tests (so field names and values stay under the caller's rules).
+
+    BadRequest when the text is longer than `max_chars` or nests deeper than MAX_QUERY_NESTING.
+    """
+    if len(text) > max_chars:
+        raise BadRequest(
+            f"query_string: {len(text)} characters, more than the {max_chars} accepted",
+            field="query",
+        )
     tokens = _tokens(text)
     if not tokens or text.strip() in ("*", "*:*"):
         return Condition("TRUE")

@@ -1,29 +1,38 @@
 """Buildhub's `/api/search`: an Elasticsearch 6.x request body run as SQL over `build_records`.
 
-Hits, `size`/`from`, `sort`, `_source` filtering and the aggregations Buildhub's web UI and
-documented clients use (terms, cardinality, filter, min/max/avg/sum/value_count,
-date_histogram), answered in Elasticsearch's response shape. Limits and error texts are
-Buildhub2's (upstream.md §6.2).
+Hits, `size`/`from`, `sort`, `_source` filtering, `post_filter` and the aggregations Buildhub's
+web UI and clients use (`aggs.py`), answered in Elasticsearch's response shape. The body is
+decoded by `json_input.load_json` (depth and number limits); every key it carries is read here
+or refused with a 400 naming it. Limits and error texts are Buildhub2's (upstream.md §6.2).
 """
 
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
+from shipgauge.errors import BadRequest
+from shipgauge.json_input import DEFAULT_MAX_JSON_DEPTH, load_json
+from shipgauge.queries.builds.aggs import MODEL, Agg, Scan, parse_aggs, run_aggs
 from shipgauge.queries.builds.query import (
+    FEW_VALUED_COLUMNS,
     Condition,
-    SearchError,
+    Translation,
     column_of,
-    es_error,
     translate_query,
 )
-from shipgauge.sources.archive.paths import version_sort_key
+from shipgauge.queries.builds.query_string import DEFAULT_MAX_QUERY_STRING_CHARS
+from shipgauge.queries.builds.values import (
+    SearchError,
+    check_keys,
+    count_param,
+    es_error,
+    string_list,
+)
 from shipgauge.store import Store
 
 __all__ = ["DEFAULT_MAX_SEARCH_SIZE", "MAX_RESULT_WINDOW", "count_builds", "search_builds"]
@@ -31,38 +40,58 @@ __all__ = ["DEFAULT_MAX_SEARCH_SIZE", "MAX_RESULT_WINDOW", "count_builds", "sear
 DEFAULT_MAX_SEARCH_SIZE = 1000
 MAX_RESULT_WINDOW = 10_000
 INDEX_NAME = "buildhub2"
-MODEL = "build_records"
 TABLE = "builds"  # the model's table, for DuckDB's row ids
 # Up to this many matches, DuckDB ranks a search's hits by row id (see `_page`).
 FEW_MATCHES = 2000
-_METRICS = {"min": "min", "max": "max", "avg": "avg", "sum": "sum", "value_count": "count"}
-_INTERVALS = {
-    "minute": "minute", "1m": "minute", "hour": "hour", "1h": "hour", "day": "day",
-    "1d": "day", "week": "week", "1w": "week", "month": "month", "1M": "month",
-    "quarter": "quarter", "1q": "quarter", "year": "year", "1y": "year",
-}  # fmt: skip
-_AGG_KINDS = frozenset({"terms", "cardinality", "filter", "date_histogram", *_METRICS})
+_BODY_KEYS = frozenset({"query", "post_filter", "aggs", "aggregations", "size", "from", "sort",
+                        "_source"})  # fmt: skip
+_TOKEN_NAMES = {bool: "VALUE_BOOLEAN", int: "VALUE_NUMBER", float: "VALUE_NUMBER",
+                str: "VALUE_STRING", dict: "START_OBJECT", list: "START_ARRAY"}  # fmt: skip
 
 
-def _request(body: bytes | str | Mapping[str, Any] | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Request:
+    """A search body, every part checked: nothing is run before all of it is read."""
+
+    size: int
+    offset: int
+    where: Condition
+    post_filter: Condition | None
+    aggs: list[Agg]
+    order: str
+    source: Any
+
+
+def _decode(body: bytes | str | Mapping[str, Any] | None, max_depth: int) -> dict[str, Any]:
     if body is None or (isinstance(body, bytes | str) and not body.strip()):
         return {}
     if isinstance(body, Mapping):
         return dict(body)
     try:
-        doc = json.loads(body)
-    except ValueError as exc:  # Buildhub2 answered JSONDecodeError's own text
-        raise SearchError({"error": str(exc)}) from None
+        doc = load_json(body, max_depth=max_depth)
+    except BadRequest as exc:
+        # Buildhub2 answered the decoder's own text ("Expecting value: line 1 column 1 …").
+        raise SearchError({"error": _decoder_text(body) or exc.message}) from None
     if not isinstance(doc, dict):
         raise SearchError({"error": "request body must be a JSON object"})
     return doc
 
 
-def _window(request: Mapping[str, Any], max_size: int) -> tuple[int, int]:
+def _decoder_text(body: bytes | str) -> str | None:
+    """The decoder's own error for text the bounded decoding refused, if it has one: text too
+    deep for the decoder itself ends in RecursionError, which is caught, not its text."""
     try:
-        size, offset = int(request.get("size", 10)), int(request.get("from", 0))
-    except (TypeError, ValueError):
-        raise es_error("number_format_exception", "size and from must be integers") from None
+        json.loads(body)
+    except RecursionError:
+        return None
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _window(request: Mapping[str, Any], max_size: int) -> tuple[int, int]:
+    size = count_param("size", request.get("size", 10))
+    offset = count_param("from", request.get("from", 0))
     if size > max_size:
         raise SearchError({"error": f"Search size too large ({size})"})
     if offset + size > MAX_RESULT_WINDOW:
@@ -74,7 +103,50 @@ def _window(request: Mapping[str, Any], max_size: int) -> tuple[int, int]:
                 "changing the [index.max_result_window] index level setting."
             }
         )
-    return max(size, 0), max(offset, 0)
+    return size, offset
+
+
+def _read_request(body: Mapping[str, Any], max_size: int, how: Translation) -> _Request:
+    for key, value in body.items():
+        if key not in _BODY_KEYS:
+            token = _TOKEN_NAMES.get(type(value), "VALUE_NULL")
+            raise es_error("parsing_exception", f"Unknown key for a {token} in [{key}].")
+    if "aggs" in body and "aggregations" in body:
+        raise es_error("parsing_exception", "Found two aggregation definitions: [aggregations]")
+    size, offset = _window(body, max_size)
+    aggs_spec = body.get("aggs", body.get("aggregations"))
+    post = body.get("post_filter")
+    source = body.get("_source", True)
+    try:
+        return _Request(
+            size=size,
+            offset=offset,
+            where=translate_query(body.get("query", {"match_all": {}}), how),
+            post_filter=(translate_query(post, how, filtering=True) if post is not None else None),
+            aggs=parse_aggs(aggs_spec, how) if aggs_spec else [],
+            order=_order_by(body.get("sort")),
+            source=source if isinstance(source, bool) else _source_spec(source),
+        )
+    except SearchError:
+        raise
+    except BadRequest as exc:  # a query string or regexp the parsers refused
+        raise es_error("query_shard_exception", str(exc)) from None
+
+
+class _ColumnValues:
+    """Every value of a few-valued column, read once per request (for `regexp`, query.py)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._read: dict[str, list[str]] = {}
+
+    def __call__(self, expr: str) -> list[str] | None:
+        if expr not in FEW_VALUED_COLUMNS:
+            return None
+        if expr not in self._read:
+            sql = f"SELECT DISTINCT {expr} FROM {TABLE} WHERE {expr} IS NOT NULL"
+            self._read[expr] = [row[0] for row in self.store.query(sql).rows]
+        return self._read[expr]
 
 
 def count_builds(store: Store) -> int:
@@ -87,22 +159,33 @@ def search_builds(
     body: bytes | str | Mapping[str, Any] | None,
     *,
     max_size: int = DEFAULT_MAX_SEARCH_SIZE,
+    max_json_depth: int = DEFAULT_MAX_JSON_DEPTH,
+    max_query_string_chars: int = DEFAULT_MAX_QUERY_STRING_CHARS,
 ) -> dict[str, Any]:
-    """Answer an Elasticsearch request body as Buildhub2 did; SearchError when refused."""
+    """Answer an Elasticsearch request body as Buildhub2 did; SearchError when refused.
+
+    `post_filter` narrows the hits and their total, never the aggregations.
+    """
     started = time.perf_counter()
-    request = _request(body)
-    size, offset = _window(request, max_size)
-    where = translate_query(request.get("query", {"match_all": {}}))
-    aggs = _parse_aggs(request.get("aggs", request.get("aggregations")) or {})
-    order = _order_by(request.get("sort"))
-    scan = _Scan(store)
-    aggregations = _run_aggs(scan, where, aggs) if aggs else None
-    rows = _page(store, scan, where, order, size, offset) if size else []
-    total = scan.count(where)
-    source = request.get("_source", True)
+    how = Translation(max_query_string_chars, _ColumnValues(store))
+    request = _read_request(_decode(body, max_json_depth), max_size, how)
+    scan = Scan(store)
+    aggregations = run_aggs(scan, request.where, request.aggs) if request.aggs else None
+    matched = (
+        Condition.join([request.where, request.post_filter], "AND", "TRUE")
+        if request.post_filter is not None
+        else request.where
+    )
+    rows = (
+        _page(store, scan, matched, request.order, request.size, request.offset)
+        if request.size
+        else []
+    )
+    total = scan.count(matched)
     hits = [
         {"_index": INDEX_NAME, "_type": "doc", "_id": build_hash, "_score": 1.0,
-         **({"_source": _source_of(_document(doc), source)} if source is not False else {})}
+         **({"_source": _source_of(_document(doc), request.source)}
+            if request.source is not False else {})}
         for build_hash, doc in rows
     ]  # fmt: skip
     response: dict[str, Any] = {
@@ -118,7 +201,7 @@ def search_builds(
 
 
 def _page(
-    store: Store, scan: _Scan, where: Condition, order: str, size: int, offset: int
+    store: Store, scan: Scan, where: Condition, order: str, size: int, offset: int
 ) -> list[tuple[Any, ...]]:
     """The hits' (build_hash, document), in `order`.
 
@@ -150,34 +233,62 @@ def _document(value: Any) -> dict[str, Any]:
     return doc
 
 
+_SORT_OPTIONS = frozenset({"order", "missing", "unmapped_type"})
+
+
 def _order_by(sort: Any) -> str:
-    items = sort if isinstance(sort, list) else [sort] if sort else []
+    """ES `sort` → ORDER BY: a field name, `{field: order}` or `{field: {order, missing}}`."""
+    items = sort if isinstance(sort, list) else [sort] if sort is not None else []
     parts: list[str] = []
     for item in items:
-        name, direction = (item, "asc") if isinstance(item, str) else next(iter(dict(item).items()))
-        if isinstance(direction, Mapping):
-            direction = direction.get("order", "asc")
-        if name in ("_score", "_doc"):
+        name, options = _sort_item(item)
+        if name in ("_score", "_doc"):  # every hit scores 1.0; the index order is no order
             continue
         column = column_of(name)
         if column is None:
+            if "unmapped_type" in options:
+                continue  # ES sorts an unmapped field as missing everywhere
             raise es_error(
                 "query_shard_exception", f"No mapping found for [{name}] in order to sort on"
             )
-        word = "DESC" if str(direction).lower() == "desc" else "ASC"
+        word = options.get("order", "asc")
+        missing = options.get("missing", "_last")
+        if word not in ("asc", "desc") or missing not in ("_last", "_first"):
+            raise es_error("parsing_exception", f"[sort] of [{name}]: bad order or missing")
         expr = "version_key" if name == "target.version" else column[0]
-        parts.append(f"{expr} {word} NULLS LAST")
+        parts.append(f"{expr} {word.upper()} NULLS {missing[1:].upper()}")
     # Buildhub's UI sorts by download date, newest first; the hash makes pages stable.
     return ", ".join([*(parts or ["download_date DESC NULLS LAST"]), "build_hash"])
 
 
-def _source_of(doc: dict[str, Any], spec: Any) -> dict[str, Any]:
-    if spec is True or spec is None:
-        return doc
-    includes = [spec] if isinstance(spec, str) else spec if isinstance(spec, list) else []
-    excludes: list[str] = []
+def _sort_item(item: Any) -> tuple[str, dict[str, Any]]:
+    if isinstance(item, str):
+        return item, {"order": "desc" if item == "_score" else "asc"}
+    if isinstance(item, Mapping) and len(item) == 1:
+        name, spec = next(iter(item.items()))
+        if isinstance(spec, str):
+            return name, {"order": spec}
+        if isinstance(spec, Mapping):
+            check_keys("sort", spec, _SORT_OPTIONS)
+            return name, {"order": "asc", **spec}
+    raise es_error("parsing_exception", f"[sort] malformed: [{json.dumps(item)}]")
+
+
+def _source_spec(spec: Any) -> tuple[list[str], list[str]]:
+    """`_source` as (includes, excludes): a pattern, a list of them, or includes/excludes."""
     if isinstance(spec, Mapping):
-        includes, excludes = list(spec.get("includes", [])), list(spec.get("excludes", []))
+        check_keys("_source", spec, frozenset({"includes", "excludes", "include", "exclude"}))
+        return (
+            string_list("includes", spec.get("includes", spec.get("include", []))),
+            string_list("excludes", spec.get("excludes", spec.get("exclude", []))),
+        )
+    return string_list("_source", spec), []
+
+
+def _source_of(doc: dict[str, Any], spec: bool | tuple[list[str], list[str]]) -> dict[str, Any]:
+    if spec is True:
+        return doc
+    includes, excludes = spec if isinstance(spec, tuple) else ([], [])
     out: dict[str, Any] = {}
     for part, fields in doc.items():
         for name, value in fields.items() if isinstance(fields, dict) else []:
@@ -191,179 +302,3 @@ def _source_of(doc: dict[str, Any], spec: Any) -> dict[str, Any]:
 def _glob(pattern: str, path: str) -> bool:
     # `target` selects the whole object, `target.*` and `*.version` select by wildcard.
     return fnmatchcase(path, pattern) or fnmatchcase(path.split(".")[0], pattern)
-
-
-Agg = tuple[str, str, dict[str, Any], dict[str, Any]]  # name, kind, params, sub-aggs
-
-
-def _parse_aggs(spec: Mapping[str, Any]) -> list[Agg]:
-    parsed: list[Agg] = []
-    for name, body in spec.items():
-        if not isinstance(body, Mapping):
-            raise SearchError({"error": f"Aggregation [{name}] must be an object"})
-        kinds = [k for k in body if k not in ("aggs", "aggregations", "meta")]
-        unknown = [k for k in kinds if k not in _AGG_KINDS]
-        if unknown:
-            raise SearchError({"error": f"DSL class `{unknown[0]}` does not exist in agg."})
-        if len(kinds) != 1:
-            raise SearchError(
-                {"error": 'A() can only accept dict with an aggregation ({"terms": {...}}). '
-                 f"Instead it got ({dict(body)!r})"}
-            )  # fmt: skip
-        sub = body.get("aggs", body.get("aggregations")) or {}
-        _parse_aggs(sub)
-        parsed.append((name, kinds[0], dict(body[kinds[0]] or {}), dict(sub)))
-    return parsed
-
-
-class _Scan:
-    """One request's reads of the model; a count a terms aggregation already gave is reused.
-
-    A facet request (`size: 0` + terms) then scans the model once, not twice.
-    """
-
-    def __init__(self, store: Store) -> None:
-        self.query = store.query
-        self._counts: dict[tuple[str, str], int] = {}
-
-    def count(self, where: Condition) -> int:
-        key = (where.sql, repr(where.params))
-        if key not in self._counts:
-            sql = f"SELECT count(*) FROM {MODEL} WHERE {where.sql}"
-            self._counts[key] = int(self.query(sql, where.params).scalar())
-        return self._counts[key]
-
-    def counted(self, where: Condition, total: int) -> None:
-        self._counts[(where.sql, repr(where.params))] = total
-
-
-def _run_aggs(scan: _Scan, where: Condition, aggs: list[Agg]) -> dict[str, Any]:
-    return {name: _run_agg(scan, where, kind, params, sub) for name, kind, params, sub in aggs}
-
-
-def _field(params: Mapping[str, Any]) -> tuple[str, str] | None:
-    return column_of(str(params.get("field", "")))
-
-
-def _run_agg(
-    scan: _Scan, where: Condition, kind: str, params: dict[str, Any], sub: dict[str, Any]
-) -> dict[str, Any]:
-    if kind == "filter":
-        scoped = Condition.join([where, translate_query(params)], "AND", "TRUE")
-        return {"doc_count": scan.count(scoped), **_run_aggs(scan, scoped, _parse_aggs(sub))}
-    column = _field(params)
-    if kind == "terms":
-        return _terms(scan, where, params, column, sub)
-    if column is None:
-        return {"value": None} if kind != "date_histogram" else {"buckets": []}
-    expr, _field_kind = column
-    if kind == "cardinality":
-        sql = f"SELECT count(DISTINCT {expr}) FROM {MODEL} WHERE {where.sql}"
-        return {"value": int(scan.query(sql, where.params).scalar())}
-    if kind == "date_histogram":
-        return _date_histogram(scan, where, params, expr, sub)
-    value = scan.query(
-        f"SELECT {_METRICS[kind]}({expr}) FROM {MODEL} WHERE {where.sql}", where.params
-    ).scalar()
-    if isinstance(value, datetime):
-        return {"value": value.timestamp() * 1000, "value_as_string": _iso(value)}
-    return {
-        "value": None if value is None else (int(value) if kind == "value_count" else float(value))
-    }
-
-
-def _terms(
-    scan: _Scan,
-    where: Condition,
-    params: dict[str, Any],
-    column: tuple[str, str] | None,
-    sub: dict[str, Any],
-) -> dict[str, Any]:
-    if column is None:
-        return {"doc_count_error_upper_bound": 0, "sum_other_doc_count": 0, "buckets": []}
-    expr, _ = column
-    # NULL keys make no bucket, but their group completes the count of `where` for free.
-    grouped = scan.query(
-        f"SELECT {expr}, count(*) FROM {MODEL} WHERE {where.sql} GROUP BY {expr}", where.params
-    ).rows
-    scan.counted(where, sum(int(r[1]) for r in grouped))
-    # Versions rank by their sort key: the stored `version_key` is this function of the
-    # version, and computing it per bucket spares the scan a third of its cost.
-    rows = [
-        (key, version_sort_key(key) if expr == "version" else key, count)
-        for key, count in grouped
-        if key is not None
-    ]
-    include = params.get("include")
-    if isinstance(include, str):
-        rows = [r for r in rows if re.fullmatch(include, str(r[0]))]
-    elif isinstance(include, list):
-        rows = [r for r in rows if r[0] in include]
-    order = params.get("order", {"_count": "desc"})
-    by, direction = (
-        next(iter(dict(order).items())) if isinstance(order, Mapping) else ("_count", "desc")
-    )
-    reverse = str(direction).lower() == "desc"
-    if by in ("_term", "_key"):
-        rows.sort(key=lambda r: (r[1] or "", str(r[0])), reverse=reverse)
-    else:
-        rows.sort(key=lambda r: str(r[1] or ""))
-        rows.sort(key=lambda r: r[2], reverse=reverse)
-    size = int(params.get("size", 10))
-    minimum = int(params.get("min_doc_count", 1))
-    chosen = [r for r in rows if r[2] >= minimum][:size]
-    buckets = []
-    for key, _, count in chosen:
-        bucket: dict[str, Any] = {"key": _key(key), "doc_count": int(count)}
-        if isinstance(key, datetime):
-            bucket["key_as_string"] = _iso(key)
-        if sub:
-            scoped = Condition.join([where, Condition(f"{expr} = ?", [key])], "AND", "TRUE")
-            bucket.update(_run_aggs(scan, scoped, _parse_aggs(sub)))
-        buckets.append(bucket)
-    return {
-        "doc_count_error_upper_bound": 0,
-        "sum_other_doc_count": int(sum(r[2] for r in rows) - sum(b["doc_count"] for b in buckets)),
-        "buckets": buckets,
-    }
-
-
-def _date_histogram(
-    scan: _Scan, where: Condition, params: dict[str, Any], expr: str, sub: dict[str, Any]
-) -> dict[str, Any]:
-    interval = (
-        params.get("calendar_interval") or params.get("interval") or params.get("fixed_interval")
-    )
-    part = _INTERVALS.get(str(interval))
-    if part is None:
-        raise es_error(
-            "illegal_argument_exception", f"The supplied interval [{interval}] could not be parsed"
-        )
-    bucket_expr = f"date_trunc('{part}', {expr})"
-    rows = scan.query(
-        f"SELECT {bucket_expr} AS bucket, count(*) FROM {MODEL} WHERE {where.sql} "
-        f"AND {expr} IS NOT NULL GROUP BY bucket ORDER BY bucket",
-        where.params,
-    ).rows
-    buckets = []
-    for start, count in rows:
-        bucket: dict[str, Any] = {
-            "key_as_string": _iso(start),
-            "key": _key(start),
-            "doc_count": int(count),
-        }
-        if sub:
-            scoped = Condition.join(
-                [where, Condition(f"{bucket_expr} = ?", [start])], "AND", "TRUE"
-            )
-            bucket.update(_run_aggs(scan, scoped, _parse_aggs(sub)))
-        buckets.append(bucket)
-    return {"buckets": buckets}
-
-
-def _key(value: Any) -> Any:
-    return int(value.timestamp() * 1000) if isinstance(value, datetime) else value
-
-
-def _iso(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"

@@ -20,6 +20,7 @@ __all__ = [
     "archive_folder_url",
     "build_number",
     "build_record_id",
+    "build_url_refusal",
     "guess_channel",
     "guess_mimetype",
     "is_build_url",
@@ -98,15 +99,28 @@ def key_to_archive_url(key: str, archive_url: str) -> str:
 
 def is_build_url(product: str, url: str) -> bool:
     """Whether `url` (or a bare file name) is a build archive of `product` (T2, T3)."""
+    return build_url_refusal(product, url) is None
+
+
+def build_url_refusal(product: str, url: str) -> str | None:
+    """The rule that keeps `url` from being a build archive of `product`; None if none does."""
     if "nightly" in url and "mozilla-central" not in url and "comm-central" not in url:
-        return False
+        return "a nightly outside mozilla-central and comm-central"
     tail = url[1:]
-    if any(part in tail for part in _EXCLUDED_PARTS) or _EXCLUDED_PATTERNS.search(url):
-        return False
+    excluded = next((part for part in _EXCLUDED_PARTS if part in tail), None)
+    if excluded is not None:
+        return f"excluded path part {excluded!r}"
+    pattern = _EXCLUDED_PATTERNS.search(url)
+    if pattern is not None:
+        return f"excluded path pattern {pattern.group(0)!r} (wince/winmo, 1.0-era, stub installer)"
     filename = url.rsplit("/", 1)[-1].replace(" ", "-").lower()
-    if _EXCLUDED_NAMES.match(filename):
-        return False
-    return _archive_name(_file_prefix(product), "win" in url).match(filename) is not None
+    name = _EXCLUDED_NAMES.match(filename)
+    if name is not None:
+        return f"excluded file name ({name.group(1)})"
+    if _archive_name(_file_prefix(product), "win" in url).match(filename) is None:
+        windows = " (only .exe on Windows)" if "win" in url else ""
+        return f"not a {_file_prefix(product)}-<version>.<archive extension> file name{windows}"
+    return None
 
 
 @functools.cache

@@ -1,0 +1,95 @@
+"""`shipgauge builds import`: build records from local files, as the S3 paths store them.
+
+A path is a `buildhub.json` file, a folder (every `*buildhub.json` under it), or a JSON-lines
+file (`.jsonl`, `.ndjson`: one Buildhub2 record a line). Each document goes through the same
+check, beta copy and insert as a backfilled `buildhub.json` (`records.insert_buildhub_json`);
+one that is refused becomes a dead letter. Records are insert-or-ignore on their hash, so
+importing the same files again changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from shipgauge.errors import BadRequest, SourceError
+from shipgauge.pipelines.builds.records import insert_buildhub_json
+from shipgauge.store import Store, Transaction
+from shipgauge.store.dead_letters import DeadLetter
+
+__all__ = ["FILE_SOURCE", "FileImportResult", "import_build_files", "retry_file"]
+
+FILE_SOURCE = "buildhub.file"
+JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
+BATCH = 1000  # documents per transaction
+
+
+@dataclass
+class FileImportResult:
+    """What an import did: files read, documents found, rows inserted, documents refused."""
+
+    files: int = 0
+    documents: int = 0
+    inserted: int = 0
+    dead_letters: int = 0
+
+
+def import_build_files(store: Store, paths: Sequence[Path]) -> FileImportResult:
+    """Store the build records of `paths`; BadRequest naming a path that does not exist."""
+    for path in paths:
+        if not path.exists():
+            raise BadRequest(f"{path}: no such file or folder", field="PATHS")  # the argument
+    result = FileImportResult()
+    batch: list[tuple[str, bytes]] = []
+    for where, body in _documents(paths, result):
+        batch.append((where, body))
+        if len(batch) >= BATCH:
+            _store_batch(store, batch, result)
+            batch = []
+    _store_batch(store, batch, result)
+    return result
+
+
+def _files(paths: Sequence[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            found = (p for p in path.rglob("*") if p.is_file() and _readable_name(p.name))
+            yield from sorted(found)
+        else:
+            yield path
+
+
+def _readable_name(name: str) -> bool:
+    return name.endswith("buildhub.json") or name.endswith(JSON_LINES_SUFFIXES)
+
+
+def _documents(paths: Sequence[Path], result: FileImportResult) -> Iterator[tuple[str, bytes]]:
+    """(where, document bytes): a whole file, or each non-blank line of a JSON-lines file."""
+    for path in _files(paths):
+        result.files += 1
+        data = path.read_bytes()
+        if not path.name.endswith(JSON_LINES_SUFFIXES):
+            yield str(path), data
+            continue
+        for number, line in enumerate(data.splitlines(), start=1):
+            if line.strip():
+                yield f"{path}:{number}", line
+
+
+def _store_batch(store: Store, batch: list[tuple[str, bytes]], result: FileImportResult) -> None:
+    if not batch:
+        return
+    with store.transaction() as tx:
+        for where, body in batch:
+            result.documents += 1
+            try:
+                result.inserted += insert_buildhub_json(tx, body, what=where, origin="file")
+            except SourceError as exc:
+                tx.dead_letter(FILE_SOURCE, where, exc.message, body)
+                result.dead_letters += 1
+
+
+def retry_file(tx: Transaction, letter: DeadLetter) -> None:
+    """Check a dead-lettered document again and insert it (after the record was fixed)."""
+    insert_buildhub_json(tx, letter.payload, what=letter.key or FILE_SOURCE, origin="file")
