@@ -37,7 +37,7 @@ Token = Annotated[ApiToken, Depends(require_scope(WRITE_SCOPE))]
 
 
 async def _read_body(request: Request) -> bytes:
-    limit = app_settings(request).delivery_max_body_bytes
+    limit = app_settings(request).max_body_bytes
     declared = request.headers.get("content-length", "")
     too_large = PayloadTooLarge(
         f"the body is over the limit of {limit} bytes; send fewer events per request",

@@ -1,6 +1,6 @@
 """Webhook receivers: GitHub, GitLab and PagerDuty deliveries in, delivery events stored.
 
-Each route reads the raw body (within `delivery_max_body_bytes`) and hands it, with the headers,
+Each route reads the raw body (within `max_body_bytes`) and hands it, with the headers,
 to `pipelines.delivery.webhooks`, which verifies the sender's signature before reading anything.
 No bearer token: the signature is the authentication (docs/webhooks.md).
 """
@@ -30,7 +30,7 @@ _ANSWERS: dict[int | str, dict[str, Any]] = {
 
 async def _raw_body(request: Request) -> bytes:
     """The body as sent (the signature is over these bytes), up to the delivery body limit."""
-    limit = app_settings(request).delivery_max_body_bytes
+    limit = app_settings(request).max_body_bytes
     too_large = PayloadTooLarge(f"the body is over the limit of {limit} bytes", field="body")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
