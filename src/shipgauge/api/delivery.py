@@ -73,6 +73,7 @@ def _limits(request: Request) -> IntakeLimits:
         received_at=datetime.now(UTC),
         max_future=timedelta(seconds=settings.delivery_max_future_s),
         max_batch=settings.delivery_max_batch,
+        max_json_depth=settings.max_json_depth,
     )
 
 

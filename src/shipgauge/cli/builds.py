@@ -19,7 +19,7 @@ from shipgauge.pipelines.builds.events import (
     amqp_consumer,
     consume_amqp,
     consume_sqs,
-    ingest_event_messages,
+    ingest_event_files,
     sqs_queue,
 )
 from shipgauge.pipelines.builds.inventory import load_inventory
@@ -149,7 +149,8 @@ def events(
     )
     connectors = connectors_from_settings(cli.settings)
     try:
-        result = ingest_event_messages(cli.store, connectors, messages)
+        max_depth = cli.settings.max_json_depth
+        result = ingest_event_files(cli.store, connectors, messages, max_depth=max_depth)
     finally:
         connectors.close()
     _report(result, as_json, "S3 events")
