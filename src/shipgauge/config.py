@@ -17,6 +17,7 @@ from pydantic import SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from shipgauge.errors import ConfigError
+from shipgauge.json_input import DEFAULT_MAX_JSON_DEPTH
 
 __all__ = ["DEFAULT_CONFIG_FILE", "Settings", "load_settings", "masked_settings"]
 
@@ -49,7 +50,7 @@ class Settings(BaseSettings):
     # limits on outside input, the same on every route and command (docs/security.md)
     max_body_bytes: int = 1_048_576
     """Largest request body the API reads, in bytes, on every route; a larger one gets 413."""
-    max_json_depth: int = 64
+    max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
     """Deepest nesting of arrays and objects accepted in a JSON body, message or input file."""
     max_query_string_chars: int = 8192
     """Longest query string accepted: a URL's (414 past it) and a search's `query_string`."""

@@ -11,12 +11,13 @@ import base64
 import binascii
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from shipgauge.api.auth import require_scope
 from shipgauge.api.deps import StoreDep, WindowDep, app_store
+from shipgauge.api.limits import page_size
 from shipgauge.errors import Unauthorized
 from shipgauge.pipelines.builds.notifications import ingest_http_notification
 from shipgauge.queries.builds.catalog import build_filters, builds_per_day, latest_per_platform
@@ -110,9 +111,9 @@ async def s3_events(
 @router.get("/api/v1/builds/latest", summary="Latest build per product, channel, platform, locale")
 def latest(
     request: Request,
+    limit: Annotated[int, page_size(1000)],
     product: str | None = None,
     channel: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
 ) -> list[dict[str, Any]]:
     return latest_builds(app_store(request), product=product, channel=channel, limit=limit)
 

@@ -102,10 +102,7 @@ def ingest_event_files(
     is a SourceError naming it, and nothing is stored; what a notification holds that cannot
     be processed becomes a dead letter, as it would from a queue."""
     for name, body in files:
-        try:
-            read_notification(body, max_depth=max_depth)
-        except SourceError as exc:
-            raise SourceError(f"{name}: {exc.message}", field=exc.field) from None
+        read_notification(body, what=name, max_depth=max_depth)
     return ingest_event_messages(store, connectors, files)
 
 

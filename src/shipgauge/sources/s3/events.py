@@ -38,29 +38,39 @@ class S3ObjectEvent:
 
 
 def read_notification(
-    body: bytes | str | Mapping[str, Any], *, max_depth: int = DEFAULT_MAX_JSON_DEPTH
+    body: bytes | str | Mapping[str, Any],
+    *,
+    what: str = "body",
+    max_depth: int = DEFAULT_MAX_JSON_DEPTH,
 ) -> Mapping[str, Any]:
     """The envelope of a notification: a JSON object with an SNS `Message` string, S3's
-    `Records` array, or S3's test event. SourceError naming what is wrong for anything else:
-    what is inside the envelope is read by `parse_s3_event_message`."""
+    `Records` array, or S3's test event. A SourceError naming `what` (the body, a file) and
+    what is wrong for anything else; what is inside is read by `parse_s3_event_message`."""
     if isinstance(body, Mapping):
         doc: Any = body
     else:
         try:
-            doc = load_json(body, what="body", max_depth=max_depth)
+            doc = load_json(body, what=what, max_depth=max_depth)
         except BadRequest as exc:
-            raise SourceError(f"S3 event notification: {exc.message}", field="body") from None
+            raise SourceError(exc.message, field=what) from None
     if not isinstance(doc, Mapping):
         raise SourceError(
-            f"an S3 event notification is a JSON object, not {type(doc).__name__}", field="body"
+            f"{what}: an S3 event notification is a JSON object, not {_json_kind(doc)}",
+            field=what,
         )
     if "Message" in doc:  # SNS notification
         _message_text(doc["Message"])
     elif not _carries_no_object(doc) and not isinstance(doc.get("Records"), list):
         raise SourceError(
-            "not an S3 event notification: no Message and no Records array", field="Records"
+            f"{what}: not an S3 event notification: no SNS Message and no Records array",
+            field="Records",
         )
     return doc
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return kinds.get(type(value), "a number")
 
 
 def _carries_no_object(doc: Mapping[str, Any]) -> bool:
