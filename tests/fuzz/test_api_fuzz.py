@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, example, given, settings
 from tests.fuzz.conftest import Server
 from tests.fuzz.hostile import HostileRequest, api_routes, hostile_requests
 
-EXAMPLES = 300
+EXAMPLES = 200
 ROUTES = [
     r for r in api_routes() if not r[1].startswith("/api/search")
 ]  # tests/fuzz/test_search_fuzz.py
