@@ -79,8 +79,7 @@ class Settings(BaseSettings):
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672//"
     """AMQP 0-9-1 broker (Pulse: amqps://user:password@pulse.mozilla.org:5671)."""
     amqp_connect_deadline_s: float = 120.0
-    """Seconds a consumer (`taskcluster drain`, `telemetry consume`, `builds consume`) keeps
-    trying to reach an unreachable broker before it gives up (exit 1)."""
+    """Seconds every AMQP consumer tries to reach an unreachable broker before it gives up."""
     # S3 (inventories, backfill); empty endpoint means AWS
     s3_endpoint_url: str | None = None
     """S3-compatible endpoint; empty means AWS."""

@@ -40,6 +40,11 @@ class HostileRequest:
     params: list[tuple[str, str]] = field(default_factory=list)
     body: bytes | None = None
     authorized: bool = True
+    template: str = ""  # the route's path with its {parameters}, when drawn for a route
+
+    @property
+    def route(self) -> str:
+        return f"{self.method} {self.template or self.path}"
 
     @property
     def keeps_error_shape(self) -> bool:
@@ -106,6 +111,8 @@ SAMPLE_BODIES = [
     b'{"Repo":"web","Event":"deploy","Time":"99999-01-01","Metadata":"{"}',
     b'{"specversion":"1.0","type":"dev.cdevents.service.deployed.0.1.1","data":5}',
     b'{"service":"\\ud800","kind":"push"}',
+    b'{"Records":[{"eventTime":"\\ud800","s3":{"object":{"key":"pub/x"}}}]}',
+    b'{"Records":[{"eventTime":"\\u0000","s3":{"object":{"key":"pub/x"}}}]}',
     b'{"size":1e400}',
     b'{"n":' + b"1" * 61 + b"}",
     b"123", b"null", b'"x"', b"", b"not json", b"\xff\xfe\x00", b'{"a":NaN}',
@@ -135,4 +142,4 @@ def hostile_requests(draw: st.DrawFn, routes: list[tuple[str, str, list[str]]]) 
         st.lists(st.tuples(st.sampled_from(["", "-", "x", "limit"]), _edge_or_text()), max_size=2)
     )
     body = draw(bodies) if method in ("POST", "PUT", "PATCH") else None
-    return HostileRequest(method, path, params, body, authorized=draw(st.booleans()))
+    return HostileRequest(method, path, params, body, draw(st.booleans()), template)

@@ -20,6 +20,10 @@ ROUTES = [
     r for r in api_routes() if not r[1].startswith("/api/search")
 ]  # tests/fuzz/test_search_fuzz.py
 NESTED_100K = b"[" * 100_000
+# Kept as a dead letter, the error would quote the lone surrogate, which no store can encode.
+SURROGATE_IN_A_DEAD_LETTER = (
+    b'{"Records":[{"eventTime":"\\ud800","s3":{"object":{"key":"pub/x"}}}]}'
+)
 # The error body names the input at fault for these statuses (docs/security.md).
 NAMES_A_FIELD = {400, 413, 414, 422}
 
@@ -47,6 +51,7 @@ REPRODUCTIONS = [
     HostileRequest("POST", "/api/v1/builds/s3-events", body=b"not json"),
     HostileRequest("POST", "/api/v1/builds/s3-events", body=NESTED_100K),
     HostileRequest("POST", "/api/v1/events", body=b'{"service":"\\ud800","kind":"push"}'),
+    HostileRequest("POST", "/api/v1/builds/s3-events", body=SURROGATE_IN_A_DEAD_LETTER),
     HostileRequest("POST", "/api/v1/events", body=b'{"service":"web","kind":"push","n":1e400}'),
     HostileRequest("POST", "/api/v1/events", body=b"{" * 50_000),
     HostileRequest("POST", "/api/v1/cdevents", body=NESTED_100K),

@@ -68,10 +68,11 @@ def test_integer_digits_limit_admits_every_64_bit_integer() -> None:
         b'{"\\udc00":1}',
         b'["\\udfff\\udbff"]',
         b'"\xed\xa0\x80"',  # the surrogate's own bytes, which json.loads also decodes
+        b'{"eventTime":"\\u0000"}',  # no PostgreSQL text holds a NUL
     ],
 )
-def test_a_lone_surrogate_is_a_bad_request(text: bytes) -> None:
-    with pytest.raises(BadRequest, match="lone UTF-16 surrogate") as err:
+def test_a_lone_surrogate_or_a_nul_is_a_bad_request(text: bytes) -> None:
+    with pytest.raises(BadRequest, match=r"a NUL .* or a lone UTF-16 surrogate") as err:
         load_json(text, what="body")
     assert err.value.field == "body"
 
