@@ -8,6 +8,8 @@ as explicit examples, so taking any of their fixes out fails this test whatever 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -87,7 +89,7 @@ def client() -> httpx.Client:
     return httpx.Client(timeout=60)
 
 
-def _with_reproductions(test):  # type: ignore[no-untyped-def]
+def _with_reproductions(test: Callable[..., None]) -> Callable[..., None]:
     for request in REPRODUCTIONS:
         test = example(request=request)(test)
     return test

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from unittest import mock
 
@@ -87,7 +87,7 @@ def _filled(command: tuple[str, ...], text: str, file: Path) -> Iterator[str]:
 texts = st.sampled_from(EDGE_VALUES) | st.text(max_size=60) | st.integers().map(str)
 
 
-def _with_reproductions(test):  # type: ignore[no-untyped-def]
+def _with_reproductions(test: Callable[..., None]) -> Callable[..., None]:
     for command, text, content in REPRODUCTIONS:
         test = example(command=command, text=text, content=content)(test)
     return test
