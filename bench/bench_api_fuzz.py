@@ -3,8 +3,9 @@
 Target (issue 15): none. The requests are drawn as the fuzz tests draw them
 (`tests/fuzz/hostile.py`: every route of the OpenAPI document, `/api/search` included, with
 hostile parameters and bodies), reproducibly (hypothesis, derandomized), then sent by
-CONCURRENCY clients. Printed: the 5xx count, the routes that answered one, the request rate,
-and whether the server still answers afterwards.
+CONCURRENCY clients. Printed: the 5xx count, the routes that answered one, the connections reset
+(a body over `max_body_bytes` is answered 413 unread, and a client still sending may see the
+reset instead), the request rate, and whether the server still answers afterwards.
 
 Environment: SHIPGAUGE_BENCH_FUZZ_REQUESTS (default 10,000).
 """
@@ -63,7 +64,10 @@ def main() -> None:
         with shipgauge_server(db) as base, httpx.Client(timeout=120) as client:
 
             def send(request: HostileRequest) -> tuple[str, int]:
-                return request.route, request.send(client, base, token).status_code
+                try:
+                    return request.route, request.send(client, base, token).status_code
+                except httpx.TransportError:  # a body over the limit: 413, then the reset
+                    return request.route, 0
 
             started = time.perf_counter()
             with ThreadPoolExecutor(CONCURRENCY) as pool:
@@ -75,6 +79,7 @@ def main() -> None:
         "api fuzz (hostile requests)",
         requests=len(answers),
         server_errors=sum(failures.values()),
+        resets=sum(1 for _, status in answers if status == 0),
         requests_per_s=f"{len(answers) / elapsed:.0f}",
         alive_after=alive,
         **(

@@ -192,9 +192,9 @@ def _json_table(chunk: bytes, first_line: int) -> tuple[pa.Table, list[Unreadabl
         if not raw.strip():
             continue
         try:
-            record = load_json(raw, what=f"line {number}")
+            record = load_json(raw, what="the line")
         except BadRequest as exc:
-            unreadable.append(Unreadable(f"line {number}", exc.message, raw))
+            unreadable.append(Unreadable(f"line {number}", f"not a JSON object: {exc}", raw))
             continue
         if not isinstance(record, dict):
             unreadable.append(Unreadable(f"line {number}", "not a JSON object", raw))
