@@ -56,6 +56,7 @@ def draw_requests(count: int) -> list[HostileRequest]:
 
 
 def main() -> None:
+    os.environ["SHIPGAUGE_ACCESS_LOG"] = "false"  # the server's one line per request: 10,000
     requests = draw_requests(REQUESTS)
     with tempfile.TemporaryDirectory() as folder:
         db = str(Path(folder) / "store.duckdb")
