@@ -17,6 +17,7 @@ from pydantic import SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from shipgauge.errors import ConfigError
+from shipgauge.json_input import DEFAULT_MAX_JSON_DEPTH
 
 __all__ = ["DEFAULT_CONFIG_FILE", "Settings", "load_settings", "masked_settings"]
 
@@ -46,6 +47,15 @@ class Settings(BaseSettings):
     cost_currency: str = "USD"
     """Currency of the cost sources (billing exports, worker-type cost tables): the unit the
     dashboard and API give every cost in (ISO 4217 code)."""
+    # limits on outside input, the same on every route and command (docs/security.md)
+    max_body_bytes: int = 1_048_576
+    """Largest request body the API reads, in bytes, on every route; a larger one gets 413."""
+    max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
+    """Deepest nesting of arrays and objects accepted in a JSON body, message or input file."""
+    max_query_string_chars: int = 8192
+    """Longest query string accepted: a URL's (414 past it) and a search's `query_string`."""
+    max_page_size: int = 10_000
+    """Most rows one request or command may ask for at once (`limit`, `size`)."""
     # outside HTTP services: every base URL is a setting so tests can point them at a local server
     http_timeout_s: float = 30.0
     """Seconds before an outside HTTP request times out."""
@@ -70,6 +80,8 @@ class Settings(BaseSettings):
     # message broker (Pulse or any AMQP 0-9-1 broker)
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672//"
     """AMQP 0-9-1 broker (Pulse: amqps://user:password@pulse.mozilla.org:5671)."""
+    amqp_connect_deadline_s: float = 120.0
+    """Seconds every AMQP consumer tries to reach an unreachable broker before it gives up."""
     # S3 (inventories, backfill); empty endpoint means AWS
     s3_endpoint_url: str | None = None
     """S3-compatible endpoint; empty means AWS."""
@@ -177,8 +189,6 @@ class Settings(BaseSettings):
     ]
     """GCP projects for `metrics` and the GCP billing filter (JSON list)."""
     # delivery (delivery events API, reporters, DORA metrics)
-    delivery_max_body_bytes: int = 1_048_576
-    """Largest event request body the API reads, in bytes; a larger one gets 413."""
     delivery_max_batch: int = 1000
     """Most events one request may carry."""
     delivery_max_future_s: float = 300.0

@@ -27,6 +27,11 @@ MAX_INTEGER_DIGITS = 20
 # A string that never ends runs to the end of the text (`\Z`, a lone `\` too): every quote that
 # opens a scan consumes what it scanned, so the scan stays linear on a million escaped quotes.
 _STRING = re.compile(rb'"(?:[^"\\]++|\\.?)*+(?:"|\Z)', re.DOTALL)
+# json.loads turns an escaped surrogate (`"\\ud800"`) or its encoded bytes into a str no store
+# can encode (a pair becomes one character), and `\\u0000` into a NUL no PostgreSQL text holds.
+# Only text that may hold one is walked after decoding.
+_UNSTORABLE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]|\\u0000")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
 _AS_SQUARE = bytes.maketrans(b"{}", b"[]")
 
@@ -57,13 +62,36 @@ def load_json(
             field=what,
         )
     try:
-        return json.loads(
+        value = json.loads(
             raw, parse_float=_finite_float, parse_int=_bounded_int, parse_constant=_no_constant
         )
     except _NumberOutOfRange as exc:
         raise BadRequest(f"{what}: number {exc} is out of range", field=what) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"{what}: not valid JSON ({exc})", field=what) from None
+    if _UNSTORABLE_ESCAPE.search(raw) and _holds_unstorable_text(value):
+        raise BadRequest(
+            f"{what}: a string holds a NUL (\\u0000) or a lone UTF-16 surrogate "
+            "(\\ud800-\\udfff), which no store holds; escape characters beyond U+FFFF as a pair",
+            field=what,
+        )
+    return value
+
+
+def _holds_unstorable_text(value: Any) -> bool:
+    # A walk, not recursion: the depth limit is a setting and may be set high.
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _UNSTORABLE.search(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 class _NumberOutOfRange(ValueError):

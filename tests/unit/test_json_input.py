@@ -58,3 +58,32 @@ def test_beyond_the_limits_is_a_bad_request_naming_the_input(text: str, message:
 def test_integer_digits_limit_admits_every_64_bit_integer() -> None:
     assert len(str(-(2**63)).lstrip("-")) <= MAX_INTEGER_DIGITS
     assert load_json(str(2**64)) == 2**64
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'"\\ud800"',
+        b'{"service":"web\\udfff"}',
+        b'{"\\udc00":1}',
+        b'["\\udfff\\udbff"]',
+        b'"\xed\xa0\x80"',  # the surrogate's own bytes, which json.loads also decodes
+        b'{"eventTime":"\\u0000"}',  # no PostgreSQL text holds a NUL
+    ],
+)
+def test_a_lone_surrogate_or_a_nul_is_a_bad_request(text: bytes) -> None:
+    with pytest.raises(BadRequest, match=r"a NUL .* or a lone UTF-16 surrogate") as err:
+        load_json(text, what="body")
+    assert err.value.field == "body"
+
+
+@pytest.mark.parametrize(
+    ("text", "decoded"),
+    [
+        ('"\\ud83d\\ude00"', "\U0001f600"),  # a pair is one character
+        ('"\\\\ud800"', "\\ud800"),  # an escaped backslash: six characters of text
+        ('"\\u00e9"', "é"),
+    ],
+)
+def test_surrogate_pairs_and_lookalikes_decode(text: str, decoded: str) -> None:
+    assert load_json(text) == decoded

@@ -38,6 +38,7 @@ from shipgauge.api import (
     webhooks,
 )
 from shipgauge.api.errors import install_error_handlers
+from shipgauge.api.limits import RequestLimits
 from shipgauge.config import Settings, load_settings
 from shipgauge.store import Store
 
@@ -70,6 +71,11 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     if store is not None:
         app.state.store = store
     install_error_handlers(app)
+    app.add_middleware(
+        RequestLimits,
+        max_body_bytes=settings.max_body_bytes,
+        max_query_string_chars=settings.max_query_string_chars,
+    )
     _install_metrics(app)
     app.include_router(core.router)
     app.include_router(delivery.router)

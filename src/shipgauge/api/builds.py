@@ -11,12 +11,13 @@ import base64
 import binascii
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from shipgauge.api.auth import require_scope
 from shipgauge.api.deps import StoreDep, WindowDep, app_store
+from shipgauge.api.limits import page_size
 from shipgauge.errors import Unauthorized
 from shipgauge.pipelines.builds.notifications import ingest_http_notification
 from shipgauge.queries.builds.catalog import build_filters, builds_per_day, latest_per_platform
@@ -41,9 +42,14 @@ _SEARCH_SUMMARY = "Buildhub search (Elasticsearch 6.x body)"
 @router.post("/api/search", summary=_SEARCH_SUMMARY, operation_id="search_builds_post")
 async def search(request: Request) -> JSONResponse:
     body = await request.body()
-    max_size = request.app.state.settings.buildhub_max_search_size
+    settings = request.app.state.settings
+    limits = {
+        "max_size": settings.buildhub_max_search_size,
+        "max_json_depth": settings.max_json_depth,
+        "max_query_string_chars": settings.max_query_string_chars,
+    }
     try:
-        result = await run_in_threadpool(search_builds, app_store(request), body, max_size=max_size)
+        result = await run_in_threadpool(search_builds, app_store(request), body, **limits)
     except SearchError as exc:  # Buildhub's own 400 bodies, which its clients parse
         return JSONResponse(exc.body, status_code=400, headers=_CORS)
     return JSONResponse(result, headers=_CORS)
@@ -110,9 +116,9 @@ async def s3_events(
 @router.get("/api/v1/builds/latest", summary="Latest build per product, channel, platform, locale")
 def latest(
     request: Request,
+    limit: Annotated[int, page_size(1000)],
     product: str | None = None,
     channel: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
 ) -> list[dict[str, Any]]:
     return latest_builds(app_store(request), product=product, channel=channel, limit=limit)
 

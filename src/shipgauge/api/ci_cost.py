@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from shipgauge.api.deps import SettingsDep, StoreDep, WindowDep, app_store
+from shipgauge.api.limits import page_size
 from shipgauge.errors import BadRequest
 from shipgauge.pipelines.ci_cost import MODES
 from shipgauge.queries import ci_cost as report
@@ -36,11 +37,11 @@ def _time(value: str | None, name: str) -> datetime | None:
 @router.get("/pushes", summary="CI cost of each push, newest first")
 def pushes(
     request: Request,
+    limit: Annotated[int, page_size(1000)],
     repo: str | None = None,
     start: Annotated[str | None, Query(description="ISO date/time: pushed at or after.")] = None,
     end: Annotated[str | None, Query(description="ISO date/time: pushed before.")] = None,
     mode: str = "push",
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> dict[str, Any]:
     result = report.push_rows(
         app_store(request),
@@ -64,10 +65,10 @@ def push(request: Request, repo: str, push_id: int, mode: str = "push") -> dict[
 @router.get("/costliest", summary="The costliest pushes of a dashboard window")
 def costliest(
     store: StoreDep,
+    limit: Annotated[int, page_size(20, least=0)],
     settings: SettingsDep,
     window: WindowDep,
     repo: str | None = None,
-    limit: Annotated[int, Query(ge=0, le=1000)] = 20,
 ) -> dict[str, Any]:
     """Pushes (mode push) pushed in the window, costliest first; a push no cost source prices
     has `total_cost` null and comes after the priced ones, by its `unpriced_seconds`."""

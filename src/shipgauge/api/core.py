@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 
 from shipgauge.api.auth import require_scope
 from shipgauge.api.deps import SettingsDep, StoreDep, WindowDep, app_store
+from shipgauge.api.limits import page_size
 from shipgauge.errors import StoreError
 from shipgauge.pipelines.dead_letters import retry_dead_letters
 from shipgauge.queries.overview import capability_cards
@@ -32,9 +33,9 @@ def health(request: Request) -> dict[str, Any]:
 @router.get("/dead-letters", summary="Input that could not be parsed, newest first")
 def dead_letters(
     request: Request,
+    limit: Annotated[int, page_size(100)],
     _: Annotated[ApiToken, Depends(require_scope("admin"))],
     source: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     return [d.summary() for d in list_dead_letters(app_store(request), source=source, limit=limit)]
 

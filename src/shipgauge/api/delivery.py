@@ -13,7 +13,8 @@ from fastapi.responses import JSONResponse, Response
 
 from shipgauge.api.auth import require_scope
 from shipgauge.api.deps import SettingsDep, StoreDep, WindowDep, app_settings
-from shipgauge.errors import BadRequest, PayloadTooLarge, SourceError
+from shipgauge.api.limits import page_size, read_body
+from shipgauge.errors import BadRequest
 from shipgauge.pipelines.delivery.events import GroupCommitter
 from shipgauge.pipelines.delivery.intake import (
     EVENT_BATCH_SCHEMA,
@@ -33,28 +34,8 @@ __all__ = ["group_committer", "router", "seed_router"]
 router = APIRouter(prefix="/api/v1", tags=["delivery"])
 seed_router = APIRouter(tags=["delivery"])
 SEED_REPLY = "Request processed successfully"
+MAX_OFFSET = 2**62  # a BIGINT on both engines, with room for the limit added to it
 Token = Annotated[ApiToken, Depends(require_scope(WRITE_SCOPE))]
-
-
-async def _read_body(request: Request) -> bytes:
-    limit = app_settings(request).delivery_max_body_bytes
-    declared = request.headers.get("content-length", "")
-    too_large = PayloadTooLarge(
-        f"the body is over the limit of {limit} bytes; send fewer events per request",
-        field="body",
-    )
-    if declared.isdigit() and int(declared) > limit:
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
-    if not size:
-        raise SourceError("the body is empty; send an event as JSON", field="body")
-    return b"".join(chunks)
 
 
 def group_committer(request: Request) -> GroupCommitter:
@@ -73,6 +54,7 @@ def _limits(request: Request) -> IntakeLimits:
         received_at=datetime.now(UTC),
         max_future=timedelta(seconds=settings.delivery_max_future_s),
         max_batch=settings.delivery_max_batch,
+        max_json_depth=settings.max_json_depth,
     )
 
 
@@ -91,7 +73,7 @@ async def post_events(request: Request, token: Token) -> JSONResponse:
     answer, status = await accept_events(
         group_committer(request),
         token,
-        await _read_body(request),
+        await read_body(request, send="an event as JSON"),
         _limits(request),
         idempotency_key=request.headers.get("idempotency-key"),
     )
@@ -107,7 +89,7 @@ async def post_cdevents(request: Request, token: Token) -> JSONResponse:
     answer, status = await accept_cdevents(
         group_committer(request),
         token,
-        await _read_body(request),
+        await read_body(request, send="an event as JSON"),
         _limits(request),
         headers={k.lower(): v for k, v in request.headers.items()},
     )
@@ -123,7 +105,7 @@ async def process_event(request: Request, token: Token) -> str:
     await accept_seed_event(
         group_committer(request),
         token,
-        await _read_body(request),
+        await read_body(request, send="an event as JSON"),
         _limits(request),
         idempotency_key=request.headers.get("idempotency-key"),
     )
@@ -200,6 +182,7 @@ def metrics(
 @router.get("/dora/rows", summary="The deployments, changes, incidents… behind a DORA number")
 def rows(
     store: StoreDep,
+    limit: Annotated[int, page_size(100)],
     window: WindowDep,
     service: str,
     environment: str = "production",
@@ -210,8 +193,7 @@ def rows(
     bucket: Annotated[
         str | None, Query(description="Only the week starting at this ISO time (a trend point)")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     chosen = kind or METRIC_ROWS.get(metric or "", "")
     if not chosen:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 
 from shipgauge.api.deps import StoreDep
+from shipgauge.api.limits import page_size
 from shipgauge.queries.models import list_models, model_rows
 
 __all__ = ["router"]
@@ -28,9 +29,9 @@ def models(store: StoreDep) -> list[dict[str, Any]]:
 @router.get("/{model}", summary="Rows of one model, filtered by ?column=value")
 def rows(
     request: Request,
+    limit: Annotated[int, page_size(1000)],
     store: StoreDep,
     model: str,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,
     order_by: str | None = None,
 ) -> dict[str, Any]:
     filters = {k: v for k, v in request.query_params.items() if k not in _RESERVED}

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 
 from shipgauge.api._background import background_worker
 from shipgauge.api.deps import StoreDep, WindowDep
+from shipgauge.api.limits import page_size
 from shipgauge.config import Settings
 from shipgauge.errors import ShipgaugeError
 from shipgauge.pipelines import telemetry
@@ -86,9 +87,9 @@ def shares(store: StoreDep, window: WindowDep, repo: str | None = None) -> dict[
 @router.get("/reviews/unreviewed", summary="Changesets landed without an expected review")
 def unreviewed_changes(
     store: StoreDep,
+    limit: Annotated[int, page_size(100)],
     window: WindowDep,
     repo: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     answer = unreviewed(store, start=window.start, end=window.end, repo=repo, limit=limit)
     return {"start": window.start, "end": window.end, **answer}

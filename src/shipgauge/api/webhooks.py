@@ -1,7 +1,8 @@
 """Webhook receivers: GitHub, GitLab and PagerDuty deliveries in, delivery events stored.
 
-Each route reads the raw body (within `delivery_max_body_bytes`) and hands it, with the headers,
-to `pipelines.delivery.webhooks`, which verifies the sender's signature before reading anything.
+Each route reads the raw body (within `max_body_bytes`, api/limits.py) and hands it, with the
+headers, to `pipelines.delivery.webhooks`, which verifies the sender's signature before reading
+anything.
 No bearer token: the signature is the authentication (docs/webhooks.md).
 """
 
@@ -15,7 +16,7 @@ from fastapi.responses import JSONResponse
 
 from shipgauge.api.delivery import group_committer
 from shipgauge.api.deps import app_settings
-from shipgauge.errors import PayloadTooLarge, SourceError
+from shipgauge.api.limits import read_body
 from shipgauge.pipelines.delivery.webhooks import Sender, accept_webhook, webhook_config
 
 __all__ = ["router"]
@@ -28,28 +29,9 @@ _ANSWERS: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _raw_body(request: Request) -> bytes:
-    """The body as sent (the signature is over these bytes), up to the delivery body limit."""
-    limit = app_settings(request).delivery_max_body_bytes
-    too_large = PayloadTooLarge(f"the body is over the limit of {limit} bytes", field="body")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
-    if not size:
-        raise SourceError("the body is empty", field="body")
-    return b"".join(chunks)
-
-
 async def _receive(request: Request, sender: Sender) -> JSONResponse:
     received_at = datetime.now(UTC)
-    raw = await _raw_body(request)
+    raw = await read_body(request, send="the delivery as JSON")  # signed as sent
     answer, status = await accept_webhook(
         group_committer(request),
         webhook_config(app_settings(request), sender),

@@ -20,7 +20,7 @@ from shipgauge.pipelines.builds.events import (
     amqp_consumer,
     consume_amqp,
     consume_sqs,
-    ingest_event_messages,
+    ingest_event_files,
     sqs_queue,
 )
 from shipgauge.pipelines.builds.files import import_build_files
@@ -153,7 +153,8 @@ def events(
     )
     connectors = connectors_from_settings(cli.settings)
     try:
-        result = ingest_event_messages(cli.store, connectors, messages)
+        max_depth = cli.settings.max_json_depth
+        result = ingest_event_files(cli.store, connectors, messages, max_depth=max_depth)
     finally:
         connectors.close()
     _report(result, as_json, "S3 events")
@@ -269,8 +270,12 @@ def search(
         "query": {"query_string": {"query": query, "fields": UI_FIELDS, "default_operator": "AND"}},
         "sort": [{"download.date": "desc"}],
     }
+    settings = state(ctx).settings
     result = search_builds(
-        state(ctx).store, request, max_size=state(ctx).settings.buildhub_max_search_size
+        state(ctx).store,
+        request,
+        max_size=settings.buildhub_max_search_size,
+        max_query_string_chars=settings.max_query_string_chars,
     )
     if as_json:
         print_json(result)

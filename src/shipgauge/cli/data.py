@@ -47,7 +47,7 @@ def query(
 def dead_letters_list(
     ctx: typer.Context,
     source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 100,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 100,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List dead letters, newest first."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +13,7 @@ from rich.table import Table
 from shipgauge.cli._app import App
 from shipgauge.cli._output import console, print_json, tiered, with_unit
 from shipgauge.cli._state import state
-from shipgauge.errors import BadRequest
+from shipgauge.json_input import load_json
 from shipgauge.pipelines.delivery.events import IMPORT_SOURCE, import_events, record_event
 from shipgauge.queries.delivery import (
     HEADLINE_METRICS,
@@ -81,10 +80,8 @@ def events_send(
         "planned": planned,
     }
     if metadata is not None:
-        try:
-            fields["metadata"] = json.loads(metadata)
-        except ValueError:
-            raise BadRequest("--metadata is not valid JSON", field="--metadata") from None
+        max_depth = state(ctx).settings.max_json_depth
+        fields["metadata"] = load_json(metadata, what="--metadata", max_depth=max_depth)
     doc = {name: value for name, value in fields.items() if value is not None}
     row = record_event(state(ctx).store, doc, origin="cli")
     console.print(f"stored {row.kind} event {row.event_id} for {row.service}")

@@ -24,7 +24,6 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -37,7 +36,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from shipgauge.errors import ConfigError, SourceError
+from shipgauge.errors import BadRequest, ConfigError, SourceError
+from shipgauge.json_input import load_json
 
 __all__ = [
     "CONFIRMATION_TYPES",
@@ -221,9 +221,9 @@ def _load(body: bytes | str | Mapping[str, Any]) -> Mapping[str, Any]:
         doc: Any = body
     else:
         try:
-            doc = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise SnsMessageError(f"SNS message is not JSON: {exc}", field="body") from None
+            doc = load_json(body, what="body")
+        except BadRequest as exc:
+            raise SnsMessageError(f"SNS message: {exc.message}", field="body") from None
     if not isinstance(doc, Mapping):
         raise SnsMessageError("SNS message must be a JSON object", field="body")
     return doc

@@ -196,13 +196,19 @@ class Store:
         """Open (creating if needed) the store at `url`, apply migrations, load the models.
 
         A DuckDB file is shared with other processes by turns (`engines.turns`): this one waits
-        at most `wait_s` seconds for each of its turns.
+        at most `wait_s` seconds for each of its turns. A file nobody may write is opened
+        read-only: it can be read if it is migrated and its models are current.
         """
         store = cls(open_engine(url, wait_s=wait_s), url)
         store.migrate()
         if load_models:
             views.load_models(store)
         return store
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the store was opened read-only (a DuckDB file nobody may write)."""
+        return self.engine.read_only
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Any]:
@@ -302,8 +308,15 @@ class Store:
         return int(self.query("SELECT coalesce(max(version), 0) FROM schema_migrations").scalar())
 
     def migrate(self) -> int:
-        """Apply the migrations not yet recorded in `schema_migrations`; return the level."""
+        """Apply the migrations not yet recorded in `schema_migrations`; return the level.
+
+        A read-only store is only checked: StoreError if it lacks a migration."""
         engine = self.engine
+        if engine.read_only:
+            level = self.migration_level()
+            if level < max(version for version, _, _ in _migrations()):
+                raise views.read_only_outdated(self.url, f"is at migration {level}")
+            return level
         with self.session() as conn, engine.transaction(conn):
             engine.lock_schema(conn)
             engine.execute(

@@ -87,6 +87,15 @@ def model_order(models: list[Model]) -> list[Model]:
         raise StoreError(f"models read each other in a cycle: {exc.args[1]}") from None
 
 
+def read_only_outdated(url: str, state: str) -> StoreError:
+    """A read-only store that is not current: it can be read once a writable open updated it."""
+    return StoreError(
+        f"the store {url} is read-only and {state}: let one command open it writable (any "
+        "command does, e.g. `shipgauge --db FILE dead-letters list`) before it is made read-only",
+        field="db",
+    )
+
+
 def load_models(store: Store) -> int:
     """(Re)create every model view; skipped when the models are unchanged since last time.
 
@@ -96,6 +105,8 @@ def load_models(store: Store) -> int:
     digest = hashlib.sha256("\n".join(m.name + m.sql for m in models).encode()).hexdigest()
     if store.query("SELECT value FROM store_meta WHERE key = 'models'").scalar() == digest:
         return len(models)
+    if store.read_only:
+        raise read_only_outdated(store.url, "has the models of another version")
     ordered = model_order(models)
     with store.transaction() as tx:
         tx.execute("SELECT 1")  # opens the transaction on this connection

@@ -56,3 +56,44 @@ def test_a_subscription_naming_a_loopback_url_is_refused_without_a_connection(
         assert listener.accepted() == 0
     finally:
         listener.close()
+
+
+NOT_NOTIFICATIONS = [
+    (b"123", "body", "not a number"),
+    (b"null", "body", "not null"),
+    (b'"x"', "body", "not a string"),
+    (b'{"service": "web", "kind": "deploy"}', "Records", "no SNS Message and no Records array"),
+    (b'{"Records": "x"}', "Records", "no SNS Message and no Records array"),
+    (b"not json", "body", "not valid JSON"),
+    (b"[" * 100_000, "body", "nested more than 64 deep"),
+    (b'{"Records": [{"s3": {"object": {"key": "\\ud800"}}}]}', "body", "lone UTF-16 surrogate"),
+]
+DEAD_LETTERED = [
+    b'{"Records": [{"eventTime": "not a time", "s3": {"object": {"key": "pub/x"}}}]}',
+    b'{"Records": [{"s3": {"object": {}}}]}',
+]
+
+
+def test_one_rule_400_for_what_is_no_notification_dead_letter_for_bad_content(
+    tmp_path: Path,
+) -> None:
+    with Store.open(str(tmp_path / "events.duckdb")) as store:
+        token = create_token(store, service="*", scopes=["builds:write"])
+        app = create_app(load_settings(db=store.url), store=store)
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        with TestClient(app) as client:
+            refused = [
+                client.post("/api/v1/builds/s3-events", content=body, headers=headers)
+                for body, _, _ in NOT_NOTIFICATIONS
+            ]
+            kept = [
+                client.post("/api/v1/builds/s3-events", content=body, headers=headers)
+                for body in DEAD_LETTERED
+            ]
+        for answer, (_, field, message) in zip(refused, NOT_NOTIFICATIONS, strict=True):
+            assert answer.status_code == 400, answer.text
+            assert answer.json()["error"]["field"] == field
+            assert message in answer.json()["error"]["message"]
+        assert [a.status_code for a in kept] == [200, 200]
+        assert [a.json()["dead_letters"] for a in kept] == [1, 1]
+        assert store.count("dead_letters") == 2

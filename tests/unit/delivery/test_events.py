@@ -127,9 +127,10 @@ def test_parse_json_refuses_what_json_and_the_store_cannot_hold(raw: bytes) -> N
     assert caught.value.field == "body"
 
 
-def test_parse_event_refuses_lone_surrogates_in_metadata() -> None:
-    doc = parse_json(b'{"service": "web", "kind": "push", "metadata": {"a": "\\ud800"}}')
-    assert _error(doc).field == "metadata"
+def test_parse_json_refuses_lone_surrogates() -> None:
+    with pytest.raises(SourceError, match="lone UTF-16 surrogate") as caught:
+        parse_json(b'{"service": "web", "kind": "push", "metadata": {"a": "\\ud800"}}')
+    assert caught.value.field == "body"
 
 
 def test_max_future_is_a_parameter() -> None:

@@ -121,6 +121,20 @@ def test_parse_message_known_tags_normalised_and_all_tags_kept() -> None:
     assert json.loads(task["tags"]) == message["task"]["tags"]  # retrigger too
 
 
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"[" * 100_000, "nested too deeply"),
+        (b'{"status": "\\ud800"}', "not JSON"),
+        (b'{"runId": 1e400}', "not JSON"),
+    ],
+)
+def test_parse_message_rejects_hostile_bodies_as_dead_letters(body: bytes, message: str) -> None:
+    with pytest.raises(SourceError, match=message) as caught:
+        parse_message(body, exchange=PREFIX + "task-completed", submitted=DAY)
+    assert caught.value.field == "body"
+
+
 def test_parse_message_rejects_bad_input() -> None:
     with pytest.raises(SourceError, match="not JSON"):
         parse_message(b"{nope", exchange=PREFIX + "task-completed", submitted=DAY)

@@ -3,7 +3,7 @@
 from shipgauge.connectors.amqp.consumer import (
     AmqpConsumer,
     Binding,
-    BrokerRefused,
+    BrokerUnreachable,
     ConsumeStats,
     publish,
     pulse_queue_name,
@@ -13,7 +13,7 @@ from shipgauge.connectors.amqp.transport import BufferedTransport, Delivery, con
 __all__ = [
     "AmqpConsumer",
     "Binding",
-    "BrokerRefused",
+    "BrokerUnreachable",
     "BufferedTransport",
     "ConsumeStats",
     "Delivery",

@@ -28,9 +28,10 @@ from shipgauge.connectors.amqp.transport import (
 from shipgauge.errors import UpstreamError
 
 __all__ = [
+    "DEFAULT_CONNECT_DEADLINE_S",
     "AmqpConsumer",
     "Binding",
-    "BrokerRefused",
+    "BrokerUnreachable",
     "ConsumeStats",
     "publish",
     "pulse_queue_name",
@@ -41,12 +42,13 @@ DEFAULT_BATCH_SIZE = 200
 DEFAULT_IDLE_TIMEOUT_S = 2.0
 
 
-class BrokerRefused(UpstreamError):
-    """The broker did not accept a connection (down, restarting, wrong URL)."""
+DEFAULT_CONNECT_DEADLINE_S = 120.0
+_FIRST_PAUSE_S = 0.2
+_MAX_PAUSE_S = 5.0
 
 
-# A broker restart shows up as a dropped connection, then as refused reconnects.
-RECONNECTABLE: tuple[type[BaseException], ...] = (*CONNECTION_ERRORS, BrokerRefused)
+class BrokerUnreachable(UpstreamError):
+    """The broker accepted no connection within the deadline (down, restarting, wrong URL)."""
 
 
 def pulse_queue_name(user: str, name: str) -> str:
@@ -88,7 +90,7 @@ class AmqpConsumer:
         batch_size: int = DEFAULT_BATCH_SIZE,
         declare_exchanges: bool = True,
         max_reconnects: int = 10,
-        reconnect_backoff_s: float = 1.0,
+        connect_deadline_s: float = DEFAULT_CONNECT_DEADLINE_S,
     ) -> None:
         self.url = url
         self.queue_name = queue
@@ -97,7 +99,7 @@ class AmqpConsumer:
         self.batch_size = batch_size
         self.declare_exchanges = declare_exchanges
         self.max_reconnects = max_reconnects
-        self.reconnect_backoff_s = reconnect_backoff_s
+        self.connect_deadline_s = connect_deadline_s
 
     def _queue(self) -> Queue:
         bindings = [
@@ -115,13 +117,29 @@ class AmqpConsumer:
         return Queue(self.queue_name, bindings=bindings, durable=True, auto_delete=False)
 
     def _connect(self) -> Connection:
-        conn = connection(self.url, heartbeat=30, connect_timeout=10)
-        try:
-            conn.ensure_connection(max_retries=3, interval_start=0.2, interval_step=0.5)
-        except CONNECTION_ERRORS as exc:
-            conn.release()
-            raise BrokerRefused(f"AMQP broker {_safe(self.url)} refused: {exc}") from None
-        return conn
+        """A connection, trying with backoff for `connect_deadline_s`, then BrokerUnreachable.
+
+        The one place a consumer waits for its broker: a first connection, a reconnect after a
+        drop and the depth checks of a drain all give up after the same documented deadline.
+        """
+        give_up_at = time.monotonic() + self.connect_deadline_s
+        pause = _FIRST_PAUSE_S
+        while True:
+            left = give_up_at - time.monotonic()
+            conn = connection(self.url, heartbeat=30, connect_timeout=max(0.1, min(10.0, left)))
+            try:
+                conn.ensure_connection(max_retries=0)
+                return conn
+            except CONNECTION_ERRORS as exc:
+                conn.release()
+                left = give_up_at - time.monotonic()
+                if left <= 0:
+                    raise BrokerUnreachable(
+                        f"AMQP broker {_safe(self.url)} unreachable for "
+                        f"{self.connect_deadline_s:g} s (amqp_connect_deadline_s): {exc}"
+                    ) from None
+                time.sleep(min(pause, left))
+                pause = min(pause * 2, _MAX_PAUSE_S)
 
     def declare(self) -> None:
         """Declare the queue and its bindings (so messages published from now on are kept)."""
@@ -165,14 +183,13 @@ class AmqpConsumer:
             try:
                 self._consume(handle, stats, idle_timeout_s, max_messages, ack, should_stop)
                 return stats
-            except RECONNECTABLE as exc:
+            except CONNECTION_ERRORS as exc:  # a drop: `_connect` waits for the broker
                 stats.reconnects += 1
                 if stats.reconnects > self.max_reconnects:
                     raise UpstreamError(
                         f"AMQP broker {_safe(self.url)}: gave up after "
                         f"{self.max_reconnects} reconnects: {exc}"
                     ) from None
-                time.sleep(min(self.reconnect_backoff_s * 2 ** (stats.reconnects - 1), 30))
 
     def _consume(
         self,

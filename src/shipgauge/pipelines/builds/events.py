@@ -31,7 +31,7 @@ from shipgauge.pipelines.builds.records import (
 )
 from shipgauge.sources.archive.metadata import is_nightly_build_metadata, is_rc_build_metadata
 from shipgauge.sources.archive.paths import build_number, is_build_url, key_to_archive_url
-from shipgauge.sources.s3.events import S3ObjectEvent, parse_s3_event_message
+from shipgauge.sources.s3.events import S3ObjectEvent, parse_s3_event_message, read_notification
 from shipgauge.store import Store, Transaction, in_text_list
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "amqp_consumer",
     "consume_amqp",
     "consume_sqs",
+    "ingest_event_files",
     "ingest_event_messages",
     "ingest_into",
     "sqs_queue",
@@ -83,6 +84,22 @@ def ingest_event_messages(
     """
     with store.transaction() as tx:
         return ingest_into(tx, connectors, messages)
+
+
+def ingest_event_files(
+    store: Store,
+    connectors: BuildhubConnectors,
+    files: Sequence[tuple[str, bytes]],
+    *,
+    max_depth: int,
+) -> EventResult:
+    """Notifications given as `(file name, content)`, by the rule of the S3-event route: a file
+    that is not a notification (not JSON, nested deeper than `max_depth`, no `Records` array…)
+    is a SourceError naming it, and nothing is stored; what a notification holds that cannot
+    be processed becomes a dead letter, as it would from a queue."""
+    for name, body in files:
+        read_notification(body, what=name, max_depth=max_depth)
+    return ingest_event_messages(store, connectors, files)
 
 
 def ingest_into(
@@ -357,6 +374,7 @@ def amqp_consumer(settings: Settings) -> AmqpConsumer:
         settings.amqp_url,
         queue=settings.buildhub_amqp_queue,
         bindings=[Binding(settings.buildhub_amqp_exchange, settings.buildhub_amqp_routing_key)],
+        connect_deadline_s=settings.amqp_connect_deadline_s,
     )
 
 

@@ -8,6 +8,7 @@ from shipgauge.config import Settings
 from shipgauge.pipelines.builds.connectors import connectors_from_settings
 from shipgauge.pipelines.builds.events import ingest_event_messages
 from shipgauge.pipelines.builds.sns import SnsConnector
+from shipgauge.sources.s3.events import read_notification
 from shipgauge.sources.sns import is_sns_message, parse_sns_message
 from shipgauge.store import Store
 
@@ -20,9 +21,14 @@ def ingest_http_notification(
     """One notification POSTed to the API: an SNS message is verified as AWS documents it (its
     certificate URL on an SNS host, its signature) before anything else, so a subscription is
     confirmed and events ingested only on AWS's word; a message that fails is a 400 and no
-    connection is made to an address it names."""
-    if is_sns_message(body):
-        message = parse_sns_message(body, settings.sns_cert_host_pattern)
+    connection is made to an address it names.
+
+    One rule for what is not ingested: a body that is not a notification (not JSON, not an
+    object, no `Records` array, no SNS `Message` string) is a 400 naming what is wrong; a
+    notification whose content cannot be processed becomes a dead letter."""
+    doc = read_notification(body, max_depth=settings.max_json_depth)
+    if is_sns_message(doc):
+        message = parse_sns_message(doc, settings.sns_cert_host_pattern)
         with SnsConnector(
             cert_host_pattern=settings.sns_cert_host_pattern, timeout_s=settings.http_timeout_s
         ) as sns:

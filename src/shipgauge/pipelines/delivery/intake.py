@@ -45,6 +45,7 @@ class IntakeLimits:
     received_at: datetime
     max_future: timedelta
     max_batch: int
+    max_json_depth: int
 
 
 async def accept_events(
@@ -56,7 +57,7 @@ async def accept_events(
     idempotency_key: str | None,
 ) -> tuple[dict[str, Any], int]:
     """shipgauge's event JSON (one object or an array): the answer's body and status."""
-    body = parse_json(raw)
+    body = parse_json(raw, max_depth=limits.max_json_depth)
     rows, rejects = parse_events(
         body,
         idempotency_key=idempotency_key,
@@ -76,7 +77,7 @@ async def accept_cdevents(
     headers: Mapping[str, str],
 ) -> tuple[dict[str, Any], int]:
     """CDEvents as CloudEvents (binary, structured or batch mode): the answer and its status."""
-    body = parse_json(raw)
+    body = parse_json(raw, max_depth=limits.max_json_depth)
     rows, rejects = parse_cloudevents(
         headers,
         body,
@@ -97,7 +98,7 @@ async def accept_seed_event(
 ) -> None:
     """The DevOps Toolkit's `/process-event` body: one event, committed or an error."""
     row = parse_seed_event(
-        parse_json(raw),
+        parse_json(raw, max_depth=limits.max_json_depth),
         event_id=idempotency_key,
         received_at=limits.received_at,
         max_future=limits.max_future,

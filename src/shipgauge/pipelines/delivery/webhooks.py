@@ -84,6 +84,7 @@ class WebhookConfig:
     services: Mapping[str, str]
     deploy_names: Sequence[str]
     max_future: timedelta
+    max_json_depth: int
 
 
 def webhook_config(settings: Settings, sender: Sender) -> WebhookConfig:
@@ -96,6 +97,7 @@ def webhook_config(settings: Settings, sender: Sender) -> WebhookConfig:
         getattr(settings, spec.services),
         deploy_names,
         timedelta(seconds=settings.delivery_max_future_s),
+        settings.max_json_depth,
     )
 
 
@@ -124,7 +126,8 @@ async def accept_webhook(
     """One delivery (headers lower-cased, raw body): the answer's body and status."""
     _verify(config, headers, raw)
     ctx = HookContext(received_at, config.max_future, config.services, config.deploy_names)
-    hook = SENDERS[config.sender].read(headers, parse_json(raw), ctx)
+    body = parse_json(raw, max_depth=config.max_json_depth)
+    hook = SENDERS[config.sender].read(headers, body, ctx)
     if hook.reply is not None:
         return dict(hook.reply), 200
     if not hook.rows:

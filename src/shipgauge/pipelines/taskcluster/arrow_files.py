@@ -20,6 +20,7 @@ import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
 from shipgauge.errors import BadRequest, SourceError
+from shipgauge.json_input import load_json
 
 __all__ = ["FORMATS", "FileBatch", "Unreadable", "file_columns", "file_format", "read_batches"]
 
@@ -77,7 +78,10 @@ def file_columns(path: Path) -> list[str]:
             return names
         with path.open("rb") as handle:
             first = next((line for line in handle if line.strip()), b"{}")
-        return list(_flat_record(json.loads(first)))
+        record = load_json(first, what=f"{path} first line")
+        if not isinstance(record, Mapping):
+            raise SourceError(f"{path}: the first line is not a JSON object", field="FILE")
+        return list(_flat_record(record))
     except (OSError, UnicodeDecodeError, csv.Error, ValueError, pa.ArrowException) as exc:
         raise SourceError(f"{path}: unreadable: {exc}", field="FILE") from None
 
@@ -188,11 +192,12 @@ def _json_table(chunk: bytes, first_line: int) -> tuple[pa.Table, list[Unreadabl
         if not raw.strip():
             continue
         try:
-            record = json.loads(raw)
-            if not isinstance(record, dict):
-                raise ValueError("not a JSON object")
-        except ValueError as exc:
+            record = load_json(raw, what="the line")
+        except BadRequest as exc:
             unreadable.append(Unreadable(f"line {number}", f"not a JSON object: {exc}", raw))
+            continue
+        if not isinstance(record, dict):
+            unreadable.append(Unreadable(f"line {number}", "not a JSON object", raw))
             continue
         records.append({k: _text(v) for k, v in _flat_record(record).items()})
     names = list(dict.fromkeys(k for r in records for k in r))

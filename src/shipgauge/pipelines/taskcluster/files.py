@@ -7,7 +7,6 @@ names the column in a CSV export) with where each came from, for error messages.
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from shipgauge.errors import BadRequest, SourceError
+from shipgauge.json_input import load_json
 
 __all__ = ["Table", "read_table"]
 
@@ -33,14 +33,19 @@ def _flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _json_records(text: str) -> list[tuple[str, Mapping[str, Any]]]:
+def _json_records(path: Path, text: str) -> list[tuple[str, Mapping[str, Any]]]:
     if text.lstrip().startswith("["):
-        return [(f"record {i}", r) for i, r in enumerate(json.loads(text), 1)]
-    return [
-        (f"line {i}", json.loads(line))
-        for i, line in enumerate(text.splitlines(), 1)
-        if line.strip()
-    ]
+        found = [(f"record {i}", r) for i, r in enumerate(load_json(text, what=str(path)), 1)]
+    else:
+        found = [
+            (f"line {i}", load_json(line, what=f"{path} line {i}"))
+            for i, line in enumerate(text.splitlines(), 1)
+            if line.strip()
+        ]
+    for where, record in found:
+        if not isinstance(record, Mapping):
+            raise SourceError(f"{path} {where}: a record is a JSON object", field="file")
+    return found
 
 
 def read_table(path: Path) -> Table:
@@ -57,7 +62,8 @@ def read_table(path: Path) -> Table:
                 records = [(w, {k.strip(): v for k, v in r.items() if k}) for w, r in raw]
                 return columns, records
         if suffix in (".json", ".jsonl", ".ndjson"):
-            flat = [(w, _flatten(r)) for w, r in _json_records(path.read_text(encoding="utf-8"))]
+            text = path.read_text(encoding="utf-8")
+            flat = [(w, _flatten(r)) for w, r in _json_records(path, text)]
         elif suffix == ".parquet":
             flat = [
                 (f"row {i}", _flatten(r)) for i, r in enumerate(pq.read_table(path).to_pylist(), 1)
@@ -66,7 +72,7 @@ def read_table(path: Path) -> Table:
             raise BadRequest(
                 f"{path}: unknown file type; use .csv, .jsonl or .parquet", field="file"
             )
-    except (json.JSONDecodeError, UnicodeDecodeError, csv.Error, OSError, pa.ArrowException) as exc:
+    except (UnicodeDecodeError, csv.Error, OSError, pa.ArrowException) as exc:
         raise SourceError(f"{path}: unreadable: {exc}", field="file") from None
     columns = list(dict.fromkeys(k for _, r in flat for k in r))
     return columns, flat

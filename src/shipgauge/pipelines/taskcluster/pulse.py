@@ -38,7 +38,6 @@ PULSE_SOURCE = "taskcluster.pulse"
 DEFAULT_IDLE_TIMEOUT_S = 2.0
 DEPTH_CHECK_EVERY_S = 5.0
 MAX_BACKOFF_S = 30.0
-DRAIN_GIVE_UP_S = 120.0
 log = logging.getLogger(__name__)
 
 
@@ -54,6 +53,7 @@ def pulse_consumer(settings: Settings) -> AmqpConsumer:
         prefetch=settings.taskcluster_prefetch,
         batch_size=settings.taskcluster_batch_size,
         declare_exchanges=settings.taskcluster_declare_exchanges,
+        connect_deadline_s=settings.amqp_connect_deadline_s,
     )
 
 
@@ -127,22 +127,21 @@ def _consume(
     idle_timeout_s: float | None,
     should_stop: Callable[[], bool],
     stop: threading.Event,
-    give_up_after_s: float | None,
+    keep_trying: bool,
 ) -> PulseResult:
-    """`consumer.run` until it returns; while the broker refuses connections (a restart that
-    outlasts the connector's own retries), try again with backoff for `give_up_after_s`."""
+    """`consumer.run` until it returns. A broker still away after the consumer's connect
+    deadline ends a drain (`keep_trying` false); a listener tries again, with backoff."""
     # What is alive before the first batch (modules, schemas, the catalog) stays for the whole
     # process; frozen, the collector's full passes, which each batch's thousands of
     # short-lived dicts set off, no longer walk it: ~10 µs a message less (docs/taskcluster.md).
     gc.collect()
     gc.freeze()
-    backoff, down_since = 1.0, 0.0
+    backoff = 1.0
     while not stop.is_set():
         try:
             stats = consumer.run(writer, idle_timeout_s=idle_timeout_s, should_stop=should_stop)
         except UpstreamError as exc:
-            down_since = down_since or time.monotonic()
-            if give_up_after_s is not None and time.monotonic() - down_since > give_up_after_s:
+            if not keep_trying:
                 raise
             log.warning("taskcluster pulse: %s; retrying in %.0f s", exc.message, backoff)
             writer.result.reconnects += 1
@@ -167,7 +166,7 @@ def drain_pulse(
 
     The depth check (every few seconds) keeps a cron job from chasing a queue that never
     empties, as fxci-etl's drain does with its threshold of 100 (upstream.md A.4). A broker that
-    stays away for more than DRAIN_GIVE_UP_S ends the drain with UpstreamError.
+    stays away longer than the consumer's connect deadline ends the drain with UpstreamError.
     """
     writer = PulseWriter(
         store,
@@ -190,7 +189,7 @@ def drain_pulse(
         idle_timeout_s=idle_timeout_s,
         should_stop=below_threshold,
         stop=threading.Event(),
-        give_up_after_s=DRAIN_GIVE_UP_S,
+        keep_trying=False,
     )
 
 
@@ -211,7 +210,7 @@ def listen_pulse(
         idle_timeout_s=None,
         should_stop=stop.is_set,
         stop=stop,
-        give_up_after_s=None,
+        keep_trying=True,
     )
 
 

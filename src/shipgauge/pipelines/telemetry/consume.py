@@ -40,6 +40,7 @@ def amqp_consumer(settings: Settings) -> AmqpConsumer:
         bindings=[Binding(settings.telemetry_exchange, settings.telemetry_routing_key)],
         batch_size=settings.telemetry_batch_size,
         declare_exchanges=settings.telemetry_declare_exchange,
+        connect_deadline_s=settings.amqp_connect_deadline_s,
     )
 
 

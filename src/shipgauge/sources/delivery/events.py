@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal
 
-from shipgauge.errors import SourceError
+from shipgauge.errors import BadRequest, SourceError
+from shipgauge.json_input import DEFAULT_MAX_JSON_DEPTH, load_json
 from shipgauge.sources.delivery._fields import (
     read_bool,
     read_choice,
@@ -141,17 +142,13 @@ class Reject:
     payload: bytes
 
 
-def parse_json(raw: bytes, *, field: str = "body") -> Any:
-    """JSON text → value; NaN, Infinity, bad UTF-8 and absurd nesting are errors, not 5xx."""
-
-    def reject_constant(name: str) -> Any:
-        raise ValueError(f"{name} is not JSON")
-
+def parse_json(raw: bytes, *, field: str = "body", max_depth: int = DEFAULT_MAX_JSON_DEPTH) -> Any:
+    """JSON text → value within the input limits (`json_input`); a SourceError naming `field`,
+    so a line of a file is a reject and a request body a 400."""
     try:
-        return json.loads(raw, parse_constant=reject_constant)
-    except (ValueError, RecursionError) as exc:
-        reason = str(exc).splitlines()[0] if isinstance(exc, ValueError) else "nested too deeply"
-        raise SourceError(f"{field} is not valid JSON: {reason}", field=field) from None
+        return load_json(raw, what=field, max_depth=max_depth)
+    except BadRequest as exc:
+        raise SourceError(exc.message, field=field) from None
 
 
 def parse_event(

@@ -8,16 +8,16 @@ SNS → SQS, or SNS → HTTP), the Lambda form `Records[].Sns.Message`, S3's own
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
-from shipgauge.errors import SourceError
+from shipgauge.errors import BadRequest, SourceError
+from shipgauge.json_input import DEFAULT_MAX_JSON_DEPTH, load_json
 
-__all__ = ["S3ObjectEvent", "parse_s3_event_message"]
+__all__ = ["S3ObjectEvent", "parse_s3_event_message", "read_notification"]
 
 
 @dataclass(frozen=True)
@@ -37,38 +37,65 @@ class S3ObjectEvent:
         return not self.event_name or "ObjectCreated" in self.event_name
 
 
-def _load(body: bytes | str | Mapping[str, Any]) -> Any:
+def read_notification(
+    body: bytes | str | Mapping[str, Any],
+    *,
+    what: str = "body",
+    max_depth: int = DEFAULT_MAX_JSON_DEPTH,
+) -> Mapping[str, Any]:
+    """The envelope of a notification: a JSON object with an SNS `Message` string, S3's
+    `Records` array, or S3's test event. A SourceError naming `what` (the body, a file) and
+    what is wrong for anything else; what is inside is read by `parse_s3_event_message`."""
     if isinstance(body, Mapping):
-        return body
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SourceError(f"S3 event message is not JSON: {exc}", field="body") from None
-
-
-def parse_s3_event_message(body: bytes | str | Mapping[str, Any]) -> list[S3ObjectEvent]:
-    """Every object event in a message, whatever its envelope; SourceError if none is known."""
-    doc = _load(body)
+        doc: Any = body
+    else:
+        try:
+            doc = load_json(body, what=what, max_depth=max_depth)
+        except BadRequest as exc:
+            raise SourceError(exc.message, field=what) from None
     if not isinstance(doc, Mapping):
-        raise SourceError("S3 event message must be a JSON object", field="body")
+        raise SourceError(
+            f"{what}: an S3 event notification is a JSON object, not {_json_kind(doc)}",
+            field=what,
+        )
     if "Message" in doc:  # SNS notification
-        return parse_s3_event_message(_message_text(doc["Message"]))
-    if doc.get("Event") == "s3:TestEvent" or doc.get("Type") in (
+        _message_text(doc["Message"])
+    elif not _carries_no_object(doc) and not isinstance(doc.get("Records"), list):
+        raise SourceError(
+            f"{what}: not an S3 event notification: no SNS Message and no Records array",
+            field="Records",
+        )
+    return doc
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return kinds.get(type(value), "a number")
+
+
+def _carries_no_object(doc: Mapping[str, Any]) -> bool:
+    return doc.get("Event") == "s3:TestEvent" or doc.get("Type") in (
         "SubscriptionConfirmation",
         "UnsubscribeConfirmation",
-    ):
+    )
+
+
+def parse_s3_event_message(
+    body: bytes | str | Mapping[str, Any], *, max_depth: int = DEFAULT_MAX_JSON_DEPTH
+) -> list[S3ObjectEvent]:
+    """Every object event in a message, whatever its envelope; SourceError if none is known."""
+    doc = read_notification(body, max_depth=max_depth)
+    if "Message" in doc:
+        return parse_s3_event_message(doc["Message"], max_depth=max_depth)
+    if _carries_no_object(doc):
         return []
-    records = doc.get("Records")
-    if not isinstance(records, list):
-        raise SourceError(
-            "not an S3 event notification: no Message and no Records", field="Records"
-        )
     events: list[S3ObjectEvent] = []
-    for record in records:
+    for record in doc["Records"]:
         if not isinstance(record, Mapping):
             continue
         if record.get("EventSource") == "aws:sns" and isinstance(record.get("Sns"), Mapping):
-            events.extend(parse_s3_event_message(_message_text(record["Sns"].get("Message"))))
+            message = _message_text(record["Sns"].get("Message"))
+            events.extend(parse_s3_event_message(message, max_depth=max_depth))
         elif isinstance(record.get("s3"), Mapping):
             events.append(_object_event(record))
         # Records without `s3` are not about objects; Buildhub2 skips them too.

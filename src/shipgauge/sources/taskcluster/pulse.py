@@ -80,8 +80,12 @@ def parse_message(body: bytes, *, exchange: str, submitted: date) -> MessageRows
     """
     try:
         message = _decode(body)  # msgspec: a third of json.loads' time on these bodies
-    except msgspec.DecodeError as exc:
+    except msgspec.DecodeError as exc:  # lone surrogates and 1e400 included
         raise SourceError(f"message is not JSON: {exc}", field="body") from None
+    except RecursionError:  # msgspec's bound on nesting; a task message nests about 6 deep
+        raise SourceError(
+            "message is nested too deeply to be a task message", field="body"
+        ) from None
     validate_message(message, kind=exchange_kind(exchange))
     return rows_from_message(message, submitted=submitted)
 

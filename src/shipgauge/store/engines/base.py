@@ -141,6 +141,11 @@ class Engine(Protocol):
 
     name: str
 
+    @property
+    def read_only(self) -> bool:
+        """Whether nothing may be written: migrations are then checked, not applied."""
+        ...
+
     def session(self) -> contextlib.AbstractContextManager[Any]:
         """A connection for the duration of a block (the store nests them per thread)."""
         ...

@@ -46,6 +46,11 @@ class DuckDBEngine:
         self._file = shared_database(path, wait_s=wait_s)
         self._closed = False
 
+    @property
+    def read_only(self) -> bool:
+        """Whether the file was opened read-only (`duckdb_file.read_only_file`)."""
+        return self._file.read_only
+
     def session(self) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]:
         """A cursor during this process's turn on the file (see `duckdb_file`)."""
         return self._file.session()

@@ -4,11 +4,15 @@ Threads of a process share one open database (each session gets its own cursor).
 the file is opened only during this process's turn (see `turns.FileTurns`): when another process
 waits, new sessions pause, the open ones finish, the database is closed (DuckDB checkpoints it)
 and the turn passes; the next session waits for the turn to come back and opens it again.
+
+A file nobody may write (`read_only_file`) is opened read-only, without turns: no writer can
+have it, readers share it, and no lock file is made beside it (its folder may be read-only too).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +22,7 @@ import duckdb
 from shipgauge.errors import StoreError
 from shipgauge.store.engines.turns import FileTurns
 
-__all__ = ["SharedDatabase", "shared_database"]
+__all__ = ["SharedDatabase", "read_only_file", "shared_database"]
 
 _IDLE_POLL_S = 0.02
 _registry: dict[str, SharedDatabase] = {}
@@ -28,11 +32,12 @@ _registry_lock = threading.Lock()
 class SharedDatabase:
     """A DuckDB file (or `:memory:`) as this process sees it: sessions, options, turns."""
 
-    def __init__(self, path: str, *, wait_s: float) -> None:
+    def __init__(self, path: str, *, wait_s: float, read_only: bool = False) -> None:
         self.path = path
         self.wait_s = wait_s
+        self.read_only = read_only
         self.users = 0  # engines of this process on the file
-        self._turns = None if path == ":memory:" else FileTurns(Path(path))
+        self._turns = None if path == ":memory:" or read_only else FileTurns(Path(path))
         self._db: duckdb.DuckDBPyConnection | None = None
         self._sessions = 0
         self._yielding = False
@@ -138,7 +143,7 @@ class SharedDatabase:
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         try:
-            db = duckdb.connect(self.path)
+            db = duckdb.connect(self.path, read_only=self.read_only)
         except (duckdb.Error, OSError) as exc:
             first_line = str(exc).splitlines()[0]
             raise StoreError(f"cannot open DuckDB file {self.path}: {first_line}") from None
@@ -148,13 +153,25 @@ class SharedDatabase:
         return db
 
 
+def read_only_file(path: str) -> bool:
+    """Whether `path` is an existing database file this process may not write, or that has no
+    write permission at all (root may write anything, yet a `chmod 444` means "do not")."""
+    if path == ":memory:":
+        return False
+    try:
+        mode = Path(path).expanduser().stat().st_mode
+    except OSError:
+        return False
+    return not mode & 0o222 or not os.access(Path(path).expanduser(), os.W_OK)
+
+
 def shared_database(path: str, *, wait_s: float) -> SharedDatabase:
     """This process's `SharedDatabase` for `path` (one per file, whichever engine asks)."""
     key = path if path == ":memory:" else str(Path(path).expanduser().resolve())
     with _registry_lock:
         found = _registry.get(key)
         if found is None or path == ":memory:":
-            found = SharedDatabase(path, wait_s=wait_s)
+            found = SharedDatabase(path, wait_s=wait_s, read_only=read_only_file(path))
             if path != ":memory:":
                 _registry[key] = found
         found.users += 1

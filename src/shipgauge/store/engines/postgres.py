@@ -30,6 +30,7 @@ class PostgresEngine:
     """A PostgreSQL server: what several processes (API, consumers, cron) share."""
 
     name = "postgres"
+    read_only = False
 
     def __init__(self, url: str) -> None:
         self.url = url
