@@ -105,9 +105,9 @@ def test_parse_s3_event_message_aws_event_decodes_key() -> None:
 
 
 def test_parse_s3_event_message_refuses_sns_text_and_unknown_shapes() -> None:
-    with pytest.raises(SourceError, match="not JSON"):
+    with pytest.raises(SourceError, match="not valid JSON"):
         s3_events.parse_s3_event_message((BUILDHUB / "aws-events/sns-event.json").read_bytes())
-    with pytest.raises(SourceError, match="no Message and no Records"):
+    with pytest.raises(SourceError, match="no SNS Message and no Records"):
         s3_events.parse_s3_event_message(b'{"hello": 1}')
     assert (
         s3_events.parse_s3_event_message(b'{"Service": "Amazon S3", "Event": "s3:TestEvent"}') == []
