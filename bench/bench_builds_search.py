@@ -21,10 +21,17 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import report
 from _server import shipgauge_server
 
 from shipgauge.store import Store
+from tests.support.buildhub_clients import (
+    VERSION_RC_PAT,
+    bugzy_first_nightly,
+    clouseau_two_last,
+    crash_stop,
+)
 
 BUILDS = int(os.environ.get("BENCH_BUILDS_SEARCH_ROWS", "1000000"))
 ROUNDS = 40
@@ -61,93 +68,12 @@ FROM (
 
 
 def _client_requests() -> list[tuple[str, dict[str, Any]]]:
-    """The clients' bodies (sources in tests/integration/builds/test_search_clients.py)."""
-    versions = {"terms": {"field": "target.version", "size": 1}}
+    """The clients' bodies (tests/support/buildhub_clients.py), on the bench's builds."""
+    release = {"term": {"target.channel": "release"}}
     return [
-        (
-            "clouseau regexp",
-            {
-                "aggs": {
-                    "buildids": {
-                        "terms": {"field": "build.id", "size": 2, "order": {"_term": "desc"}},
-                        "aggs": {
-                            "revisions": {"terms": {"field": "source.revision", "size": 1}},
-                            "versions": versions,
-                        },
-                    }
-                },
-                "query": {
-                    "bool": {
-                        "filter": [
-                            {"term": {"target.channel": "nightly"}},
-                            {"term": {"source.product": "firefox"}},
-                            {"range": {"build.id": {"lte": "20210215080000"}}},
-                            {"regexp": {"target.version": '[0-9]+".0a1"'}},
-                        ]
-                    }
-                },
-                "size": 0,
-            },
-        ),
-        (
-            "crash-stop regexp",
-            {
-                "aggs": {
-                    "products": {
-                        "terms": {"field": "source.product", "size": 2},
-                        "aggs": {
-                            "channels": {
-                                "terms": {"field": "target.channel", "size": 1},
-                                "aggs": {
-                                    "buildids": {
-                                        "terms": {
-                                            "field": "build.id",
-                                            "size": 10,
-                                            "order": {"_term": "desc"},
-                                        },
-                                        "aggs": {
-                                            "versions": {
-                                                "terms": {
-                                                    "field": "target.version",
-                                                    "size": 1,
-                                                    "order": {"_term": "desc"},
-                                                }
-                                            }
-                                        },
-                                    }
-                                },
-                            }
-                        },
-                    }
-                },
-                "query": {
-                    "bool": {
-                        "filter": [
-                            {"regexp": {"target.version": {"value": "[0-9\\.]+rc[0-9]+"}}},
-                            {"term": {"target.channel": "release"}},
-                            {"terms": {"source.product": ["firefox", "devedition"]}},
-                        ]
-                    }
-                },
-                "size": 0,
-            },
-        ),
-        (
-            "bugzy post_filter",
-            {
-                "post_filter": {
-                    "bool": {
-                        "must": [
-                            {"term": {"target.version": "70.0a1"}},
-                            {"term": {"target.channel": "nightly"}},
-                            {"term": {"source.product": "firefox"}},
-                        ]
-                    }
-                },
-                "size": 1,
-                "sort": [{"download.date": "asc"}],
-            },
-        ),
+        ("clouseau regexp", clouseau_two_last("20210215080000", "nightly", "firefox")),
+        ("crash-stop regexp", crash_stop(VERSION_RC_PAT, release, 1)),
+        ("bugzy post_filter", bugzy_first_nightly("70")),
     ]
 
 

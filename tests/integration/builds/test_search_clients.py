@@ -21,6 +21,15 @@ from shipgauge.queries.builds.values import SearchError
 from shipgauge.sources.buildhub_json import build_row
 from shipgauge.store import Store
 from tests.integration.builds.conftest import load_fixture
+from tests.support.buildhub_clients import (
+    CHANNELS,
+    VERSION_PAT,
+    VERSION_PATS,
+    VERSION_RC_PAT,
+    bugzy_first_nightly,
+    clouseau_two_last,
+    crash_stop,
+)
 
 BASE = load_fixture("buildhub2/buildhub-json/valid-buildhub-release-channel.json")
 
@@ -56,40 +65,6 @@ def catalog(store: Store) -> Store:
 
 def _buckets(agg: dict[str, Any]) -> list[tuple[Any, int]]:
     return [(b["key"], b["doc_count"]) for b in agg["buckets"]]
-
-
-# mozilla/crash-clouseau @ e6ef770, crashclouseau/buildhub.py
-VERSION_PATS = {
-    "nightly": r'[0-9]+".0a1"',
-    "beta": r'[0-9]+".0b"[0-9]+',
-    "release": r"[0-9]+\.[0-9]+(\.[0-9]+)?",
-}
-
-
-def _clouseau_two_last(build_id: str, channel: str, product: str) -> dict[str, Any]:
-    """crash-clouseau `get_two_last` (crashclouseau/buildhub.py)."""
-    return {
-        "aggs": {
-            "buildids": {
-                "terms": {"field": "build.id", "size": 2, "order": {"_term": "desc"}},
-                "aggs": {
-                    "revisions": {"terms": {"field": "source.revision", "size": 1}},
-                    "versions": {"terms": {"field": "target.version", "size": 1}},
-                },
-            }
-        },
-        "query": {
-            "bool": {
-                "filter": [
-                    {"term": {"target.channel": channel}},
-                    {"term": {"source.product": product}},
-                    {"range": {"build.id": {"lte": build_id}}},
-                    {"regexp": {"target.version": VERSION_PATS.get(channel, "*")}},
-                ]
-            }
-        },
-        "size": 0,
-    }
 
 
 def test_clouseau_get(catalog: Store) -> None:
@@ -182,7 +157,7 @@ def test_clouseau_get_rev_from(catalog: Store) -> None:
 def test_clouseau_get_two_last(
     catalog: Store, build_id: str, channel: str, expected: list[tuple[str, str]]
 ) -> None:
-    answer = search_builds(catalog, _clouseau_two_last(build_id, channel, "firefox"))
+    answer = search_builds(catalog, clouseau_two_last(build_id, channel, "firefox"))
     buckets = answer["aggregations"]["buildids"]["buckets"]
     assert [(b["key"], b["revisions"]["buckets"][0]["key"]) for b in buckets] == expected
 
@@ -190,7 +165,7 @@ def test_clouseau_get_two_last(
 def test_clouseau_enclosing_builds(catalog: Store) -> None:
     """crash-clouseau `get_enclosing_builds_helper` for push date 20180702000000: its `lt` body,
     and the `gte` copy with `_term` asc that the client derives from it."""
-    lt_body = _clouseau_two_last("x", "nightly", "firefox")
+    lt_body = clouseau_two_last("x", "nightly", "firefox")
     lt_body["aggs"]["buildids"]["terms"]["size"] = 1
     lt_body["query"]["bool"]["filter"][2] = {"range": {"build.id": {"lt": "20180702000000"}}}
     gte_body = copy.deepcopy(lt_body)
@@ -204,61 +179,9 @@ def test_clouseau_enclosing_builds(catalog: Store) -> None:
     assert after["sum_other_doc_count"] == 1
 
 
-# mozilla/crash-stop-addon @ b6d7034, crashstop/buildhub.py (`get_query`, `get_rc_query`):
-# VERSION_PAT, VERSION_RC_PAT, CHANNELS and PRODUCTS as there; the number of build ids per
-# channel (config.get_versions('Firefox', 'nightly') * 4) taken as 12.
-VERSION_PAT = r"[0-9\.]+(([ab][0-9]+)|esr)?"
-VERSION_RC_PAT = r"[0-9\.]+rc[0-9]+"
-CHANNELS = ["nightly", "beta", "release", "esr", "aurora"]
-PRODUCTS = ["firefox", "devedition"]
-
-
-def _crash_stop(pattern: str, channel_filter: dict[str, Any], size: int) -> dict[str, Any]:
-    return {
-        "aggs": {
-            "products": {
-                "terms": {"field": "source.product", "size": len(PRODUCTS)},
-                "aggs": {
-                    "channels": {
-                        "terms": {"field": "target.channel", "size": size},
-                        "aggs": {
-                            "buildids": {
-                                "terms": {
-                                    "field": "build.id",
-                                    "size": 12 if size > 1 else 10,
-                                    "order": {"_term": "desc"},
-                                },
-                                "aggs": {
-                                    "versions": {
-                                        "terms": {
-                                            "field": "target.version",
-                                            "size": 1,
-                                            "order": {"_term": "desc"},
-                                        }
-                                    }
-                                },
-                            }
-                        },
-                    }
-                },
-            }
-        },
-        "query": {
-            "bool": {
-                "filter": [
-                    {"regexp": {"target.version": {"value": pattern}}},
-                    channel_filter,
-                    {"terms": {"source.product": PRODUCTS}},
-                ]
-            }
-        },
-        "size": 0,
-    }
-
-
 def test_crash_stop_query(catalog: Store) -> None:
     answer = search_builds(
-        catalog, _crash_stop(VERSION_PAT, {"terms": {"target.channel": CHANNELS}}, len(CHANNELS))
+        catalog, crash_stop(VERSION_PAT, {"terms": {"target.channel": CHANNELS}}, len(CHANNELS))
     )
     # Firefox and devedition with a version of digits and dots, then optionally a<n>, b<n> or
     # esr: every such row but 61.0rc2 (8); thunderbird and fennec are other products.
@@ -281,7 +204,7 @@ def test_crash_stop_query(catalog: Store) -> None:
 
 def test_crash_stop_rc_query(catalog: Store) -> None:
     answer = search_builds(
-        catalog, _crash_stop(VERSION_RC_PAT, {"term": {"target.channel": "release"}}, 1)
+        catalog, crash_stop(VERSION_RC_PAT, {"term": {"target.channel": "release"}}, 1)
     )
     # Only 61.0rc2 is digits and dots + "rc" + digits.
     channel = answer["aggregations"]["products"]["buckets"][0]["channels"]["buckets"][0]
@@ -291,26 +214,8 @@ def test_crash_stop_rc_query(catalog: Store) -> None:
     assert _buckets(versions) == [("61.0rc2", 1)]
 
 
-def _bugzy(version: str) -> dict[str, Any]:
-    """mozilla/bugzy @ 48abad9, src/server/queryUtils.ts (`fetchReleaseData`): the first
-    nightly of a version, for `${rv[key].version}.0a1`."""
-    return {
-        "post_filter": {
-            "bool": {
-                "must": [
-                    {"term": {"target.version": f"{version}.0a1"}},
-                    {"term": {"target.channel": "nightly"}},
-                    {"term": {"source.product": "firefox"}},
-                ],
-            },
-        },
-        "size": 1,
-        "sort": [{"download.date": "asc"}],
-    }
-
-
 def test_bugzy_post_filter_narrows_hits(catalog: Store) -> None:
-    answer = search_builds(catalog, _bugzy("63"))
+    answer = search_builds(catalog, bugzy_first_nightly("63"))
     # Firefox nightlies 63.0a1: a1 (07-01) and a2 (07-02); thunderbird's and fennec's are other
     # products. Without the post_filter the earliest build of all (61.0rc2, 06-20) would come.
     assert answer["hits"]["total"] == 2
@@ -319,7 +224,10 @@ def test_bugzy_post_filter_narrows_hits(catalog: Store) -> None:
 
 
 def test_post_filter_leaves_aggregations_alone(catalog: Store) -> None:
-    body = {**_bugzy("63"), "aggs": {"products": {"terms": {"field": "source.product"}}}}
+    body = {
+        **bugzy_first_nightly("63"),
+        "aggs": {"products": {"terms": {"field": "source.product"}}},
+    }
     answer = search_builds(catalog, body)
     assert answer["hits"]["total"] == 2
     # The aggregation counts everything the (absent) query matches: all 11 rows.
