@@ -6,18 +6,44 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, example, settings
 
 from shipgauge.store import Store
 from shipgauge.store.tokens import create_token
 from tests.conftest import free_port
 
 SCOPES = ["admin", "builds:write", "events:write"]
+FUZZ = settings(
+    deadline=None,
+    derandomize=True,  # CI replays the same examples, so a failure there reproduces here
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
+"""The fuzz suite's hypothesis settings; each test adds its `max_examples`."""
+
+Test = TypeVar("Test", bound=Callable[..., None])
+
+
+def with_examples(examples: Iterable[Mapping[str, Any]]) -> Callable[[Test], Test]:
+    """Run `examples` (the issue's reproductions) before what hypothesis draws."""
+
+    def decorate(test: Test) -> Test:
+        for arguments in examples:
+            test = example(**arguments)(test)
+        return test
+
+    return decorate
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,12 @@ as explicit examples, so taking any of their fixes out fails this test whatever 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import httpx
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import given, settings
 
 from shipgauge.config import Settings
-from tests.fuzz.conftest import Server
+from tests.fuzz.conftest import FUZZ, Server, with_examples
 from tests.fuzz.hostile import HostileRequest, api_routes, hostile_requests
 
 EXAMPLES = 200
@@ -97,24 +95,9 @@ def client() -> httpx.Client:
     return httpx.Client(timeout=60)
 
 
-def _with_reproductions(test: Callable[..., None]) -> Callable[..., None]:
-    for request in REPRODUCTIONS:
-        test = example(request=request)(test)
-    return test
-
-
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-    ],
-)
+@settings(FUZZ, max_examples=EXAMPLES)
 @given(request=hostile_requests(ROUTES))
-@_with_reproductions
+@with_examples({"request": request} for request in REPRODUCTIONS)
 def test_no_route_answers_5xx(
     server: Server, client: httpx.Client, request: HostileRequest
 ) -> None:

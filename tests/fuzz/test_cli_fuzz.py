@@ -11,15 +11,16 @@ from __future__ import annotations
 import contextlib
 import io
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shipgauge.cli import main
+from tests.fuzz.conftest import FUZZ, with_examples
 from tests.fuzz.hostile import EDGE_VALUES, bodies
 
 EXAMPLES = 60
@@ -87,24 +88,12 @@ def _filled(command: tuple[str, ...], text: str, file: Path) -> Iterator[str]:
 texts = st.sampled_from(EDGE_VALUES) | st.text(max_size=60) | st.integers().map(str)
 
 
-def _with_reproductions(test: Callable[..., None]) -> Callable[..., None]:
-    for command, text, content in REPRODUCTIONS:
-        test = example(command=command, text=text, content=content)(test)
-    return test
-
-
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-    ],
-)
+@settings(FUZZ, max_examples=EXAMPLES)
 @given(command=st.sampled_from(COMMANDS), text=texts, content=bodies)
-@_with_reproductions
+@with_examples(
+    {"command": command, "text": text, "content": content}
+    for command, text, content in REPRODUCTIONS
+)
 def test_no_command_prints_a_traceback(
     db: str, input_file: Path, command: tuple[str, ...], text: str, content: bytes
 ) -> None:

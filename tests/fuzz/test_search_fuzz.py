@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shipgauge.api import create_app
@@ -29,12 +29,8 @@ from shipgauge.pipelines.builds.records import insert_groups
 from shipgauge.sources.buildhub_json import build_row
 from shipgauge.store import Store
 from tests.conftest import free_port
+from tests.fuzz.conftest import FUZZ
 from tests.integration.builds.conftest import load_fixture
-
-CHECK = settings(
-    max_examples=60, deadline=None, derandomize=True, database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)  # fmt: skip
 
 FIELDS = st.sampled_from(
     ["build.id", "build.date", "build.number", "source.product", "target.version",
@@ -197,13 +193,13 @@ def _check_answer(response: httpx.Response) -> None:
         assert isinstance(error, str) and error
 
 
-@CHECK
+@settings(FUZZ, max_examples=60)
 @given(body=BODIES)
 def test_structured_bodies_never_5xx(base_url: str, body: dict[str, Any]) -> None:
     _check_answer(httpx.post(f"{base_url}/api/search", json=body, timeout=30))
 
 
-@settings(CHECK, max_examples=60)
+@settings(FUZZ, max_examples=60)
 @given(query=LEAVES, wrap=st.sampled_from(["query", "post_filter", "filter_agg", "bool"]))
 def test_single_clauses_never_5xx(base_url: str, query: dict[str, Any], wrap: str) -> None:
     """One clause in a valid body, so every clause's own checks are reached."""
@@ -217,7 +213,7 @@ def test_single_clauses_never_5xx(base_url: str, query: dict[str, Any], wrap: st
     _check_answer(httpx.post(f"{base_url}/api/search", json=body, timeout=30))
 
 
-@settings(CHECK, max_examples=60)
+@settings(FUZZ, max_examples=60)
 @given(
     text=DEEP | SYNTAX,
     where=st.sampled_from(["query_string", "regexp", "wildcard", "include", "flags"]),
@@ -236,7 +232,7 @@ def test_parser_text_never_5xx(base_url: str, text: str, where: str) -> None:
     _check_answer(httpx.post(f"{base_url}/api/search", json=body, timeout=30))
 
 
-@settings(CHECK, max_examples=30)
+@settings(FUZZ, max_examples=30)
 @given(
     text=st.text(max_size=200)
     | st.builds(
