@@ -23,8 +23,11 @@ DEFAULT_SPARK_CONF = {
 }
 # What the models' semantics need, whatever the settings say: DuckDB's timestamps are shown in
 # UTC (dialects.py relies on it), and a division by zero or a bad cast is NULL, not an error.
+# Timestamps are written as UTC instants in microseconds, the store's own type (Spark's default,
+# the deprecated INT96, reads back elsewhere as a timestamp without a zone).
 FIXED_SPARK_CONF = {
     "spark.sql.session.timeZone": "UTC",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     "spark.sql.ansi.enabled": "false",
     "spark.sql.legacy.interval.enabled": "true",
 }
