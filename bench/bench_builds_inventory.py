@@ -207,7 +207,7 @@ def measure(rows: int) -> dict[str, float]:
 
 def _measured(rows: int) -> dict[str, float]:
     done = subprocess.run(
-        [sys.executable, __file__, str(rows)], capture_output=True, text=True, check=True
+        [sys.executable, __file__, str(rows)], stdout=subprocess.PIPE, text=True, check=True
     )
     figures: dict[str, float] = json.loads(done.stdout.splitlines()[-1])
     return figures

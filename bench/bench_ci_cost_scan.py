@@ -157,7 +157,7 @@ def _scan_child(url: str, repo: str, concurrency: int) -> dict[str, Any]:
     """`_scan` in a child process; its figures and the child's peak RSS (MiB)."""
     done = subprocess.run(
         [sys.executable, __file__, url, repo, str(concurrency)],
-        capture_output=True,
+        stdout=subprocess.PIPE,
         text=True,
         check=True,
     )

@@ -51,8 +51,6 @@ MODES: Final = ("push", "nightly")
 # (repo, phase, done, total): phase "pushlog" counts pages, "pushes" counts resolved pushes
 # (written in batches: a resolved push is committed with the batch it ends up in).
 ProgressFn = Callable[[str, str, int, int | None], None]
-# A DuckDB store's buffers while a scan runs (pipelines.memory): a batch's insert needs them.
-STORE_MEMORY_LIMIT: Final = "96MB"
 WRITE_AHEAD_PUSHES: Final = 256
 T = TypeVar("T")
 R = TypeVar("R")
@@ -316,7 +314,7 @@ def scan_ci_cost(
     try:
         with (
             _collector_paused(),
-            bounded_memory(store, STORE_MEMORY_LIMIT),
+            bounded_memory(store, memory_limit=None),
             HttpConnector(
                 settings.hg_url, name="hg pushlog", concurrency=settings.http_concurrency, **common
             ) as hg_http,
