@@ -29,7 +29,9 @@ def bounded_memory(
     store: Store, memory_limit: str | None, options: Mapping[str, str] | None = None
 ) -> Iterator[None]:
     """The job's settings (see the module docstring), with more DuckDB `options`, kept across
-    the turns the job gives other processes (engines.turns); reset when it ends."""
+    the turns the job gives other processes (engines.turns); reset when it ends, after a
+    DuckDB store's CHECKPOINT: one after the reset took ~250 MB more for an inventory of
+    4,000,000 rows."""
     engine = store.engine
     if isinstance(engine, DuckDBEngine):
         limit = {} if memory_limit is None else {"memory_limit": memory_limit}
@@ -44,4 +46,7 @@ def bounded_memory(
     finally:
         pa.set_memory_pool(arrow_pool)
         if isinstance(engine, DuckDBEngine):
-            engine.set_options({})
+            try:
+                store.query("CHECKPOINT")
+            finally:
+                engine.set_options({})

@@ -30,7 +30,6 @@ from shipgauge.sources.s3.inventory import (
     read_inventory,
 )
 from shipgauge.store import Store
-from shipgauge.store.engines import DuckDBEngine
 
 __all__ = ["INVENTORY_SOURCE", "InventoryResult", "load_inventory"]
 
@@ -130,12 +129,7 @@ def _load_settings(store: Store) -> Iterator[None]:
     checkpoints grow with the table)."""
     options = {"checkpoint_threshold": "256MB", "preserve_insertion_order": "false"}
     with bounded_memory(store, STORE_MEMORY_LIMIT, options):
-        try:
-            yield
-        finally:
-            # Within the bound: without one, this checkpoint took ~250 MB more at 4M rows.
-            if isinstance(store.engine, DuckDBEngine):
-                store.query("CHECKPOINT")
+        yield
 
 
 def _locate_manifest(connectors: BuildhubConnectors, location: str, cache_dir: Path) -> _Manifest:
