@@ -30,7 +30,6 @@ from shipgauge.connectors.http import HttpConnector
 from shipgauge.pipelines import pushlog
 from shipgauge.pipelines.ci_cost.groups import GroupRoute, PushJob, PushOutcome, resolve_push
 from shipgauge.pipelines.ci_cost.writer import DEAD_LETTER_SOURCE, GROUP_FIELDS, BatchWriter
-from shipgauge.pipelines.memory import bounded_memory
 from shipgauge.sources import hg
 from shipgauge.sources.taskcluster import groups as source
 from shipgauge.store import Store
@@ -51,7 +50,6 @@ MODES: Final = ("push", "nightly")
 # (repo, phase, done, total): phase "pushlog" counts pages, "pushes" counts resolved pushes
 # (written in batches: a resolved push is committed with the batch it ends up in).
 ProgressFn = Callable[[str, str, int, int | None], None]
-WRITE_AHEAD_PUSHES: Final = 256
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -244,9 +242,8 @@ def scan_repo(
         return resolve_push(job, tc=tc, route=options.route, now=now)
 
     # Each push makes its requests one after another, so twice as many pushes as requests in
-    # flight keep the connector busy; a few hundred more let the loop go on while a batch is
-    # written (more would only hold resolved pages in memory: ~115 kB of Arrow a push).
-    window = 2 * max(options.concurrency, 1) + min(writer.batch_pushes, WRITE_AHEAD_PUSHES)
+    # flight keep the connector busy; one batch more lets the loop go on while a batch is written.
+    window = 2 * max(options.concurrency, 1) + writer.batch_pushes
     for resolved, outcome in enumerate(_in_order(loop, resolve, jobs, window), 1):
         writer.add(outcome)
         progress(repo, "pushes", resolved, len(jobs))
@@ -314,7 +311,6 @@ def scan_ci_cost(
     try:
         with (
             _collector_paused(),
-            bounded_memory(store, memory_limit=None),
             HttpConnector(
                 settings.hg_url, name="hg pushlog", concurrency=settings.http_concurrency, **common
             ) as hg_http,

