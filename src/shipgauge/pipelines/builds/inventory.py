@@ -20,6 +20,7 @@ from shipgauge.errors import NotFound
 from shipgauge.pipelines.builds.connectors import BuildhubConnectors
 from shipgauge.pipelines.builds.inventory_file import InventoryFileLoad, InventoryResult
 from shipgauge.pipelines.builds.metadata import MetadataResolver
+from shipgauge.pipelines.memory import bounded_memory
 from shipgauge.sources.s3.inventory import (
     InventoryFile,
     InventoryManifest,
@@ -29,7 +30,6 @@ from shipgauge.sources.s3.inventory import (
     read_inventory,
 )
 from shipgauge.store import Store
-from shipgauge.store.engines import DuckDBEngine
 
 __all__ = ["INVENTORY_SOURCE", "InventoryResult", "load_inventory"]
 
@@ -124,26 +124,12 @@ def _load_data_file(
 
 @contextlib.contextmanager
 def _load_settings(store: Store) -> Iterator[None]:
-    """A DuckDB store holds its buffers to a bounded size while an inventory streams in, and
-    checkpoints once at the end rather than at every chunk (each checkpoint rewrites the
-    primary-key index, so per-chunk checkpoints grow with the table)."""
-    engine = store.engine
-    if not isinstance(engine, DuckDBEngine):
+    """Bounded memory (pipelines.memory); a DuckDB store checkpoints once at the end rather
+    than at every chunk (each checkpoint rewrites the primary-key index, so per-chunk
+    checkpoints grow with the table)."""
+    options = {"checkpoint_threshold": "256MB", "preserve_insertion_order": "false"}
+    with bounded_memory(store, STORE_MEMORY_LIMIT, options):
         yield
-        return
-    # Kept across the turns the load gives other processes (engines.turns).
-    engine.set_options(
-        {
-            "memory_limit": STORE_MEMORY_LIMIT,
-            "checkpoint_threshold": "256MB",
-            "preserve_insertion_order": "false",
-        }
-    )
-    try:
-        yield
-    finally:
-        engine.set_options({})
-        store.query("CHECKPOINT")
 
 
 def _locate_manifest(connectors: BuildhubConnectors, location: str, cache_dir: Path) -> _Manifest:

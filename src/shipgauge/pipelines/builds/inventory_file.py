@@ -112,9 +112,13 @@ class InventoryFileLoad:
         self._groups: dict[str, dict[str, Any] | None] = {}  # wait key → merged parts
         self._next_candidate = 0
         self._work = duckdb.connect()
-        # One thread: a chunk's queries are small, and the CSV reader and the store want the
-        # other core (two threads cost a third more CPU for the same chunk).
-        self._work.execute("SET TimeZone = 'UTC'; SET memory_limit = '128MB'; SET threads = 1")
+        # One thread and a small memory limit: a chunk's queries are small, and the CSV reader
+        # and the store want the other core (two threads cost a third more CPU for the same
+        # chunk); freed memory goes back at once (pipelines.memory).
+        self._work.execute(
+            "SET TimeZone = 'UTC'; SET memory_limit = '32MB'; SET threads = 1;"
+            " SET allocator_flush_threshold = '16MB'"
+        )
         self._records = self._work.cursor()  # the storing thread's own connection
         schema = store.table("builds").arrow_schema(store.table("builds").column_names)
         self._schema = pa.schema([*schema, *_ORDER])

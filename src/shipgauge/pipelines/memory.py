@@ -1,0 +1,55 @@
+"""Long write jobs (an inventory load) in bounded memory, whatever their input.
+
+While one runs, a DuckDB store's allocator gives freed memory back at once (by default it
+keeps up to 128 MB), the store holds its buffers to `memory_limit`, and Arrow
+allocates from the system allocator: its default pool (mimalloc) kept ~90 MB of freed batch
+buffers mapped in `bench_builds_inventory.py`. A PostgreSQL store's memory is the server's.
+
+A limit counts the primary-key indexes, which grow with their tables: a CI-cost scan of
+10,000 pushes (2,000,000 tasks and runs) failed at 96 MB (docs/ci_cost.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+
+import pyarrow as pa
+
+from shipgauge.store import Store
+from shipgauge.store.engines import DuckDBEngine
+
+__all__ = ["bounded_memory"]
+
+ALLOCATOR_FLUSH = "16MB"
+
+
+@contextlib.contextmanager
+def bounded_memory(
+    store: Store, memory_limit: str, options: Mapping[str, str] | None = None
+) -> Iterator[None]:
+    """The job's settings (see the module docstring), with more DuckDB `options`, kept across
+    the turns the job gives other processes (engines.turns); reset when it ends, after a
+    DuckDB store's CHECKPOINT: one after the reset took ~250 MB more for an inventory of
+    4,000,000 rows."""
+    engine = store.engine
+    if isinstance(engine, DuckDBEngine):
+        engine.set_options(
+            {
+                "memory_limit": memory_limit,
+                "allocator_flush_threshold": ALLOCATOR_FLUSH,
+                **(options or {}),
+            }
+        )
+    # Buffers remember the pool they came from, so switching mid-process is safe.
+    arrow_pool = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(arrow_pool)
+        if isinstance(engine, DuckDBEngine):
+            try:
+                store.query("CHECKPOINT")
+            finally:
+                engine.set_options({})
