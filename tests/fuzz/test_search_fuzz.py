@@ -12,25 +12,20 @@ requests, about 30 s), so CI runs the same examples every time.
 from __future__ import annotations
 
 import copy
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shipgauge.api import create_app
-from shipgauge.config import load_settings
 from shipgauge.pipelines.builds.records import insert_groups
 from shipgauge.sources.buildhub_json import build_row
 from shipgauge.store import Store
-from tests.conftest import free_port
 from tests.fuzz.conftest import FUZZ
 from tests.integration.builds.conftest import load_fixture
+from tests.support.threaded_api import api_in_thread
 
 FIELDS = st.sampled_from(
     ["build.id", "build.date", "build.number", "source.product", "target.version",
@@ -164,18 +159,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             doc = copy.deepcopy(record)
             doc["target"]["version"] = version
             insert_groups(tx, [[build_row(doc, origin="fuzz")]])
-    config = uvicorn.Config(
-        create_app(load_settings(db=db), store=store), port=free_port(), log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{config.port}"
-    server.should_exit = True
-    thread.join(10)
+    with api_in_thread(db, store) as base:
+        yield base
     store.close()
 
 

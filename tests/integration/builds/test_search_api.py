@@ -5,23 +5,19 @@ from __future__ import annotations
 import copy
 import json
 import re
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from shipgauge.api import create_app
-from shipgauge.config import load_settings
 from shipgauge.pipelines.builds.records import insert_groups
 from shipgauge.sources.buildhub_json import build_row
 from shipgauge.store import Store
-from tests.conftest import free_port, run_cli
+from tests.conftest import run_cli
 from tests.integration.builds.conftest import BUILDHUB, load_fixture
+from tests.support.threaded_api import api_in_thread
 
 CASES = load_fixture("buildhub2/api-search-cases.json")["cases"]
 VALID = load_fixture("buildhub2/buildhub-json/valid-buildhub.json")
@@ -31,20 +27,8 @@ VALID = load_fixture("buildhub2/buildhub-json/valid-buildhub.json")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Store]]:
     """A real uvicorn server in a thread over a DuckDB store the test can also write."""
     db = str(tmp_path_factory.mktemp("api") / "shipgauge.duckdb")
-    store = Store.open(db)
-    config = uvicorn.Config(
-        create_app(load_settings(db=db), store=store), port=free_port(), log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{config.port}", store
-    server.should_exit = True
-    thread.join(10)
-    store.close()
+    with Store.open(db) as store, api_in_thread(db, store) as base:
+        yield base, store
 
 
 def _seed(store: Store, versions: list[str]) -> None:
