@@ -62,16 +62,22 @@ def _usage_names(params: list[Any]) -> set[str]:
     return names - {""}
 
 
-class _Command(TyperCommand):
+class _PlainParams:
+    """Commands and groups alike: their options and arguments, `--help` too, printed plainly."""
+
+    params: list[Any]
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _plain(self.params)
 
     def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
+        option = super().get_help_option(ctx)  # type: ignore[misc]
         _plain([option])
         return option
 
+
+class _Command(_PlainParams, TyperCommand):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
@@ -81,15 +87,8 @@ class _Command(TyperCommand):
             raise
 
 
-class _Group(TyperGroup):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _plain(self.params)
-
-    def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
-        _plain([option])
-        return option
+class _Group(_PlainParams, TyperGroup):
+    pass
 
 
 class App(typer.Typer):
