@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 import httpx
@@ -54,7 +55,11 @@ def require_service(name: str, url: str, default_port: int) -> str:
     """The service URL if it answers; otherwise fail under CI=true, skip elsewhere."""
     if _answers(url, default_port):
         return url
-    message = f"{name} does not answer at {url}: run `bash scripts/services.sh up`"
+    unavailable(f"{name} does not answer at {url}: run `bash scripts/services.sh up`")
+
+
+def unavailable(message: str) -> NoReturn:
+    """A service or tool a test needs is missing: fail under CI=true, skip elsewhere."""
     if os.environ.get("CI") == "true":
         pytest.fail(message)
     pytest.skip(message)

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.conftest import free_port, run_cli
+from tests.conftest import free_port, run_cli, unavailable
 
 CHROMIUM = os.environ.get("SHIPGAUGE_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 # Without these, Chromium keeps calling Google's hosts, which this closed network refuses.
@@ -36,10 +36,7 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
-        message = f"Chromium not found at {CHROMIUM}: run `bash scripts/services.sh up`"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"Chromium not found at {CHROMIUM}: run `bash scripts/services.sh up`")
     with sync_playwright() as pw:
         launched = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched

@@ -17,6 +17,7 @@ import pytest
 from shipgauge.demo import run_demo
 from shipgauge.store import Store
 from shipgauge.store.lake import export_lake
+from tests.conftest import unavailable
 
 # Small and quiet: two local cores, few shuffle partitions, no UI (CI runs on two cores).
 TEST_SPARK_CONF = {
@@ -27,21 +28,15 @@ TEST_SPARK_CONF = {
 }
 
 
-def _unavailable(message: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
     """The one SparkSession of the test run (local[2])."""
     try:
         import pyspark  # noqa: F401
     except ImportError:
-        _unavailable("PySpark is not installed: pip install -e '.[test]' (it has the spark extra)")
+        unavailable("PySpark is not installed: pip install -e '.[test]' (it has the spark extra)")
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        _unavailable("Spark needs Java 17: no `java` on PATH and no JAVA_HOME")
+        unavailable("Spark needs Java 17: no `java` on PATH and no JAVA_HOME")
     from shipgauge.connectors.lake.spark import spark_session
 
     session = spark_session(master="local[2]", conf=TEST_SPARK_CONF)
