@@ -15,7 +15,6 @@ import os
 import sys
 import tempfile
 import time
-from importlib import resources
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -27,21 +26,10 @@ from shipgauge.connectors.lake.spark import SparkLakeEngine, spark_session
 from shipgauge.demo import run_demo
 from shipgauge.pipelines.lake import ModelRun, run_models
 from shipgauge.store import Store
-from tests.support.lake_data import grown_lake
+from tests.support.lake_data import grown_lake, models_of
 
 RUNS = int(os.environ.get("BENCH_LAKE_RUNS", "10000000"))
 SPARK_MEMORY = os.environ.get("BENCH_SPARK_MEMORY", "3g")
-CAPABILITIES = ("ci_cost", "taskcluster")
-
-
-def _cost_models() -> list[str]:
-    root = resources.files("shipgauge") / "models"
-    return sorted(
-        e.name.removesuffix(".sql")
-        for c in CAPABILITIES
-        for e in (root / c).iterdir()
-        if e.name.endswith(".sql")
-    )
 
 
 def _lake(work: Path) -> tuple[Path, int]:
@@ -58,7 +46,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_lake_") as tmp:
         work = Path(tmp)
         lake, runs = _lake(work)
-        models = _cost_models()
+        models = models_of("ci_cost", "taskcluster")
         duck = run_models(lake, work / "duckdb", engine=DuckDBLakeEngine(), models=models)
         started = time.perf_counter()
         conf = {"spark.driver.memory": SPARK_MEMORY}

@@ -9,12 +9,13 @@ then exported with `lake export` like any store.
 from __future__ import annotations
 
 import shutil
+from importlib import resources
 from pathlib import Path
 
 from shipgauge.store import Store
 from shipgauge.store.lake import export_lake
 
-__all__ = ["COST_TABLES", "DORA_TABLES", "copy_rows", "grown_lake"]
+__all__ = ["COST_TABLES", "DORA_TABLES", "copy_rows", "grown_lake", "models_of"]
 
 # Per table, the columns a copy changes (SQL over the row and the copy number k).
 COST_TABLES: dict[str, dict[str, str]] = {
@@ -69,3 +70,14 @@ def grown_lake(
             "deployments": int(store.query("SELECT count(*) FROM dora_deployments").scalar()),
         }
     return work / "lake", counts
+
+
+def models_of(*capabilities: str) -> list[str]:
+    """The names of the models in the package's `models/<capability>/` folders, sorted."""
+    root = resources.files("shipgauge") / "models"
+    return sorted(
+        e.name.removesuffix(".sql")
+        for capability in capabilities
+        for e in (root / capability).iterdir()
+        if e.name.endswith(".sql")
+    )

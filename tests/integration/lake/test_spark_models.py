@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -15,18 +14,8 @@ from shipgauge.connectors.lake.spark import SparkLakeEngine
 from shipgauge.pipelines.lake import run_models
 from shipgauge.store import Store
 from shipgauge.store.views import discover_models
-from tests.support.lake_data import grown_lake
+from tests.support.lake_data import grown_lake, models_of
 from tests.support.lake_rows import assert_same_rows, read_rows
-
-
-def _models_of(*capabilities: str) -> list[str]:
-    root = resources.files("shipgauge") / "models"
-    return sorted(
-        e.name.removesuffix(".sql")
-        for capability in capabilities
-        for e in (root / capability).iterdir()
-        if e.name.endswith(".sql")
-    )
 
 
 def _both_engines(spark: Any, lake: Path, out: Path, models: list[str]) -> dict[str, int]:
@@ -89,7 +78,7 @@ def test_cost_models_on_spark_over_a_million_task_runs(
 ) -> None:
     lake, counts = grown
     assert counts["task_runs"] >= 990_000
-    rows = _both_engines(spark, lake, tmp_path, _models_of("ci_cost", "taskcluster"))
+    rows = _both_engines(spark, lake, tmp_path, models_of("ci_cost", "taskcluster"))
     assert rows["task_run_costs"] == counts["task_runs"]
 
 
@@ -99,5 +88,5 @@ def test_dora_models_on_spark_over_100000_deployments(
 ) -> None:
     lake, counts = grown
     assert counts["deployments"] >= 99_000
-    rows = _both_engines(spark, lake, tmp_path, _models_of("delivery"))
+    rows = _both_engines(spark, lake, tmp_path, models_of("delivery"))
     assert rows["dora_deployments"] == counts["deployments"]
