@@ -1,11 +1,15 @@
-"""Helpers shared by the benchmarks: timing and the one-line result format."""
+"""Helpers shared by the benchmarks: timing, peak memory and the one-line result format."""
 
 from __future__ import annotations
 
+import json
 import os
+import resource
+import subprocess
+import sys
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -27,3 +31,30 @@ def timed(fn: Callable[[], T]) -> tuple[T, float]:
 def report(name: str, **figures: object) -> None:
     """Print one benchmark line: `name  key=value  key=value`."""
     print(f"{name:<34}  " + "  ".join(f"{k}={v}" for k, v in figures.items()), flush=True)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size so far, in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def in_child(script: str, *args: object) -> dict[str, Any]:
+    """Run `script` with `args` in a fresh interpreter; the JSON object on its last stdout line.
+
+    Each measured size runs in a process of its own so that one run's peak RSS never hides
+    another's.
+    """
+    done = subprocess.run(
+        [sys.executable, script, *map(str, args)], stdout=subprocess.PIPE, text=True, check=True
+    )
+    figures: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return figures
+
+
+def peak_figures(at_tenth_mb: float, at_full_mb: float) -> dict[str, str]:
+    """Both peaks and the growth from a tenth of the input to all of it (issue 21)."""
+    return {
+        "peak_rss_mb_at_tenth": f"{at_tenth_mb:,.0f}",
+        "peak_rss_mb": f"{at_full_mb:,.0f}",
+        "peak_growth": f"{at_full_mb / at_tenth_mb - 1:+.0%}",
+    }

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import report, timed
+from _common import in_child, peak_figures, peak_rss_mb, report, timed
 
 from shipgauge.connectors.archive import ArchiveConnector
 from shipgauge.connectors.http import HttpConnector
@@ -193,7 +193,7 @@ def measure(rows: int) -> dict[str, float]:
             )
             cpu_s = _cpu_s() - cpu_before
             stored = store.count("builds")
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak_mb = peak_rss_mb()
     return {
         "rows": result.rows,
         "archives": result.candidates,
@@ -205,16 +205,8 @@ def measure(rows: int) -> dict[str, float]:
     }
 
 
-def _measured(rows: int) -> dict[str, float]:
-    done = subprocess.run(
-        [sys.executable, __file__, str(rows)], stdout=subprocess.PIPE, text=True, check=True
-    )
-    figures: dict[str, float] = json.loads(done.stdout.splitlines()[-1])
-    return figures
-
-
 def main() -> None:
-    small, full = _measured(ROWS // 10), _measured(ROWS)
+    small, full = in_child(__file__, ROWS // 10), in_child(__file__, ROWS)
     rate = full["rows"] / full["seconds"]
     report(
         "builds inventory load",
@@ -226,9 +218,7 @@ def main() -> None:
         duckdb_read_csv_rows_per_s=f"{full['rows'] / full['baseline_s']:,.0f}",
         ratio=f"{rate * full['baseline_s'] / full['rows']:.3f}",
         peer_ratio=f"{rate / PEER_ROWS_PER_S:.2f}x",
-        peak_rss_mb_at_tenth=f"{small['peak_mb']:,.0f}",
-        peak_rss_mb=f"{full['peak_mb']:,.0f}",
-        peak_growth=f"{full['peak_mb'] / small['peak_mb'] - 1:+.0%}",
+        **peak_figures(small["peak_mb"], full["peak_mb"]),
         peer_peak_mb=PEER_PEAK_MB,
         load_avg=f"{os.getloadavg()[0]:.1f}",
         target="500,000 rows/s, ratio 0.45, RSS < 512 MB within 10 %",

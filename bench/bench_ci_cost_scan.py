@@ -19,8 +19,6 @@ import json
 import multiprocessing
 import os
 import re
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from _common import report
+from _common import in_child, peak_figures, peak_rss_mb, report
 
 from shipgauge.config import load_settings
 from shipgauge.pipelines.ci_cost import scan_ci_cost
@@ -153,22 +151,10 @@ def _scan(url: str, db: Path, repo: str, concurrency: int) -> tuple[float, float
     return pushes / elapsed, cpu / pushes, samples
 
 
-def _scan_child(url: str, repo: str, concurrency: int) -> dict[str, Any]:
-    """`_scan` in a child process; its figures and the child's peak RSS (MiB)."""
-    done = subprocess.run(
-        [sys.executable, __file__, url, repo, str(concurrency)],
-        stdout=subprocess.PIPE,
-        text=True,
-        check=True,
-    )
-    figures: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
-    return figures
-
-
 def _scan_here(url: str, repo: str, concurrency: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         rate, cpu, rss = _scan(url, Path(tmp) / "scan.duckdb", repo, concurrency)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     print(json.dumps({"rate": rate, "cpu": cpu, "rss": rss, "peak": peak}))
 
 
@@ -179,9 +165,9 @@ def main() -> None:
     server.start()
     url = f"http://127.0.0.1:{ports.get(timeout=30)}"
     try:
-        baseline = _scan_child(url, "baseline/autoland", 1)
-        tenth = _scan_child(url, "tenth/autoland", CONCURRENCY)
-        full = _scan_child(url, "integration/autoland", CONCURRENCY)
+        baseline = in_child(__file__, url, "baseline/autoland", 1)
+        tenth = in_child(__file__, url, "tenth/autoland", CONCURRENCY)
+        full = in_child(__file__, url, "integration/autoland", CONCURRENCY)
     finally:
         server.terminate()
     report(
@@ -196,9 +182,7 @@ def main() -> None:
         cpu_ms_per_push=f"{full['cpu'] * 1000:.1f}",
         rss_at_20pct_mb=f"{full['rss'][0]:.0f}",
         rss_at_end_mb=f"{full['rss'][-1]:.0f}",
-        peak_rss_mb_at_tenth=f"{tenth['peak']:.0f}",
-        peak_rss_mb=f"{full['peak']:.0f}",
-        peak_growth=f"{full['peak'] / tenth['peak'] - 1:+.0%}",
+        **peak_figures(tenth["peak"], full["peak"]),
         load_avg=f"{os.getloadavg()[0]:.1f}",
         target="20x, 2.5 ms CPU/push, RSS < 512 MB within 10 %",
     )
