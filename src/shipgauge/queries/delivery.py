@@ -1,14 +1,16 @@
 """The DORA report: the `dora_summary` model run over a chosen window, shaped per service.
 
-The report runs the models' own SQL, compiled into one query: every model `dora_summary` reads
-becomes a CTE (computed once, however often it is read), the event tables are cut to the asked
-service before anything else (every DORA model works within one service, so this changes no
-value), and `dora_summary`'s `report_window` CTE takes the asked window. The views and the report
-are the same SELECTs and cannot drift apart.
+The report runs the models' own SQL. The samples (`dora_metric_samples`) come from one query
+where every model it reads is a CTE (computed once, however often it is read) and the event
+tables are cut to the asked service before anything else (every DORA model works within one
+service, so this changes no value); they are kept until the next write of delivery events
+(queries/dora_samples.py). `dora_summary` then runs over the kept samples, its `report_window`
+CTE taking the asked window. The views and the report are the same SELECTs and cannot drift apart.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,7 +22,8 @@ from pydantic import TypeAdapter
 from sqlglot import exp
 
 from shipgauge.errors import BadRequest
-from shipgauge.store import Store
+from shipgauge.queries.dora_samples import SampleCache, week_start
+from shipgauge.store import QueryResult, Store
 from shipgauge.store.views import Model, discover_models, model_order
 
 __all__ = [
@@ -84,10 +87,6 @@ _EMPTY: dict[str, Any] = {
     "score": None,
     **{f"{m}_links": 0 for m in _LINK_METHODS},
 }
-_WINDOW_SQL = (
-    "SELECT CAST(? AS TIMESTAMPTZ) AS start_at, CAST(? AS TIMESTAMPTZ) AS end_at,"
-    " CAST(? AS VARCHAR) AS bucket, CAST(? AS VARCHAR) AS benchmark"
-)
 # `dora_summary` rows of the one bucket covering the window are the totals; the others, the series.
 _PART_SQL = "CASE WHEN bucket = 'all' THEN 'total' ELSE 'series' END AS part"
 
@@ -147,27 +146,73 @@ _WINDOWED_SQL = (
 )
 
 
+# Summaries run over kept samples (queries/dora_samples.py), cut to the asked service and
+# environment (every computation of `dora_summary` is within one of each, so this changes no
+# value); `dora_summary`'s `report_window` takes the window, in the kept tables' UTC TIMESTAMPs.
+_KEPT_SCOPE = {"dora_metric_samples": "kept_samples", "dora_deployments": "kept_deployments"}
+_KEPT_WINDOW_SQL = (
+    "SELECT CAST(CAST(? AS TIMESTAMPTZ) AS TIMESTAMP) AS start_at,"
+    " CAST(CAST(? AS TIMESTAMPTZ) AS TIMESTAMP) AS end_at,"
+    " CAST(? AS VARCHAR) AS bucket, CAST(? AS VARCHAR) AS benchmark"
+)
+_SAMPLES = SampleCache(max_rows=2_000_000, max_entries=64)
+# What is kept of `dora_deployments`: the deployments from the samples' first week on, and one
+# row per service and environment with no result, its first deployment, standing for the pair
+# (`pairs` in `dora_summary` counts every pair that ever deployed; the summary counts successes).
+_KEPT_DEPLOYMENTS_SQL = (
+    "SELECT service, environment, deployed_at, result FROM dora_deployments"
+    f" WHERE deployed_at >= CAST({_START} AS TIMESTAMPTZ){{and_service}}"
+    " UNION ALL SELECT service, environment, min(deployed_at), CAST(NULL AS VARCHAR)"
+    " FROM dora_deployments{where_service} GROUP BY service, environment"
+)
+
+
 @lru_cache(maxsize=8)
 def _summary_sql(by_service: bool, by_environment: bool, series: bool) -> str:
-    """The compiled report: totals (bucket all) and the series if asked, from one pass of
-    `dora_summary` whose `report_window` holds a row per bucket kind.
+    """The report over kept samples: totals (bucket all) and the series if asked, from one pass
+    of `dora_summary` whose `report_window` holds a row per bucket kind.
 
-    Parameters, in order: each bucket kind's window row, then the environment. The service and the
-    window's bounds are written in as literals (`_SERVICE`, `_START` and `_END` are replaced per
-    call): DuckDB prunes far better on a constant than on a parameter (4.5 s against 0.5 s for
-    one service of the 1M-deployment benchmark). The
-    service's event rows are materialised once (one scan of the big tables, not one per model);
-    for every service, plain projection models are inlined instead of copied.
-    """
+    Parameters, in order: the environment twice (if asked), then each bucket kind's window row.
+    The service is written in (`_SERVICE`, replaced per call)."""
     models = {m.name: m for m in discover_models()}
-    ctes = model_ctes("dora_summary", by_service, include_target=False)
-    summary = _scoped(sqlglot.parse_one(models["dora_summary"].sql, read="duckdb"), by_service)
+    summary = sqlglot.parse_one(models["dora_summary"].sql, read="duckdb")
     window = next(c for c in summary.find_all(exp.CTE) if c.alias == "report_window")
-    rows = " UNION ALL ".join([_WINDOW_SQL] * (2 if series else 1))
+    rows = " UNION ALL ".join([_KEPT_WINDOW_SQL] * (2 if series else 1))
     window.set("this", sqlglot.parse_one(rows, read="duckdb"))
-    where = " WHERE environment = ?" if by_environment else ""
-    body = summary.sql(dialect="duckdb")
-    return f"WITH {', '.join(ctes)} SELECT {_PART_SQL}, * FROM ({body}) AS r{where}"
+    scope = [f"service = {_SERVICE}"] * by_service + ["environment = ?"] * by_environment
+    where = " AND ".join(scope) or "TRUE"
+    scoped = ", ".join(f"{model} AS (SELECT * FROM {kept} WHERE {where})"
+                       for model, kept in _KEPT_SCOPE.items())  # fmt: skip
+    return (
+        f"WITH {scoped} SELECT {_PART_SQL},"
+        " * REPLACE (CAST(bucket_start AS TIMESTAMPTZ) AS bucket_start)"
+        f" FROM ({summary.sql(dialect='duckdb')}) AS r"
+    )
+
+
+@lru_cache(maxsize=2)
+def _samples_sql(by_service: bool) -> str:
+    """`dora_metric_samples` as a report computes it (see `model_ctes`), to the end of time."""
+    ctes = ", ".join(model_ctes("dora_metric_samples", by_service))
+    return (
+        f"WITH {ctes} SELECT service, environment, metric, sampled_at, value, link_method"
+        " FROM dora_metric_samples"
+    )
+
+
+def _sample_sources(service: str | None, since: datetime) -> dict[str, str]:
+    """The SELECTs of the kept tables of `service` (None: every service) from `since` on."""
+    where = f" WHERE service = {_SERVICE}" if service is not None else ""
+    deployments = _KEPT_DEPLOYMENTS_SQL.format(
+        and_service=where.replace(" WHERE", " AND"), where_service=where
+    )
+    return {
+        table: _filled(sql, service, since.isoformat(), "infinity")
+        for table, sql in (
+            ("kept_samples", _samples_sql(service is not None)),
+            ("kept_deployments", deployments),
+        )
+    }
 
 
 def model_ctes(target: str, by_service: bool, *, include_target: bool = True) -> list[str]:
@@ -197,11 +242,16 @@ def model_ctes(target: str, by_service: bool, *, include_target: bool = True) ->
 
 
 def with_literals(sql: str, window: DoraWindow, service: str | None) -> str:
-    """`sql` with the service and the window's bounds written in (see `_summary_sql`)."""
+    """`sql` with the service and the window's bounds written in: DuckDB prunes far better on
+    a constant than on a parameter (4.5 s against 0.5 s for one service of the 1M-deployment
+    benchmark)."""
+    return _filled(sql, service, window.start.isoformat(), window.end.isoformat())
+
+
+def _filled(sql: str, service: str | None, start: str, end: str) -> str:
     if service is not None:
         sql = sql.replace(_SERVICE, _literal(service))
-    sql = sql.replace(_START, _literal(window.start.isoformat()))
-    return sql.replace(_END, _literal(window.end.isoformat()))
+    return sql.replace(_START, _literal(start)).replace(_END, _literal(end))
 
 
 def _dependencies(name: str, models: Mapping[str, Model]) -> set[str]:
@@ -239,12 +289,19 @@ def summary_rows(
 ) -> list[dict[str, Any]]:
     """`dora_summary` rows for `window`: `part` total (one bucket), and with `series` also the
     rows cut by `window.interval` (`part` series)."""
-    params: list[Any] = [window.start, window.end, "all", window.benchmark]
+    since = week_start(window.start)
+    kept = _SAMPLES.samples(store, service, since, lambda: _sample_sources(service, since))
+    params: list[Any] = [environment] * 2 if environment is not None else []
+    params += [window.start, window.end, "all", window.benchmark]
     if series:
         params += [window.start, window.end, INTERVALS[window.interval], window.benchmark]
-    params += [environment] if environment is not None else []
     sql = _summary_sql(service is not None, environment is not None, series)
-    return store.query(with_literals(sql, window, service), params).dicts()
+    if service is not None:
+        sql = sql.replace(_SERVICE, _literal(service))
+    with contextlib.closing(kept.cursor()) as cursor:
+        cursor.execute(sql, params)
+        columns = [d[0] for d in cursor.description or ()]
+        return QueryResult(columns, cursor.fetchall()).dicts()
 
 
 def _literal(text: str) -> str:

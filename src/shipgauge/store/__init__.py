@@ -3,6 +3,7 @@
 from shipgauge.store._sql import in_text_list
 from shipgauge.store.engines import ENGINE_ERRORS, is_postgres_url
 from shipgauge.store.store import (
+    DELIVERY_TURN,
     KeyConflict,
     QueryResult,
     Row,
@@ -12,6 +13,7 @@ from shipgauge.store.store import (
 )
 
 __all__ = [
+    "DELIVERY_TURN",
     "ENGINE_ERRORS",
     "KeyConflict",
     "QueryResult",

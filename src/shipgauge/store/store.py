@@ -32,9 +32,21 @@ from shipgauge.store.engines import (
     open_engine,
 )
 
-__all__ = ["KeyConflict", "QueryResult", "Row", "Store", "Transaction", "dead_letter_id"]
+__all__ = [
+    "DELIVERY_TURN",
+    "KeyConflict",
+    "QueryResult",
+    "Row",
+    "Store",
+    "Transaction",
+    "dead_letter_id",
+]
 
 Row = Mapping[str, Any]
+# The `ingest_checkpoints` row every writer of delivery events takes its turn on, in the
+# transaction of its write (pipelines.delivery.facts.take_turn): its position (the write's time)
+# changes with every write, so readers may keep what they computed from an unchanged position.
+DELIVERY_TURN = "delivery.facts"
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,10 @@ from typing import Any, TypeVar
 import sqlglot
 from sqlglot import exp
 
-from shipgauge.store import Store, Transaction, in_text_list
+from shipgauge.store import DELIVERY_TURN, Store, Transaction, in_text_list
 
-__all__ = ["FACTS_CHECKPOINT", "refresh_delivery_facts", "take_turn", "write_commit_facts"]
+__all__ = ["refresh_delivery_facts", "take_turn", "write_commit_facts"]
 
-FACTS_CHECKPOINT = "delivery.facts"
 _FACTS_MIGRATION = "0007_delivery_facts.sql"
 _FACT_TABLES = (
     "delivery_commit_pushes",
@@ -139,7 +138,7 @@ def take_turn(tx: Transaction) -> None:
     tx.execute(
         "INSERT INTO ingest_checkpoints VALUES (?, ?, ?) ON CONFLICT (source)"
         " DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at",
-        [FACTS_CHECKPOINT, now.isoformat(), now],
+        [DELIVERY_TURN, now.isoformat(), now],
     )
 
 
