@@ -155,7 +155,8 @@ def _compute(
     sources: Mapping[str, str],
 ) -> KeptSamples:
     sources = {**sources, "dora_benchmarks": _BENCHMARKS_SQL}
-    db = duckdb.connect()
+    # One service's samples are too few to share out: no threads of its own per kept service.
+    db = duckdb.connect(config={"threads": 1} if service is not None else {})
     db.execute("SET TimeZone = 'UTC'")
     for table, schema in _TABLES.items():
         batches = store.iter_batches(sources[table])
