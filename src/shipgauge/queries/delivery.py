@@ -215,7 +215,7 @@ def _sample_sources(service: str | None, since: datetime) -> dict[str, str]:
     }
 
 
-def model_ctes(target: str, by_service: bool, *, include_target: bool = True) -> list[str]:
+def model_ctes(target: str, by_service: bool) -> list[str]:
     """The CTEs computing `target` (and every model it reads) as a report does: the event tables
     cut to the service (`_SERVICE`, when `by_service`), history before the window's start
     (`_START`) skipped where a model allows it; `with_literals` fills those in."""
@@ -227,7 +227,7 @@ def model_ctes(target: str, by_service: bool, *, include_target: bool = True) ->
             f" WHERE service = {_SERVICE}{kinds})"
             for table, (how, columns, kinds) in _SCOPED_TABLES.items()
         ]
-    needed = _dependencies(target, models) - (set() if include_target else {target})
+    needed = _dependencies(target, models)
     for model in model_order([models[name] for name in needed]):
         tree = _scoped(sqlglot.parse_one(model.sql, read="duckdb"), by_service)
         for cte in tree.find_all(exp.CTE):
