@@ -15,7 +15,8 @@ means new events, and the next report computes its samples again. Writes that by
 pipeline (SQL typed by hand) are seen after the next pipeline write.
 
 Times are kept as UTC `TIMESTAMP`: DuckDB truncates those to days and weeks ~10x faster than
-`TIMESTAMPTZ` (whose calendar is ICU's), and in UTC both give the same values.
+`TIMESTAMPTZ` (whose calendar is ICU's), and in UTC both give the same values. The samples'
+strings are kept as ENUMs.
 """
 
 from __future__ import annotations
@@ -143,7 +144,7 @@ class SampleCache:
                 del kept[key]
             kept.pop(entry.service, None)
             while len(kept) >= self.max_entries:
-                del kept[next(iter(kept))]  # the longest kept
+                del kept[next(iter(kept))]  # the one kept longest
             kept[entry.service] = entry
 
 
