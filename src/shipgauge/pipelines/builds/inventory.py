@@ -34,7 +34,7 @@ from shipgauge.store import Store
 __all__ = ["INVENTORY_SOURCE", "InventoryResult", "load_inventory"]
 
 INVENTORY_SOURCE = "buildhub.inventory"
-STORE_MEMORY_LIMIT = "256MB"
+STORE_MEMORY_LIMIT = "96MB"
 Progress = Callable[[int], None]
 
 
@@ -127,7 +127,7 @@ def _load_settings(store: Store) -> Iterator[None]:
     """Bounded memory (pipelines.memory); a DuckDB store checkpoints once at the end rather
     than at every chunk (each checkpoint rewrites the primary-key index, so per-chunk
     checkpoints grow with the table)."""
-    options = {"checkpoint_threshold": "256MB", "preserve_insertion_order": "false"}
+    options = {"checkpoint_threshold": "32MB", "preserve_insertion_order": "false"}
     with bounded_memory(store, STORE_MEMORY_LIMIT, options):
         yield
 
