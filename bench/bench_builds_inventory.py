@@ -148,7 +148,8 @@ def write_inventory(folder: Path, rows: int) -> tuple[Path, Path]:
     _child(sql.replace(str(data), str(data.with_suffix(""))))
     # DuckDB's own gzip writer is single-threaded and slow; gzip -1 compresses faster.
     subprocess.run(["gzip", "-1", str(data.with_suffix(""))], check=True)
-    digest = hashlib.md5(data.read_bytes()).hexdigest()
+    with data.open("rb") as handle:  # streamed: the whole file would raise this process's peak
+        digest = hashlib.file_digest(handle, "md5").hexdigest()
     manifest = folder / "inventory" / "manifest.json"
     manifest.write_text(
         json.dumps(

@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
+from shipgauge.pipelines.builds import inventory_file
 from shipgauge.pipelines.builds.inventory import InventoryResult, load_inventory
+from shipgauge.pipelines.builds.records import new_rows
 from shipgauge.sources.archive.metadata import nightly_metadata_urls, rc_metadata_url
 from shipgauge.sources.archive.paths import record_from_url
 from shipgauge.store import Store
@@ -113,6 +115,39 @@ def test_load_inventory_matches_t13_and_replays_change_nothing(
         assert store.count("dead_letters") == 1
         assert fetched_before > 0
         assert replay_connectors.archive.stats["200"] == 0  # every metadata file answered 304
+
+
+def test_load_inventory_judges_a_chunk_again_after_a_key_conflict(
+    recorded_http: RecordedHttpServer,
+    tmp_path: Path,
+    store_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A writer that stores a build after `new_rows` looked: the plain insert meets the key,
+    the transaction rolls back, and the chunk is judged and stored again (nothing twice)."""
+    serve_archive(recorded_http, _t13_archive())
+    connectors = make_connectors(recorded_http.url, tmp_path / "s3", tmp_path / "cache")
+    with Store.open(store_url) as store:
+        load_inventory(
+            store=store, connectors=connectors, location=str(MANIFEST), cache_dir=tmp_path
+        )
+        before = stored_records(store)
+        calls: list[int] = []
+
+        def blind_once(tx: Any, **columns: Any) -> list[bool]:
+            calls.append(len(columns["hashes"]))
+            if len(calls) == 1:  # as if the stored rows were written just after this look
+                return [True] * len(columns["hashes"])
+            return new_rows(tx, **columns)
+
+        monkeypatch.setattr(inventory_file, "new_rows", blind_once)
+        again = load_inventory(
+            store=store, connectors=connectors, location=str(MANIFEST), cache_dir=tmp_path
+        )
+        assert calls == [10, 10]
+        assert again.inserted == 0
+        assert stored_records(store) == before
+        assert store.query("SELECT count(*), count(record_id) FROM builds").rows[0] == (10, 9)
 
 
 def _gz_manifest(folder: Path, csv_text: str) -> Path:

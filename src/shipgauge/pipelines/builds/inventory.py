@@ -34,7 +34,11 @@ from shipgauge.store import Store
 __all__ = ["INVENTORY_SOURCE", "InventoryResult", "load_inventory"]
 
 INVENTORY_SOURCE = "buildhub.inventory"
-STORE_MEMORY_LIMIT = "256MB"
+# The store's DuckDB memory limit while loading: a fixed part (32 MB of WAL before each
+# checkpoint, a chunk's rows, buffers) plus the `builds` key index, which must stay resident
+# to check each insert (~75 bytes a build: 37 MB at 500,000; 96 MB failed at 1,100,000).
+STORE_MEMORY_BASE = 56 << 20
+INDEX_BYTES_PER_BUILD = 96
 Progress = Callable[[int], None]
 
 
@@ -75,10 +79,17 @@ def load_inventory(
         dead_letter_source=INVENTORY_SOURCE,
         result=result,
     )
+    builds = store.count("builds")
     try:
-        with _load_settings(store):
+        with _load_settings(store, builds) as limit:
+
+            def stored(rows: int) -> None:
+                limit(store_memory_limit(builds + result.inserted))
+                if progress:
+                    progress(rows)
+
             for entry, fetch in found.data_files:
-                if _load_data_file(loader, fetch(cache_dir), entry, found.manifest, progress):
+                if _load_data_file(loader, fetch(cache_dir), entry, found.manifest, stored):
                     result.files += 1
                     continue
                 with store.transaction() as tx:
@@ -122,14 +133,18 @@ def _load_data_file(
             raise
 
 
+def store_memory_limit(builds: int) -> str:
+    """The store's memory limit for a `builds` table of `builds` rows (see STORE_MEMORY_BASE)."""
+    return f"{(STORE_MEMORY_BASE + INDEX_BYTES_PER_BUILD * builds) >> 20}MB"
+
+
 @contextlib.contextmanager
-def _load_settings(store: Store) -> Iterator[None]:
-    """Bounded memory (pipelines.memory); a DuckDB store checkpoints once at the end rather
-    than at every chunk (each checkpoint rewrites the primary-key index, so per-chunk
-    checkpoints grow with the table)."""
-    options = {"checkpoint_threshold": "256MB", "preserve_insertion_order": "false"}
-    with bounded_memory(store, STORE_MEMORY_LIMIT, options):
-        yield
+def _load_settings(store: Store, builds: int) -> Iterator[Callable[[str], None]]:
+    """Bounded memory (pipelines.memory); a DuckDB store checkpoints every 32 MB of WAL, so
+    what is committed leaves memory (at 256 MB its rows filled the store's buffers)."""
+    options = {"checkpoint_threshold": "32MB", "preserve_insertion_order": "false"}
+    with bounded_memory(store, store_memory_limit(builds), options) as limit:
+        yield limit
 
 
 def _locate_manifest(connectors: BuildhubConnectors, location: str, cache_dir: Path) -> _Manifest:
