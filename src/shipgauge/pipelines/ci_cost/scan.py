@@ -46,6 +46,10 @@ __all__ = [
 ]
 
 MODES: Final = ("push", "nightly")
+# Pushes resolved at once: each push makes its requests one after another, so twice as many
+# pushes as requests in flight keep the connector busy, and WRITE_AHEAD_PUSHES more let the loop
+# go on while the writer commits a batch (a push's rows take ~250 kB until they are written).
+WRITE_AHEAD_PUSHES: Final = 128
 
 # (repo, phase, done, total): phase "pushlog" counts pages, "pushes" counts resolved pushes
 # (written in batches: a resolved push is committed with the batch it ends up in).
@@ -241,13 +245,12 @@ def scan_repo(
     def resolve(job: PushJob) -> Coroutine[Any, Any, PushOutcome]:
         return resolve_push(job, tc=tc, route=options.route, now=now)
 
-    # Each push makes its requests one after another, so twice as many pushes as requests in
-    # flight keep the connector busy; one batch more lets the loop go on while a batch is written.
-    window = 2 * max(options.concurrency, 1) + writer.batch_pushes
-    for resolved, outcome in enumerate(_in_order(loop, resolve, jobs, window), 1):
-        writer.add(outcome)
-        progress(repo, "pushes", resolved, len(jobs))
-    writer.flush(covered=covered)
+    window = 2 * max(options.concurrency, 1) + WRITE_AHEAD_PUSHES
+    with writer:
+        for resolved, outcome in enumerate(_in_order(loop, resolve, jobs, window), 1):
+            writer.add(outcome)
+            progress(repo, "pushes", resolved, len(jobs))
+        writer.flush(covered=covered)
     result.pushes_checked, result.groups_listed = writer.pushes, writer.groups
     result.tasks, result.runs, result.dead_letters = writer.tasks, writer.runs, writer.dead_letters
     result.states, result.checkpoint = dict(writer.states), writer.position
