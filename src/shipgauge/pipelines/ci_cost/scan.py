@@ -30,6 +30,7 @@ from shipgauge.connectors.http import HttpConnector
 from shipgauge.pipelines import pushlog
 from shipgauge.pipelines.ci_cost.groups import GroupRoute, PushJob, PushOutcome, resolve_push
 from shipgauge.pipelines.ci_cost.writer import DEAD_LETTER_SOURCE, GROUP_FIELDS, BatchWriter
+from shipgauge.pipelines.memory import arrow_on_system_allocator
 from shipgauge.sources import hg
 from shipgauge.sources.taskcluster import groups as source
 from shipgauge.store import Store
@@ -314,6 +315,7 @@ def scan_ci_cost(
     try:
         with (
             _collector_paused(),
+            arrow_on_system_allocator(),
             HttpConnector(
                 settings.hg_url, name="hg pushlog", concurrency=settings.http_concurrency, **common
             ) as hg_http,
