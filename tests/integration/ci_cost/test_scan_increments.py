@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from shipgauge.errors import UpstreamError
-from shipgauge.pipelines.ci_cost import DEAD_LETTER_SOURCE, checkpoint_name, scan_ci_cost
+from shipgauge.pipelines.ci_cost import DEAD_LETTER_SOURCE, checkpoint_name, scan_ci_cost, writer
 from shipgauge.pipelines.ci_cost.groups import ANSWER_DEAD_LETTER_SOURCE
 from shipgauge.pipelines.dead_letters import retry_dead_letters
 from shipgauge.store import Store
@@ -93,6 +93,28 @@ def test_a_group_listed_again_updates_its_stored_runs(duck: Store, ci: FakeCI) -
     assert second.states == {"final": 2} and second.checkpoint == 2
     runs = duck.query("SELECT task_id, run_id, state FROM task_runs ORDER BY task_id").rows
     assert runs == [("g1", 0, "completed"), ("g2", 0, "completed"), ("t1", 0, "completed")]
+
+
+def test_a_batch_meeting_stored_rows_after_a_written_chunk_merges_that_chunk_too(
+    duck: Store, ci: FakeCI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A chunk per group: push 1's new group is inserted (and kept packed) before push 2's group,
+    # listed again, meets its stored rows; the batch rolls back and both chunks are merged.
+    monkeypatch.setattr(writer, "WRITE_CHUNK_ROWS", 1)
+    ci.pushlog("mozilla-central", pushlog_doc({1: [node(1)], 2: [node(2)]}, 2, at=RECENT), 0, 200)
+    ci.pushlog("mozilla-central", pushlog_doc({}, 2), 2, 202)
+    ci.index("mozilla-central", node(2), "g2")
+    ci.group("g2", [[_done("g2", "g2"), _running("t2", "g2")]])
+    assert _scan(duck, ci, since=0)[0].states == {"not_found_yet": 1, "non_final": 1}
+    ci.index("mozilla-central", node(1), "g1")
+    ci.group("g1", [[_done("g1", "g1")]])
+    ci.group("g2", [[_done("g2", "g2"), _done("t2", "g2")]])
+    second = _scan(duck, ci)[0]
+    assert second.states == {"final": 2} and (second.tasks, second.runs) == (3, 3)
+    runs = duck.query("SELECT task_id, run_id, state FROM task_runs ORDER BY task_id").rows
+    assert runs == [("g1", 0, "completed"), ("g2", 0, "completed"), ("t2", 0, "completed")]
+    groups = duck.query("SELECT push_id, task_group_id FROM push_task_groups ORDER BY 1").rows
+    assert groups == [(1, "g1"), (2, "g2")]
 
 
 def test_a_group_that_is_not_the_decision_tasks_id_is_asked_of_the_queue(

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from shipgauge.pipelines.ci_cost import scan_ci_cost
+from shipgauge.pipelines.ci_cost.scan import WRITE_AHEAD_PUSHES
 from shipgauge.store import Store
 from tests.integration.ci_cost.fake_ci import FakeCI, entry, node, pushlog_doc, renamed
 
@@ -18,11 +19,11 @@ PUSHES = 300
 PAGE = 50
 BATCH = 20  # pushes per transaction
 CONCURRENCY = 4
-# scan.py resolves pushes in order, at most 2 * concurrency + batch in flight, and starts push
-# n + window once push n's outcome is handed over; the writer commits a batch before the next
-# outcome is taken. So a lookup of push 2 * BATCH + window + 1 (push BATCH + 1 handed over)
-# means the first batch and its checkpoint are committed.
-COMMITTED_AFTER = BATCH + (2 * CONCURRENCY + BATCH) + 1
+# scan.py resolves pushes in order, a window of 2 * concurrency + WRITE_AHEAD_PUSHES in flight,
+# and starts push n + window once push n's outcome is handed over; the writer commits a batch
+# before the next outcome is taken. So a lookup of push BATCH + window + 1 (push BATCH + 1
+# handed over) means the first batch and its checkpoint are committed.
+COMMITTED_AFTER = BATCH + (2 * CONCURRENCY + WRITE_AHEAD_PUSHES) + 1
 SHIPGAUGE = str(Path(sys.executable).parent / "shipgauge")
 # What must match; times of the scan itself (first_seen_at, checked_at, updated_at) may not.
 SNAPSHOTS = {

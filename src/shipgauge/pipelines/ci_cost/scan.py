@@ -30,6 +30,7 @@ from shipgauge.connectors.http import HttpConnector
 from shipgauge.pipelines import pushlog
 from shipgauge.pipelines.ci_cost.groups import GroupRoute, PushJob, PushOutcome, resolve_push
 from shipgauge.pipelines.ci_cost.writer import DEAD_LETTER_SOURCE, GROUP_FIELDS, BatchWriter
+from shipgauge.pipelines.memory import arrow_on_system_allocator
 from shipgauge.sources import hg
 from shipgauge.sources.taskcluster import groups as source
 from shipgauge.store import Store
@@ -46,6 +47,10 @@ __all__ = [
 ]
 
 MODES: Final = ("push", "nightly")
+# Pushes resolved at once: each push makes its requests one after another, so twice as many
+# pushes as requests in flight keep the connector busy, and WRITE_AHEAD_PUSHES more let the loop
+# go on while the writer commits a batch (a push's rows take ~250 kB until they are written).
+WRITE_AHEAD_PUSHES: Final = 128
 
 # (repo, phase, done, total): phase "pushlog" counts pages, "pushes" counts resolved pushes
 # (written in batches: a resolved push is committed with the batch it ends up in).
@@ -241,13 +246,12 @@ def scan_repo(
     def resolve(job: PushJob) -> Coroutine[Any, Any, PushOutcome]:
         return resolve_push(job, tc=tc, route=options.route, now=now)
 
-    # Each push makes its requests one after another, so twice as many pushes as requests in
-    # flight keep the connector busy; one batch more lets the loop go on while a batch is written.
-    window = 2 * max(options.concurrency, 1) + writer.batch_pushes
-    for resolved, outcome in enumerate(_in_order(loop, resolve, jobs, window), 1):
-        writer.add(outcome)
-        progress(repo, "pushes", resolved, len(jobs))
-    writer.flush(covered=covered)
+    window = 2 * max(options.concurrency, 1) + WRITE_AHEAD_PUSHES
+    with writer:
+        for resolved, outcome in enumerate(_in_order(loop, resolve, jobs, window), 1):
+            writer.add(outcome)
+            progress(repo, "pushes", resolved, len(jobs))
+        writer.flush(covered=covered)
     result.pushes_checked, result.groups_listed = writer.pushes, writer.groups
     result.tasks, result.runs, result.dead_letters = writer.tasks, writer.runs, writer.dead_letters
     result.states, result.checkpoint = dict(writer.states), writer.position
@@ -311,6 +315,7 @@ def scan_ci_cost(
     try:
         with (
             _collector_paused(),
+            arrow_on_system_allocator(),
             HttpConnector(
                 settings.hg_url, name="hg pushlog", concurrency=settings.http_concurrency, **common
             ) as hg_http,

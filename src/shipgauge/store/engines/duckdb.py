@@ -124,7 +124,12 @@ class DuckDBEngine:
         )
 
     def bulk_load(self, conn: Any, info: TableInfo, table: pa.Table) -> None:
-        conn.register("_sg_bulk", table)
+        # Handed over as a stream of batches: a registered table stays referenced by the open
+        # transaction until it commits, so a transaction of many loads held all their tables
+        # (measured: 125 MB more RSS per 200,000 task + run rows loaded in one transaction).
+        conn.register(
+            "_sg_bulk", pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
+        )
         cols = ", ".join(quote_ident(n) for n in table.column_names)
         try:
             conn.execute(
