@@ -6,7 +6,7 @@ ids, services and commits; one line in 100 is refused (an unknown kind: a dead l
 in 50 repeats the line before it (stored once). Events/s of `import_events` into a DuckDB store,
 and its peak RSS at EVENTS and at a tenth of it, each size in a fresh interpreter of its own.
 Target (issue 21): peak RSS < 512 MB at both sizes, within 10 % of each other. EVENTS defaults
-to 1,000,000 (`BENCH_DELIVERY_EVENTS` to change it).
+to 300,000 (`BENCH_DELIVERY_EVENTS` to change it).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from shipgauge.demo import delivery as demo
 from shipgauge.pipelines.delivery.events import IMPORT_SOURCE, import_events
 from shipgauge.store import Store
 
-EVENTS = int(os.environ.get("BENCH_DELIVERY_EVENTS", "1000000"))
+EVENTS = int(os.environ.get("BENCH_DELIVERY_EVENTS", "300000"))
 REFUSED_EVERY = 100
 REPEATED_EVERY = 50
 

@@ -20,6 +20,7 @@ from shipgauge.pipelines.builds.records import (
     insert_buildhub_json,
     insert_groups,
 )
+from shipgauge.pipelines.memory import bounded_memory
 from shipgauge.store import Store, Transaction
 from shipgauge.store.dead_letters import DeadLetter
 
@@ -28,6 +29,8 @@ __all__ = ["FILE_SOURCE", "FileImportResult", "import_build_files", "retry_file"
 FILE_SOURCE = "buildhub.file"
 JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
 BATCH = 1000  # documents per transaction
+# The key indexes must fit: ~70 B per build, so this holds a catalogue of well over 1,000,000.
+STORE_MEMORY_LIMIT = "128MB"
 
 
 @dataclass
@@ -47,12 +50,14 @@ def import_build_files(store: Store, paths: Sequence[Path]) -> FileImportResult:
             raise BadRequest(f"{path}: no such file or folder", field="PATHS")  # the argument
     result = FileImportResult()
     batch: list[tuple[str, bytes]] = []
-    for where, body in _documents(paths, result):
-        batch.append((where, body))
-        if len(batch) >= BATCH:
-            _store_batch(store, batch, result)
-            batch = []
-    _store_batch(store, batch, result)
+    # Without a limit the store's buffers keep every block written: 566 MB for 200,000 records.
+    with bounded_memory(store, STORE_MEMORY_LIMIT):
+        for where, body in _documents(paths, result):
+            batch.append((where, body))
+            if len(batch) >= BATCH:
+                _store_batch(store, batch, result)
+                batch = []
+        _store_batch(store, batch, result)
     return result
 
 
