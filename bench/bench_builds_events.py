@@ -6,7 +6,7 @@ buildhub.json that the local S3 stand-in of _builds.py serves (its own process);
 the consumer starts; messages/s of `consume_amqp` (batches of 200, each committed, then acked)
 into a DuckDB store, and the consuming process's peak RSS at EVENTS and at a tenth of it, each
 size in a fresh interpreter of its own. Target (issue 21): peak RSS < 512 MB at both sizes,
-within 10 % of each other. EVENTS defaults to 40,000 (`BENCH_BUILDS_EVENTS` to change it).
+within 10 % of each other. EVENTS defaults to 5,000 (`BENCH_BUILDS_EVENTS` to change it).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from shipgauge.pipelines.builds.connectors import BuildhubConnectors
 from shipgauge.pipelines.builds.events import consume_amqp
 from shipgauge.store import Store
 
-EVENTS = int(os.environ.get("BENCH_BUILDS_EVENTS", "40000"))
+EVENTS = int(os.environ.get("BENCH_BUILDS_EVENTS", "5000"))
 # As tests/conftest.py: the URL, else loopback on SHIPGAUGE_AMQP_PORT.
 AMQP_PORT = int(os.environ.get("SHIPGAUGE_AMQP_PORT") or 5672)
 AMQP_URL = os.environ.get("SHIPGAUGE_AMQP_URL") or f"amqp://guest:guest@127.0.0.1:{AMQP_PORT}//"
