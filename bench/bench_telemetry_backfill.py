@@ -1,10 +1,11 @@
 """Backfill of 10,000 synthetic pushes (50,000 changesets) against hg, Bugzilla and ingestion
 stand-ins that answer every request after a real 30 ms wait, vs a sequential run of the same code.
 
-Target (issue 7): >= 500 pings/s, >= 20x sequential, peak RSS flat (after 10% of the pushes vs
-at the end). The sequential run is the same backfill with concurrency 1, over the first
-SEQUENTIAL_PUSHES pushes only (it would take about 80 minutes over all of them); its rate is
-pings over its own time. Only the backfill is timed, not opening the store.
+Targets: >= 500 pings/s, >= 20x sequential (issue 7); peak RSS < 512 MB, and at all the pushes
+within 10 % of the peak at a tenth of them (issue 21). Each run is a fresh interpreter of its own
+against the same stand-in. The sequential run is the same backfill with concurrency 1, over the
+first SEQUENTIAL_PUSHES pushes only (it would take about 80 minutes over all of them); its rate
+is pings over its own time. Only the backfill is timed, not opening the store.
 
 The stand-in is an asyncio HTTP/1.1 keep-alive server in its own process, so it does not share
 the client's interpreter (it still shares the machine's 2 cores). It counts what it is asked.
@@ -20,13 +21,12 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
-import resource
+import os
 import socket
 import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -34,10 +34,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import report, timed
+from _common import in_child, peak_figures, peak_rss_mb, report, timed
 
 from shipgauge.config import load_settings
-from shipgauge.pipelines.telemetry import BackfillResult, TelemetryServices, backfill
+from shipgauge.pipelines.telemetry import TelemetryServices, backfill
 from shipgauge.store import Store
 
 PUSHES = 10_000
@@ -144,29 +144,10 @@ def _run_server(sock: socket.socket) -> None:
     asyncio.run(main())
 
 
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-@dataclass(frozen=True)
-class Run:
-    """A backfill's result, its wall and CPU seconds, and the peak RSS (MB) after 10% of it."""
-
-    result: BackfillResult
-    seconds: float
-    cpu_s: float
-    rss_mb_at_10pct: float
-
-
-def _backfill(url: str, db: str, pushes: int, concurrency: int) -> Run:
+def _backfill(url: str, db: str, pushes: int, concurrency: int) -> dict[str, float]:
+    """One backfill of `pushes` pushes in this process: its figures, peak RSS included."""
     settings = load_settings(hg_url=url, bmo_url=url, telemetry_url=url, http_retries=0,
                              telemetry_concurrency=concurrency)  # fmt: skip
-    rss: list[float] = []
-
-    def on_page(progress: BackfillResult) -> None:
-        if not rss and progress.pushes >= pushes // 10:
-            rss.append(_rss_mb())
-
     with Store.open(db) as store, TelemetryServices.from_settings(settings) as services:
         cpu = time.process_time()
         result, seconds = timed(
@@ -176,13 +157,17 @@ def _backfill(url: str, db: str, pushes: int, concurrency: int) -> Run:
                 repo_url="https://hg.mozilla.org/bench",
                 start_id=0,
                 end_id=pushes,
-                on_page=on_page,
             )
         )
         cpu = time.process_time() - cpu
         sent = store.query("SELECT count(*) FROM hgpush_pings WHERE status = 'sent'").scalar()
     assert result.pings.sent == sent == pushes * PER_PUSH, (result, sent)
-    return Run(result, seconds, cpu, rss[0])
+    return {"pings": sent, "seconds": seconds, "cpu_s": cpu, "peak_mb": peak_rss_mb()}
+
+
+def _in_child(url: str, tmp: str, name: str, pushes: int, concurrency: int) -> dict[str, Any]:
+    figures: dict[str, Any] = in_child(__file__, url, f"{tmp}/{name}.duckdb", pushes, concurrency)
+    return figures
 
 
 def main() -> None:
@@ -196,37 +181,42 @@ def main() -> None:
     server.start()
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            seq = _backfill(url, f"{tmp}/seq.duckdb", SEQUENTIAL_PUSHES, 1)
+            seq = _in_child(url, tmp, "seq", SEQUENTIAL_PUSHES, 1)
+            tenth = _in_child(url, tmp, "tenth", PUSHES // 10, CONCURRENCY)
             before = httpx.get(f"{url}/_stats").json()
-            full = _backfill(url, f"{tmp}/full.duckdb", PUSHES, CONCURRENCY)
+            full = _in_child(url, tmp, "full", PUSHES, CONCURRENCY)
             after = httpx.get(f"{url}/_stats").json()
     finally:
         server.terminate()
     requests = Counter(after["requests"]) - Counter(before["requests"])
-    pings = full.result.pings.sent
-    seq_rate = seq.result.pings.sent / seq.seconds
-    rate = pings / full.seconds
+    pings = full["pings"]
+    seq_rate = seq["pings"] / seq["seconds"]
+    rate = pings / full["seconds"]
     report(
         "telemetry backfill",
         pushes=PUSHES,
         pings=pings,
         latency_ms=int(LATENCY_S * 1000),
         concurrency=CONCURRENCY,
-        seconds=f"{full.seconds:.1f}",
+        seconds=f"{full['seconds']:.1f}",
         pings_per_s=f"{rate:,.0f}",
-        sequential_pings=seq.result.pings.sent,
+        sequential_pings=seq["pings"],
         sequential_pings_per_s=f"{seq_rate:.1f}",
         ratio=f"{rate / seq_rate:.1f}",
         distinct_bugs=after["bugs"],
         requests=sum(requests.values()),
         requests_per_ping=f"{sum(requests.values()) / pings:.2f}",
         bugzilla_requests=requests["bugzilla attachment"] + requests["bugzilla history"],
-        client_cpu_ms_per_ping=f"{full.cpu_s / pings * 1000:.2f}",
+        client_cpu_ms_per_ping=f"{full['cpu_s'] / pings * 1000:.2f}",
         server_cpu_ms_per_ping=f"{(after['cpu_s'] - before['cpu_s']) / pings * 1000:.2f}",
-        rss_mb_at_10pct=f"{full.rss_mb_at_10pct:.0f}",
-        rss_mb_peak=f"{_rss_mb():.0f}",
+        **peak_figures(tenth["peak_mb"], full["peak_mb"]),
+        load_avg=f"{os.getloadavg()[0]:.1f}",
     )
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1:
+        url, db, pushes, concurrency = sys.argv[1:]
+        print(json.dumps(_backfill(url, db, int(pushes), int(concurrency))))
+    else:
+        main()

@@ -6,6 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
+from shipgauge.pipelines.builds.files import FILE_SOURCE, import_build_files
+from shipgauge.store import Store
 from tests.conftest import run_cli
 from tests.integration.builds.conftest import BUILDHUB
 
@@ -74,3 +76,16 @@ def test_search_says_what_it_searched_and_hints(tmp_path: Path) -> None:
     assert deep.returncode == 1
     assert len(deep.stderr.strip().splitlines()) == 1 and "Traceback" not in deep.stderr
     assert "nested more than 64 deep" in deep.stderr
+
+
+def test_json_lines_are_numbered_as_lines_of_the_whole_file(tmp_path: Path) -> None:
+    records = [json.loads(p.read_text()) for p in sorted(RECORDS.glob("*.json"))]
+    lines = tmp_path / "records.jsonl"
+    # A blank line, a CRLF and a lone CR end lines as `bytes.splitlines` of the file does.
+    body = [json.dumps(r).encode() for r in records]
+    lines.write_bytes(body[0] + b"\n\n" + body[1] + b"\r\n{}\r" + body[2] + b"\n")
+    with Store.open(str(tmp_path / "lines.duckdb")) as store:
+        result = import_build_files(store, [lines])
+        letters = store.query("SELECT key FROM dead_letters WHERE source = ?", [FILE_SOURCE]).rows
+    assert (result.documents, result.dead_letters) == (4, 1)
+    assert letters == [(f"{lines}:4",)]

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from shipgauge.errors import SourceError
-from shipgauge.sources.delivery import parse_event_lines, parse_seed_csv, parse_seed_event
+from shipgauge.sources.delivery import (
+    DeliveryEventRow,
+    Reject,
+    parse_event_lines,
+    parse_seed_csv,
+    parse_seed_event,
+)
 from tests.support.recorded_http import fixtures_dir
 
 FIXTURES = fixtures_dir() / "taskcluster" / "devops-toolkit-metrics"
@@ -80,8 +88,8 @@ def test_parse_seed_event_checks_the_idempotency_key() -> None:
 
 
 def test_parse_seed_csv_reads_the_upstream_fake_db() -> None:
-    text = (FIXTURES / "fake_db_events.csv").read_text()
-    rows, rejects = parse_seed_csv(text, received_at=datetime(2024, 3, 1, tzinfo=UTC))
+    with (FIXTURES / "fake_db_events.csv").open() as lines:
+        rows, rejects = _split(parse_seed_csv(lines, received_at=datetime(2024, 3, 1, tzinfo=UTC)))
     assert len(rows) + len(rejects) == 519
     assert Counter(r.kind for r in rows) == {"push": 175, "deploy": 112, "test_pass": 53,
                                              "test_run": 33}  # fmt: skip
@@ -94,7 +102,7 @@ def test_parse_seed_csv_reads_the_upstream_fake_db() -> None:
 
 def test_parse_seed_csv_needs_its_header() -> None:
     with pytest.raises(SourceError, match="header"):
-        parse_seed_csv("a,b,c\n", received_at=NOW)
+        next(parse_seed_csv(["a,b,c\n"], received_at=NOW))
 
 
 def test_parse_event_lines_mixes_seed_and_shipgauge_events() -> None:
@@ -106,6 +114,14 @@ def test_parse_event_lines_mixes_seed_and_shipgauge_events() -> None:
             "not json",
         ]
     )
-    rows, rejects = parse_event_lines(text, received_at=NOW)
+    rows, rejects = _split(parse_event_lines(io.StringIO(text), received_at=NOW))
     assert [(r.kind, r.origin) for r in rows] == [("push", "import"), ("deploy", "import")]
     assert [(r.index, r.field) for r in rejects] == [(4, "line")]
+
+
+def _split(
+    items: Iterable[DeliveryEventRow | Reject],
+) -> tuple[list[DeliveryEventRow], list[Reject]]:
+    found = list(items)
+    rows = [item for item in found if isinstance(item, DeliveryEventRow)]
+    return rows, [item for item in found if isinstance(item, Reject)]

@@ -24,9 +24,10 @@ from shipgauge.pipelines.builds.metadata import MetadataResolver, wait_keys_of_m
 from shipgauge.pipelines.builds.records import (
     ArchiveCandidate,
     Completion,
+    RowGroup,
+    buildhub_json_rows,
     complete_candidates,
     derive_candidate,
-    insert_buildhub_json,
     insert_groups,
 )
 from shipgauge.sources.archive.metadata import is_nightly_build_metadata, is_rc_build_metadata
@@ -113,16 +114,18 @@ def ingest_into(
     instead of keeping a dead letter (what `dead-letters retry` needs)."""
     resolver = MetadataResolver(connectors.archive)
     result = EventResult(messages=len(messages))
+    documents: list[RowGroup] = []  # buildhub.json records not inserted yet, in order
     for message_id, body in messages:
         try:
             for event in parse_s3_event_message(body):
                 result.events += 1
-                _handle(tx, connectors, resolver, event, result, on_error)
+                _handle(tx, connectors, resolver, event, result, on_error, documents)
         except (SourceError, UpstreamError) as exc:
             if on_error == "raise":
                 raise
             tx.dead_letter(EVENT_SOURCE, message_id, exc.message, body)
             result.dead_letters += 1
+    _insert_documents(tx, documents, result)
     return result
 
 
@@ -133,21 +136,23 @@ def _handle(
     event: S3ObjectEvent,
     result: EventResult,
     on_error: str,
+    documents: list[RowGroup],
 ) -> None:
     if not event.created:
         result.ignored += 1
     elif event.key.rsplit("/", 1)[-1].endswith("buildhub.json"):
-        _ingest_buildhub_json(tx, connectors, event, result)
+        _read_buildhub_json(connectors, event, result, documents)
     else:
         outcome = _archive_event(connectors, resolver, event)
         if outcome is None:
             result.ignored += 1
             return
+        _insert_documents(tx, documents, result)  # the records of earlier events go first
         _write(tx, resolver, outcome, result, on_error)
 
 
-def _ingest_buildhub_json(
-    tx: Transaction, connectors: BuildhubConnectors, event: S3ObjectEvent, result: EventResult
+def _read_buildhub_json(
+    connectors: BuildhubConnectors, event: S3ObjectEvent, result: EventResult, docs: list[RowGroup]
 ) -> None:
     bucket = event.bucket or connectors.bucket
     try:
@@ -155,14 +160,16 @@ def _ingest_buildhub_json(
     except NotFound:
         result.missing += 1  # Buildhub2 logs a 404 and deletes the message
         return
-    result.inserted += insert_buildhub_json(
-        tx,
-        body,
-        what=event.key,
-        origin="s3-event",
-        s3_object_key=event.key,
-        s3_object_etag=event.etag,
-    )
+    docs.append(
+        buildhub_json_rows(body, what=event.key, origin="s3-event",
+                           s3_object_key=event.key, s3_object_etag=event.etag)
+    )  # fmt: skip
+
+
+def _insert_documents(tx: Transaction, documents: list[RowGroup], result: EventResult) -> None:
+    """Insert the gathered buildhub.json records together (one per document: ~8 ms each)."""
+    result.inserted += insert_groups(tx, documents)
+    documents.clear()
 
 
 def _archive_event(
@@ -288,10 +295,7 @@ def _write(
             done.groups.extend(late.groups)
             done.rejects.extend(late.rejects)
             result.completed += len(late.groups)
-        tx.execute(
-            f"DELETE FROM builds_pending WHERE {_WAITING}",
-            [keys],
-        )
+        tx.execute(f"DELETE FROM builds_pending WHERE {_WAITING}", [keys])
     result.inserted += insert_groups(tx, done.groups)
     now = datetime.now(UTC)
     pending_rows = [

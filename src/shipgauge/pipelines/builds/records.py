@@ -33,6 +33,7 @@ __all__ = [
     "ArchiveCandidate",
     "Completion",
     "RowGroup",
+    "buildhub_json_rows",
     "complete_candidates",
     "derive_candidate",
     "explain_key",
@@ -161,6 +162,26 @@ def rows_of(record_id: str, record: dict[str, Any], origin: str) -> RowGroup:
     ]
 
 
+def buildhub_json_rows(
+    body: bytes,
+    *,
+    what: str,
+    origin: str,
+    s3_object_key: str | None = None,
+    s3_object_etag: str | None = None,
+) -> RowGroup:
+    """A `buildhub.json` document, checked, as its row group: the record and its beta copy.
+
+    SourceError (naming `what`) when it is not JSON or not a valid record: the caller keeps a
+    dead letter. Callers with many documents insert their groups together (`insert_groups`).
+    """
+    record = parse_buildhub_json(body, key=what)
+    return [
+        build_row(r, origin=origin, s3_object_key=s3_object_key, s3_object_etag=s3_object_etag)
+        for r in records_to_store(record)
+    ]
+
+
 def insert_buildhub_json(
     tx: Transaction,
     body: bytes,
@@ -170,16 +191,11 @@ def insert_buildhub_json(
     s3_object_key: str | None = None,
     s3_object_etag: str | None = None,
 ) -> int:
-    """Check a `buildhub.json` document and insert it with its beta copy; rows added.
-
-    SourceError (naming `what`) when it is not JSON or not a valid record: the caller keeps a
-    dead letter. A record already stored (same hash) adds nothing.
-    """
-    record = parse_buildhub_json(body, key=what)
-    rows = [
-        build_row(r, origin=origin, s3_object_key=s3_object_key, s3_object_etag=s3_object_etag)
-        for r in records_to_store(record)
-    ]
+    """Check one `buildhub.json` document and insert it with its beta copy; rows added (none
+    when a record with the same hash is stored). SourceError as `buildhub_json_rows`."""
+    rows = buildhub_json_rows(
+        body, what=what, origin=origin, s3_object_key=s3_object_key, s3_object_etag=s3_object_etag
+    )
     return insert_groups(tx, [rows])
 
 

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
@@ -181,25 +182,42 @@ def import_events(
 ) -> ImportResult:
     """Import a seed CSV (`Time,Repo,Event,Metadata`) or JSON lines; rejects become dead letters.
 
-    Rows and dead letters of each batch commit together, so an import can be re-run safely.
+    The file is read as a stream, `batch` lines at a time; the rows and dead letters of each
+    batch commit together, so an import can be re-run safely.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"cannot read {path}: {exc}", field="FILE") from None
+    start = _text_start(path)
     if fmt == "auto":
-        fmt = "csv" if text.lstrip().startswith("Time,") or path.suffix == ".csv" else "jsonl"
+        fmt = "csv" if start.startswith("Time,") or path.suffix == ".csv" else "jsonl"
     received = received_at or datetime.now(UTC)
     parse = parse_seed_csv if fmt == "csv" else parse_event_lines
-    rows, rejects = parse(text, received_at=received)
-    for start in range(0, max(len(rows), len(rejects)), batch):
-        with store.transaction() as tx:
-            write_events(tx, rows[start : start + batch])
-            for reject in rejects[start : start + batch]:
-                tx.dead_letter(
-                    IMPORT_SOURCE, f"{path.name}:{reject.index}", reject.message, reject.payload
-                )
-    return ImportResult(stored=len(rows), rejects=rejects)
+    stored, rejects = 0, []
+    with path.open(encoding="utf-8") as lines:
+        items_of_file = parse(lines, received_at=received)
+        while items := list(islice(items_of_file, batch)):
+            rows = [item for item in items if isinstance(item, DeliveryEventRow)]
+            stored += len(rows)
+            with store.transaction() as tx:
+                write_events(tx, rows)
+                for reject in items:
+                    if isinstance(reject, Reject):
+                        rejects.append(reject)
+                        where = f"{path.name}:{reject.index}"
+                        tx.dead_letter(IMPORT_SOURCE, where, reject.message, reject.payload)
+    return ImportResult(stored=stored, rejects=rejects)
+
+
+def _text_start(path: Path) -> str:
+    """The file's first characters after leading white space; BadRequest, before anything is
+    stored, if it cannot be read as UTF-8 (read in blocks, not held whole)."""
+    start = ""
+    try:
+        with path.open(encoding="utf-8") as text:
+            while block := text.read(1 << 20):
+                if len(start) < len("Time,"):
+                    start = (start + block).lstrip()[:5]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"cannot read {path}: {exc}", field="FILE") from None
+    return start
 
 
 def _retry_import(tx: Transaction, letter: DeadLetter) -> None:

@@ -21,12 +21,11 @@ and the `calc_*` rows the seed wrote for itself are refused (shipgauge computes 
 from __future__ import annotations
 
 import csv
-import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, Literal
+from typing import Any
 
 from shipgauge.errors import SourceError
 from shipgauge.sources.delivery._fields import (
@@ -99,21 +98,17 @@ def parse_seed_event(
 
 
 def parse_seed_csv(
-    text: str,
-    *,
-    received_at: datetime,
-    on_error: Literal["raise", "collect"] = "collect",
-) -> tuple[list[DeliveryEventRow], list[Reject]]:
-    """The seed's `Time,Repo,Event,Metadata` CSV → (rows, rejects); a reject's index is its line.
+    lines: Iterable[str], *, received_at: datetime
+) -> Iterator[DeliveryEventRow | Reject]:
+    """The seed's `Time,Repo,Event,Metadata` CSV, line by line → its rows and rejects, in file
+    order; a reject's index is its line. SourceError (at the first item) without the header.
 
     A reject's payload is the row as a `/process-event` body, so a retry can parse it alone.
     """
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(lines)
     header = next(reader, None)
     if header is None or [h.strip() for h in header[:3]] != ["Time", "Repo", "Event"]:
         raise SourceError("the CSV must start with the header Time,Repo,Event,Metadata")
-    rows: list[DeliveryEventRow] = []
-    rejects: list[Reject] = []
     for record in reader:
         if not record:
             continue
@@ -121,37 +116,26 @@ def parse_seed_csv(
         doc = dict(zip(_CSV_COLUMNS, [*record[:3], ",".join(record[3:])], strict=False))
         if not doc.get("Metadata"):
             doc.pop("Metadata", None)
-        _collect(
+        yield _row_or_reject(
             partial(parse_seed_event, doc, received_at=received_at, origin="import"),
             reader.line_num,
             json.dumps(doc).encode(),
-            rows,
-            rejects,
-            on_error,
         )
-    return rows, rejects
 
 
 def parse_event_lines(
-    text: str,
-    *,
-    received_at: datetime,
-    on_error: Literal["raise", "collect"] = "collect",
-) -> tuple[list[DeliveryEventRow], list[Reject]]:
-    """JSON lines, each a shipgauge event or a seed body (it has `Repo`) → (rows, rejects)."""
-    rows: list[DeliveryEventRow] = []
-    rejects: list[Reject] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    lines: Iterable[str], *, received_at: datetime
+) -> Iterator[DeliveryEventRow | Reject]:
+    """JSON lines, each a shipgauge event or a seed body (it has `Repo`) → rows and rejects, in
+    file order. Lines end where `str.splitlines` ends them, as when the file was read whole."""
+    physical_lines = (part for line in lines for part in line.splitlines())
+    for number, line in enumerate(physical_lines, start=1):
         if line.strip():
-            _collect(
+            yield _row_or_reject(
                 partial(parse_import_line, line.encode(), received_at=received_at),
                 number,
                 line.encode(),
-                rows,
-                rejects,
-                on_error,
             )
-    return rows, rejects
 
 
 def parse_import_line(raw: bytes, *, received_at: datetime) -> DeliveryEventRow:
@@ -162,20 +146,13 @@ def parse_import_line(raw: bytes, *, received_at: datetime) -> DeliveryEventRow:
     return parse_event(doc, received_at=received_at, origin="import")
 
 
-def _collect(
-    parse: Callable[[], DeliveryEventRow],
-    index: int,
-    payload: bytes,
-    rows: list[DeliveryEventRow],
-    rejects: list[Reject],
-    on_error: Literal["raise", "collect"],
-) -> None:
+def _row_or_reject(
+    parse: Callable[[], DeliveryEventRow], index: int, payload: bytes
+) -> DeliveryEventRow | Reject:
     try:
-        rows.append(parse())
+        return parse()
     except SourceError as exc:
-        if on_error == "raise":
-            raise
-        rejects.append(Reject(index, exc.field, exc.message, payload))
+        return Reject(index, exc.field, exc.message, payload)
 
 
 def _seed_metadata(value: Any) -> dict[str, Any]:
