@@ -44,8 +44,9 @@ __all__ = [
 ]
 
 IMPORT_SOURCE: Final = "taskcluster.import"
-# 250,000 rows a transaction: 1,000,000 peaked at 1.2-1.6 GB (docs/taskcluster.md, Benchmark).
-DEFAULT_BATCH_ROWS: Final = 250_000
+# 500,000 rows a transaction: 1,000,000 peaked at 1.5 GB, 250,000 cost a third more CPU a row
+# for 10 % less memory (docs/taskcluster.md, Benchmark).
+DEFAULT_BATCH_ROWS: Final = 500_000
 # A DuckDB store writes its key indexes out this often (pipelines.memory.write_out); every
 # transaction cost more checkpoints for no lower peak.
 WRITE_OUT_ROWS: Final = 1_000_000
