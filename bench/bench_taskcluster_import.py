@@ -1,15 +1,16 @@
 """`taskcluster import task_runs_v1` of 10,000,000 task runs from one Parquet file, into DuckDB.
 
-Target (issue "Bring the data you already have"): rows/s at least 0.5 x DuckDB's own load of the
-same file (`INSERT INTO` a table shaped as `task_runs`, primary key included, `SELECT … FROM
-read_parquet(…)`: one statement, no Python), with memory that stays flat. The file is written
-first (BigQuery's Parquet types: TIMESTAMP as microseconds in UTC, DATE, INT64; row groups of
-100,000 rows), then each load runs once into a fresh database, in a process of its own so that
-each one's peak RSS is its own. The import's RSS is also sampled after every batch read; the line
-prints it at 10 % of the file and at the end. Most of a DuckDB load's memory is the primary key's
-index, which grows with the table in both loads alike.
+Targets: rows/s at least 0.5 x DuckDB's own load of the same file (`INSERT INTO` a table shaped
+as `task_runs`, primary key included, `SELECT … FROM read_parquet(…)`: one statement, no
+Python); peak RSS under 512 MB, at the full file within 10 % of a tenth of it (issue 21). The
+files are written first (BigQuery's Parquet types: TIMESTAMP as microseconds in UTC, DATE, INT64;
+row groups of 100,000 rows), then each load runs once into a fresh database, in a process of its
+own so that each one's peak RSS is its own: DuckDB's of the full file, the import's of a tenth of
+it and of all of it. Most of a DuckDB load's memory is the primary key's index, which grows with
+the table in both loads alike.
 
-`SHIPGAUGE_BENCH_TASKCLUSTER_IMPORT_RUNS` sets the number of runs (default 10,000,000).
+`SHIPGAUGE_BENCH_TASKCLUSTER_IMPORT_RUNS` sets the number of runs (default 10,000,000),
+`SHIPGAUGE_BENCH_TASKCLUSTER_IMPORT_BATCH_ROWS` the import's `--batch-rows`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -29,12 +29,15 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import report, timed
+from _common import in_child, peak_figures, peak_rss_mb, report, timed
 
-from shipgauge.pipelines.taskcluster import import_fxci_tables
+from shipgauge.pipelines.taskcluster import DEFAULT_BATCH_ROWS, import_fxci_tables
 from shipgauge.store import Store
 
 RUNS = int(os.environ.get("SHIPGAUGE_BENCH_TASKCLUSTER_IMPORT_RUNS", "10000000"))
+BATCH_ROWS = int(
+    os.environ.get("SHIPGAUGE_BENCH_TASKCLUSTER_IMPORT_BATCH_ROWS", str(DEFAULT_BATCH_ROWS))
+)
 CHUNK = 1_000_000
 GROUP = 100_000
 T0 = int(datetime(2024, 8, 1, tzinfo=UTC).timestamp() * 1_000_000)
@@ -79,97 +82,77 @@ def _chunk(start: int, size: int) -> pa.Table:
     })  # fmt: skip
 
 
-def write_runs(path: Path) -> None:
+def write_runs(path: Path, runs: int) -> None:
     writer: pq.ParquetWriter | None = None
-    for start in range(0, RUNS, CHUNK):
-        table = _chunk(start, min(CHUNK, RUNS - start))
+    for start in range(0, runs, CHUNK):
+        table = _chunk(start, min(CHUNK, runs - start))
         writer = writer or pq.ParquetWriter(path, table.schema)
         writer.write_table(table, row_group_size=GROUP)
     if writer:
         writer.close()
 
 
-def _rss_mib() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) // 1024
-    return 0
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def duckdb_load(folder: Path, parquet: Path) -> dict[str, float]:
     """DuckDB's own load of the file into a table shaped as task_runs."""
+    rows = pq.ParquetFile(parquet).metadata.num_rows
     conn = duckdb.connect(str(folder / "copy.duckdb"))
     conn.execute(DDL)
     _, seconds = timed(lambda: conn.execute(COPY, [str(parquet)]))
     count = conn.execute("SELECT count(*) FROM runs_copy").fetchone()
     conn.close()
-    assert count is not None and count[0] == RUNS
-    return {"rows_per_s": RUNS / seconds}
+    assert count is not None and count[0] == rows
+    return {"rows_per_s": rows / seconds}
 
 
 def shipgauge_import(folder: Path, parquet: Path) -> dict[str, float]:
-    """`taskcluster import` of the file; rows/s, stored rows, RSS at 10 % and at the end."""
-    size = parquet.stat().st_size
-    samples: list[tuple[int, int]] = []
+    """`taskcluster import` of the file: rows/s, CPU seconds and stored rows."""
+    rows = pq.ParquetFile(parquet).metadata.num_rows
     with Store.open(str(folder / "store.duckdb")) as store:
+        cpu = _cpu_s()
         result, seconds = timed(
-            lambda: import_fxci_tables(
-                store,
-                "task_runs_v1",
-                [parquet],
-                on_progress=lambda done, _rows: samples.append((done, _rss_mib())),
-            )
+            lambda: import_fxci_tables(store, "task_runs_v1", [parquet], batch_rows=BATCH_ROWS)
         )
+        cpu_s = _cpu_s() - cpu
         stored = store.count("task_runs")
-    assert result.new == stored == RUNS and result.dead_letters == 0
-    at_tenth = next((rss for done, rss in samples if done >= size // 10), 0)
-    return {
-        "rows_per_s": RUNS / seconds,
-        "stored": stored,
-        "rss_at_10pct": at_tenth,
-        "rss_at_end": samples[-1][1] if samples else 0,
-    }
-
-
-def _in_child(phase: str, folder: Path, parquet: Path) -> dict[str, float]:
-    """Run one load in a fresh process; its figures, with its own peak RSS (MiB)."""
-    done = subprocess.run(
-        [sys.executable, __file__, phase, str(folder), str(parquet)],
-        stdout=subprocess.PIPE,
-        text=True,
-        check=True,
-    )
-    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-    return figures
+    assert result.new == stored == rows and result.dead_letters == 0
+    return {"rows_per_s": rows / seconds, "cpu_s": cpu_s, "stored": stored}
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        parquet = folder / "task_runs_v1.parquet"
-        _, write_s = timed(lambda: write_runs(parquet))
-        baseline = _in_child("duckdb", folder, parquet)
-        ours = _in_child("import", folder, parquet)
+        tenth, parquet = folder / "tenth.parquet", folder / "task_runs_v1.parquet"
+        write_runs(tenth, RUNS // 10)
+        _, write_s = timed(lambda: write_runs(parquet, RUNS))
+        baseline = in_child(__file__, "duckdb", folder / "full", parquet)
+        small = in_child(__file__, "import", folder / "tenth", tenth)
+        ours = in_child(__file__, "import", folder / "full", parquet)
         report(
             "taskcluster import [duckdb]",
             runs=f"{int(ours['stored']):,}",
+            batch_rows=f"{BATCH_ROWS:,}",
             parquet_mib=parquet.stat().st_size >> 20,
             import_rows_per_s=f"{ours['rows_per_s']:,.0f}",
+            rows_per_cpu_s=f"{ours['stored'] / ours['cpu_s']:,.0f}",
             duckdb_read_parquet_rows_per_s=f"{baseline['rows_per_s']:,.0f}",
             ratio=f"{ours['rows_per_s'] / baseline['rows_per_s']:.2f}",
-            rss_mib_at_10pct=int(ours["rss_at_10pct"]),
-            rss_mib_at_end=int(ours["rss_at_end"]),
-            peak_rss_mib=int(ours["peak_rss"]),
-            duckdb_peak_rss_mib=int(baseline["peak_rss"]),
+            **peak_figures(small["peak_mb"], ours["peak_mb"]),
+            duckdb_peak_rss_mb=f"{baseline['peak_mb']:,.0f}",
             load_avg=f"{os.getloadavg()[0]:.1f}",
             write_s=f"{write_s:.1f}",
+            target="ratio 0.5, RSS < 512 MB within 10 %",
         )
 
 
 def _child(phase: str, folder: Path, parquet: Path) -> None:
+    folder.mkdir(exist_ok=True)
     figures = (duckdb_load if phase == "duckdb" else shipgauge_import)(folder, parquet)
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({**figures, "peak_rss": peak_kib // 1024}), flush=True)
+    print(json.dumps({**figures, "peak_mb": peak_rss_mb()}), flush=True)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import pyarrow as pa
 from shipgauge.store import Store
 from shipgauge.store.engines import DuckDBEngine
 
-__all__ = ["arrow_on_system_allocator", "bounded_memory"]
+__all__ = ["arrow_on_system_allocator", "bounded_memory", "write_out"]
 
 ALLOCATOR_FLUSH = "16MB"
 
@@ -40,19 +40,20 @@ def arrow_on_system_allocator() -> Iterator[None]:
 
 @contextlib.contextmanager
 def bounded_memory(
-    store: Store, memory_limit: str, options: Mapping[str, str] | None = None
+    store: Store, memory_limit: str | None, options: Mapping[str, str] | None = None
 ) -> Iterator[Callable[[str], None]]:
     """The job's settings (see the module docstring), with more DuckDB `options`, kept across
     the turns the job gives other processes (engines.turns); reset when it ends, after a
     DuckDB store's CHECKPOINT: one after the reset took ~250 MB more for an inventory of
-    4,000,000 rows. Yields a function that sets another memory limit (for a job whose
-    tables, and so their key indexes, grow as it runs)."""
+    4,000,000 rows. `memory_limit` None keeps DuckDB's own (a job whose writes need a key
+    index of any size in memory). Yields a function that sets another memory limit (for a
+    job whose tables, and so their key indexes, grow as it runs)."""
     engine = store.engine
     settings = {"allocator_flush_threshold": ALLOCATOR_FLUSH, **(options or {})}
 
-    def limit(value: str) -> None:
+    def limit(value: str | None) -> None:
         if isinstance(engine, DuckDBEngine):
-            engine.set_options({**settings, "memory_limit": value})
+            engine.set_options({**settings, **({} if value is None else {"memory_limit": value})})
 
     limit(memory_limit)
     try:
@@ -61,6 +62,15 @@ def bounded_memory(
     finally:
         if isinstance(engine, DuckDBEngine):
             try:
-                store.query("CHECKPOINT")
+                write_out(store)
             finally:
                 engine.set_options({})
+
+
+def write_out(store: Store) -> None:
+    """Write a DuckDB store's committed rows and key indexes to its file (CHECKPOINT), so that
+    memory holds no index a later write does not touch. DuckDB checkpoints by itself only when
+    its WAL reaches 16 MiB, and large inserts go to the file without passing through the WAL:
+    a long import would otherwise hold every key index it grew. A PostgreSQL store: nothing."""
+    if isinstance(store.engine, DuckDBEngine):
+        store.query("CHECKPOINT")

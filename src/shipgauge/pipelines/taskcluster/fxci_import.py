@@ -4,7 +4,7 @@
 store table's rows (sources.taskcluster.fxci_tables) and upserts them on the table's primary key
 by the rules every other writer keeps (a run never goes back, a task's tags are only filled in),
 about `batch_rows` rows per transaction, with the dead letters of the rows that could not be
-read. Importing the same files again changes nothing.
+read, in bounded memory (pipelines.memory). Importing the same files again changes nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any, Final
 import pyarrow as pa
 
 from shipgauge.errors import SourceError
+from shipgauge.pipelines.memory import bounded_memory, write_out
 from shipgauge.pipelines.taskcluster.arrow_files import (
     FileBatch,
     file_columns,
@@ -43,7 +44,12 @@ __all__ = [
 ]
 
 IMPORT_SOURCE: Final = "taskcluster.import"
-DEFAULT_BATCH_ROWS: Final = 1_000_000
+# 500,000 rows a transaction: 1,000,000 peaked at 1.5 GB, 250,000 cost a third more CPU a row
+# for 10 % less memory (docs/taskcluster.md, Benchmark).
+DEFAULT_BATCH_ROWS: Final = 500_000
+# A DuckDB store writes its key indexes out this often (pipelines.memory.write_out); every
+# transaction cost more checkpoints for no lower peak.
+WRITE_OUT_ROWS: Final = 1_000_000
 Progress = Callable[[int, int], None]  # (bytes read of all files, rows stored so far)
 
 
@@ -87,13 +93,14 @@ def import_fxci_tables(
     before = store.count(table.target)
     writer = _Writer(store, table, batch_rows, today or datetime.now(UTC).date())
     done_bytes = 0
-    for path in paths:
-        for batch in read_batches(path, batch_rows=batch_rows):
-            writer.add(path, batch)
-            if on_progress:
-                on_progress(done_bytes + batch.position, writer.stored)
-        writer.flush()
-        done_bytes += path.stat().st_size
+    with bounded_memory(store, None):
+        for path in paths:
+            for batch in read_batches(path, batch_rows=batch_rows):
+                writer.add(path, batch)
+                if on_progress:
+                    on_progress(done_bytes + batch.position, writer.stored)
+            writer.flush()
+            done_bytes += path.stat().st_size
     if on_progress:
         on_progress(done_bytes, writer.stored)
     return ImportResult(
@@ -119,6 +126,7 @@ class _Writer:
         self._pending: list[pa.Table] = []
         self._letters: list[Letter] = []
         self.rows = self.stored = self.dead_letters = 0
+        self._unwritten = 0  # rows committed since the store last wrote out its indexes
 
     def add(self, path: Path, batch: FileBatch) -> None:
         data, rejected = conform_batch(self._table, batch.data, today=self._day)
@@ -145,6 +153,10 @@ class _Writer:
             for key, reason, payload in self._letters:
                 tx.dead_letter(IMPORT_SOURCE, key, reason, payload)
         self.stored += data.num_rows if data is not None else 0
+        self._unwritten += data.num_rows if data is not None else 0
+        if self._unwritten >= WRITE_OUT_ROWS:
+            write_out(self._store)
+            self._unwritten = 0
         self.dead_letters += len(self._letters)
         self._pending, self._letters = [], []
 
