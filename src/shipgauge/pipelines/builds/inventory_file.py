@@ -8,8 +8,8 @@ one): it fetches it, merges it into one record of the group by the Python rules 
 it, and hands DuckDB the merged `build` and `source` parts; `archive_sql.records_sql` writes
 every record of the group, its JSON and its hash. Keys the SQL does not take on (not plain
 ASCII, unknown layout, failing a check) and groups whose metadata is missing or refused go
-through `derive_candidate` and `complete_candidates` as S3 events do. Reading and storing,
-deriving, and fetching metadata run on three threads, a few chunks apart.
+through `derive_candidate` and `complete_candidates` as S3 events do. Reading, deriving,
+fetching metadata and storing run on four threads, a few chunks apart.
 """
 
 from __future__ import annotations
