@@ -8,8 +8,8 @@ one): it fetches it, merges it into one record of the group by the Python rules 
 it, and hands DuckDB the merged `build` and `source` parts; `archive_sql.records_sql` writes
 every record of the group, its JSON and its hash. Keys the SQL does not take on (not plain
 ASCII, unknown layout, failing a check) and groups whose metadata is missing or refused go
-through `derive_candidate` and `complete_candidates` as S3 events do. Reading and storing,
-deriving, and fetching metadata run on three threads, a few chunks apart.
+through `derive_candidate` and `complete_candidates` as S3 events do. Reading, deriving,
+fetching metadata and storing run on four threads, a few chunks apart.
 """
 
 from __future__ import annotations
@@ -136,17 +136,19 @@ class InventoryFileLoad:
     ) -> bool:
         """Every batch of one data file: candidates, metadata, records, dead letters.
 
-        Three stages overlap: this thread reads and stores, one thread derives chunks in
-        DuckDB, one fetches their metadata; up to PREFETCH_CHUNKS chunks wait to be stored.
+        Four stages overlap: one thread reads the next chunk, one derives chunks in DuckDB,
+        one fetches their metadata and this one stores; up to PREFETCH_CHUNKS chunks wait to
+        be stored.
         `intact()` (whose answer never changes) is asked before each commit; when it says no,
         nothing is stored and this returns False.
         """
         with (
+            ThreadPoolExecutor(max_workers=1) as reading,
             ThreadPoolExecutor(max_workers=1) as deriving,
             ThreadPoolExecutor(max_workers=1) as fetching,
         ):
             ahead: deque[tuple[Future[_Chunk], Future[pa.Table]]] = deque()
-            for picked in self._chunks(batches):
+            for picked in _read_ahead(self._chunks(batches), reading):
                 derived = deriving.submit(self._derived, picked)
                 groups = fetching.submit(self._resolve_when_derived, derived)
                 ahead.append((derived, groups))
@@ -328,6 +330,15 @@ class InventoryFileLoad:
             for copy, row in enumerate(group)
         ]
         return pa.Table.from_pylist(rows, schema=self._schema), done, derived
+
+
+def _read_ahead(chunks: Iterator[_Chunk], reading: ThreadPoolExecutor) -> Iterator[_Chunk]:
+    """The chunks, each read by `reading` while the caller stores the ones before: a commit
+    (its WAL write, a checkpoint) no longer holds the reader up."""
+    upcoming = reading.submit(next, chunks, None)
+    while (chunk := upcoming.result()) is not None:
+        upcoming = reading.submit(next, chunks, None)
+        yield chunk
 
 
 def group_parts(
