@@ -70,3 +70,23 @@ def test_unusual_pages_give_the_entry_by_entry_rows_and_rejects(edit: str) -> No
     assert pages.run_table(listing).to_pylist() == pages.run_table(expected).to_pylist()
     assert listing.rejects == expected.rejects
     assert bool(listing.rejects) == (edit == "no state")
+
+
+def test_tag_spellings_give_the_entry_by_entry_known_tags() -> None:
+    # Known-tag columns are read key by key over the page: two spellings of one tag in a task
+    # keep the later one, a task without tags or without that tag gets NULL, as known_tags does.
+    doc = json.loads((TASKHUDDLER / "listTaskGroup.completed.json").read_bytes())
+    first, second, third = (copy.deepcopy(doc["tasks"][0]) for _ in range(3))
+    first["task"]["tags"] = {"createdForUser": "a@x", "created-for-user": "b@x", "os": "linux"}
+    second["task"]["tags"] = {"created_for_user": "c@x", "createdForUser": "d@x"}
+    third["task"]["tags"] = {}
+    for n, entry in enumerate((first, second, third)):
+        entry["status"]["taskId"] = f"t{n}"
+    doc["tasks"] = [first, second, third]
+    body = json.dumps(doc).encode()
+    listing, _ = _whole_page(body)
+    assert listing.task_tables and not listing.tasks
+    tasks = pages.task_table(listing)
+    assert tasks.to_pylist() == pages.task_table(_entry_by_entry(body)).to_pylist()
+    assert tasks.column("created_for_user").to_pylist() == ["b@x", "d@x", None]
+    assert tasks.column("os").to_pylist() == ["linux", None, None]

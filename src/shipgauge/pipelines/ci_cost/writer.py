@@ -42,7 +42,8 @@ WRITE_BATCH_ROWS: Final = 400_000
 # Task + run rows held before they are written into the batch's open transaction (~50 pushes
 # of 200 tasks): DuckDB still writes each table's rows of a batch to the file as row groups.
 WRITE_CHUNK_ROWS: Final = 20_000
-_PACKING: Final = pa.ipc.IpcWriteOptions(compression="lz4")
+# On the writer's thread: compressing a chunk's buffers on Arrow's pool cost more CPU than it saved.
+_PACKING: Final = pa.ipc.IpcWriteOptions(compression="lz4", use_threads=False)
 # push_task_groups beyond its key; first_seen_at is kept from the first scan.
 GROUP_FIELDS: Final = (
     "revision",

@@ -100,6 +100,7 @@ class _Page(msgspec.Struct, rename="camel"):
 
 _PAGE = msgspec.json.Decoder(_Page)
 _TAGS = msgspec.json.Decoder(dict[str, str] | None)
+_NO_TAGS: Final[dict[str, str]] = {}
 
 
 class _Unusual(Exception):
@@ -170,14 +171,30 @@ def _tables(entries: list[_Entry], submitted: date) -> tuple[pa.Table, pa.Table]
 
 
 def _known_tag_columns(tags: list[dict[str, str] | None]) -> dict[str, list[str | None]]:
-    """The known-tag columns (`known_tags` of each task) filled tag by tag: no dict per task."""
-    columns: dict[str, list[str | None]] = {name: [None] * len(tags) for name in KNOWN_TAGS}
-    for row, task_tags in enumerate(tags):
-        for key, value in (task_tags or {}).items():
-            column = columns.get(_tag_column(key))
-            if column is not None:
-                column[row] = value
+    """The known-tag columns (`known_tags` of each task) read key by key: the tasks of a group
+    share a few tag keys, so each column is one `dict.get` over the page, no loop per tag."""
+    dicts = [t or _NO_TAGS for t in tags]
+    keys: set[str] = set().union(*dicts)
+    sources: dict[str, list[str]] = {}
+    for key in keys:
+        name = _tag_column(key)
+        if name in KNOWN_TAGS:
+            sources.setdefault(name, []).append(key)
+    columns: dict[str, list[str | None]] = {}
+    for name in KNOWN_TAGS:
+        spellings = sources.get(name)
+        if spellings is None:
+            columns[name] = [None] * len(dicts)
+        elif len(spellings) == 1:
+            columns[name] = [d.get(spellings[0]) for d in dicts]
+        else:  # two spellings of one tag: the later one in the task's tags wins
+            columns[name] = [_last_of(d, spellings) for d in dicts]
     return columns
+
+
+def _last_of(tags: dict[str, str], spellings: list[str]) -> str | None:
+    found = [key for key in tags if key in spellings]
+    return tags[found[-1]] if found else None
 
 
 @functools.lru_cache(maxsize=1024)
