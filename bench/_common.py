@@ -58,3 +58,22 @@ def peak_figures(at_tenth_mb: float, at_full_mb: float) -> dict[str, str]:
         "peak_rss_mb": f"{at_full_mb:,.0f}",
         "peak_growth": f"{at_full_mb / at_tenth_mb - 1:+.0%}",
     }
+
+
+def ingest_figures(
+    small: dict[str, Any], full: dict[str, Any], count: str, unit: str
+) -> dict[str, str]:
+    """What every ingest benchmark prints of its two sizes: the `count` of its input at full
+    size, what was stored and refused, the rate of `unit`s per second and per CPU-second, both
+    peaks and the load average."""
+    return {
+        count: f"{full[count]:,}",
+        "stored": f"{full['stored']:,}",
+        "dead_letters": f"{full['dead_letters']:,}",
+        "seconds": f"{full['seconds']:.1f}",
+        f"{unit}_per_s": f"{full[count] / full['seconds']:,.0f}",
+        f"{unit}_per_cpu_s": f"{full[count] / full['cpu_s']:,.0f}",
+        **peak_figures(small["peak_mb"], full["peak_mb"]),
+        "load_avg": f"{os.getloadavg()[0]:.1f}",
+        "target": "RSS < 512 MB within 10 %",
+    }

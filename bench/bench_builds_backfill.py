@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _builds import BUCKET, refused, s3_stand_in
-from _common import in_child, peak_figures, peak_rss_mb, report, timed
+from _common import in_child, ingest_figures, peak_rss_mb, report, timed
 
 from shipgauge.connectors.s3 import S3Connector
 from shipgauge.pipelines.builds.backfill import backfill
@@ -61,16 +61,8 @@ def main() -> None:
     report(
         "builds backfill",
         listed=f"{full['listed']:,}",
-        documents=f"{full['documents']:,}",
-        stored=f"{full['stored']:,}",
-        dead_letters=f"{full['dead_letters']:,}",
-        seconds=f"{full['seconds']:.1f}",
-        documents_per_s=f"{full['documents'] / full['seconds']:,.0f}",
-        documents_per_cpu_s=f"{full['documents'] / full['cpu_s']:,.0f}",
+        **ingest_figures(small, full, "documents", "documents"),
         rerun_keys_per_s=f"{full['listed'] / full['again_s']:,.0f}",
-        **peak_figures(small["peak_mb"], full["peak_mb"]),
-        load_avg=f"{os.getloadavg()[0]:.1f}",
-        target="RSS < 512 MB within 10 %",
     )
 
 

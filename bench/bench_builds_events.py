@@ -25,7 +25,7 @@ from kombu import Connection  # type: ignore[attr-defined]
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _builds import BUCKET, document, etag, key, refused, s3_stand_in
-from _common import in_child, peak_figures, peak_rss_mb, report, timed
+from _common import in_child, ingest_figures, peak_rss_mb, report, timed
 
 from shipgauge.connectors.amqp import AmqpConsumer, Binding, publish
 from shipgauge.connectors.archive import ArchiveConnector
@@ -108,15 +108,7 @@ def main() -> None:
     small, full = run(EVENTS // 10), run(EVENTS)
     report(
         "builds S3 events (AMQP)",
-        messages=f"{full['messages']:,}",
-        stored=f"{full['stored']:,}",
-        dead_letters=f"{full['dead_letters']:,}",
-        seconds=f"{full['seconds']:.1f}",
-        messages_per_s=f"{full['messages'] / full['seconds']:,.0f}",
-        messages_per_cpu_s=f"{full['messages'] / full['cpu_s']:,.0f}",
-        **peak_figures(small["peak_mb"], full["peak_mb"]),
-        load_avg=f"{os.getloadavg()[0]:.1f}",
-        target="RSS < 512 MB within 10 %",
+        **ingest_figures(small, full, "messages", "messages"),
     )
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _builds import document, refused
-from _common import in_child, peak_figures, peak_rss_mb, report, timed
+from _common import in_child, ingest_figures, peak_rss_mb, report, timed
 
 from shipgauge.pipelines.builds.files import import_build_files
 from shipgauge.store import Store
@@ -54,15 +54,7 @@ def main() -> None:
     small, full = in_child(__file__, RECORDS // 10), in_child(__file__, RECORDS)
     report(
         "builds import (JSON lines)",
-        documents=f"{full['documents']:,}",
-        stored=f"{full['stored']:,}",
-        dead_letters=f"{full['dead_letters']:,}",
-        seconds=f"{full['seconds']:.1f}",
-        documents_per_s=f"{full['documents'] / full['seconds']:,.0f}",
-        documents_per_cpu_s=f"{full['documents'] / full['cpu_s']:,.0f}",
-        **peak_figures(small["peak_mb"], full["peak_mb"]),
-        load_avg=f"{os.getloadavg()[0]:.1f}",
-        target="RSS < 512 MB within 10 %",
+        **ingest_figures(small, full, "documents", "documents"),
     )
 
 

@@ -20,7 +20,7 @@ from itertools import cycle, islice
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import in_child, peak_figures, peak_rss_mb, report, timed
+from _common import in_child, ingest_figures, peak_rss_mb, report, timed
 
 from shipgauge.demo import delivery as demo
 from shipgauge.pipelines.delivery.events import IMPORT_SOURCE, import_events
@@ -82,15 +82,7 @@ def main() -> None:
     small, full = in_child(__file__, EVENTS // 10), in_child(__file__, EVENTS)
     report(
         "delivery events import",
-        lines=f"{full['lines']:,}",
-        stored=f"{full['stored']:,}",
-        dead_letters=f"{full['dead_letters']:,}",
-        seconds=f"{full['seconds']:.1f}",
-        events_per_s=f"{full['lines'] / full['seconds']:,.0f}",
-        events_per_cpu_s=f"{full['lines'] / full['cpu_s']:,.0f}",
-        **peak_figures(small["peak_mb"], full["peak_mb"]),
-        load_avg=f"{os.getloadavg()[0]:.1f}",
-        target="RSS < 512 MB within 10 %",
+        **ingest_figures(small, full, "lines", "events"),
     )
 
 
