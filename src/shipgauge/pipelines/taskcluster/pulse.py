@@ -23,6 +23,7 @@ from shipgauge.pipelines.taskcluster.tasks import upsert_task_rows
 from shipgauge.sources.taskcluster import MessageRows, parse_message, parse_messages
 from shipgauge.store import Store, Transaction
 from shipgauge.store.dead_letters import DeadLetter
+from shipgauge.store.engines import DuckDBEngine
 
 __all__ = [
     "PULSE_SOURCE",
@@ -95,15 +96,8 @@ class PulseWriter:
         self.result = PulseResult()
         # Messages handled so far, redeliveries included: progress, not an offset.
         self._handled = int(store.checkpoint(checkpoint) or 0)
-        # Keys in the tables when consuming began; those written since come from `result`.
-        self.keys_before = store.count("tasks") + store.count("task_runs")
-        self.limit_memory: Callable[[str], None] = lambda _: None
-
-    def memory_limit(self) -> str:
-        """The store's memory limit for its tables as they are now (see STORE_MEMORY_BASE);
-        counts updated rows as new, which errs on the side of more memory."""
-        keys = self.keys_before + self.result.tasks + self.result.runs
-        return f"{(STORE_MEMORY_BASE + INDEX_BYTES_PER_KEY * keys) >> 20}MB"
+        # Called after each commit: follows the store's memory limit (set by `_consume`).
+        self.limit_memory: Callable[[], None] = lambda: None
 
     def __call__(self, deliveries: list[Delivery]) -> None:
         with self.store.transaction() as tx:
@@ -118,7 +112,7 @@ class PulseWriter:
         result.batches += 1
         if self.track_lacking_tags:
             result.lacking_tags.update(p.task["task_id"] for p in parsed if p.lacks_tags)
-        self.limit_memory(self.memory_limit())
+        self.limit_memory()
         if self.on_batch is not None:
             self.on_batch(result)
 
@@ -153,10 +147,18 @@ def _consume(
     # short-lived dicts set off, no longer walk it: ~10 µs a message less (docs/taskcluster.md).
     gc.collect()
     gc.freeze()
-    with bounded_memory(writer.store, writer.memory_limit()) as limit:
-        writer.limit_memory = limit
+    store = writer.store
+    with bounded_memory(store, _store_memory_limit(store)) as limit:
+        if isinstance(store.engine, DuckDBEngine):  # a PostgreSQL server's memory is its own
+            writer.limit_memory = lambda: limit(_store_memory_limit(store))
         _consume_until_stopped(consumer, writer, idle_timeout_s, should_stop, stop, keep_trying)
     return writer.result
+
+
+def _store_memory_limit(store: Store) -> str:
+    """The store's memory limit for its tables as they are now (see STORE_MEMORY_BASE)."""
+    keys = store.count("tasks") + store.count("task_runs")
+    return f"{(STORE_MEMORY_BASE + INDEX_BYTES_PER_KEY * keys) >> 20}MB"
 
 
 def _consume_until_stopped(
