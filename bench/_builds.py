@@ -13,7 +13,6 @@ import contextlib
 import copy
 import hashlib
 import json
-import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -21,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from _common import served_in_child
 
 FIXTURE = (
     Path(__file__).resolve().parent.parent
@@ -130,15 +131,8 @@ def _handler(count: int) -> type[BaseHTTPRequestHandler]:
 @contextlib.contextmanager
 def s3_stand_in(count: int) -> Iterator[str]:
     """The bucket of `count` builds behind a local S3 endpoint, in a process of its own."""
-    child = subprocess.Popen(
-        [sys.executable, __file__, str(count)], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert child.stdout is not None
-        yield child.stdout.readline().strip()
-    finally:
-        child.terminate()
-        child.wait(10)
+    with served_in_child(__file__, str(count)) as url:
+        yield url
 
 
 if __name__ == "__main__":

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -77,3 +78,16 @@ def ingest_figures(
         "load_avg": f"{os.getloadavg()[0]:.1f}",
         "target": "RSS < 512 MB within 10 %",
     }
+
+
+@contextlib.contextmanager
+def served_in_child(*command: str) -> Iterator[str]:
+    """Run a local server as `python *command` in a process of its own (as the real one is
+    remote: no GIL shared with the benchmark); the URL it prints first. Stopped on exit."""
+    child = subprocess.Popen([sys.executable, *command], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        yield child.stdout.readline().strip()
+    finally:
+        child.terminate()
+        child.wait(10)

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import in_child, peak_figures, peak_rss_mb, report, timed
+from _common import in_child, peak_figures, peak_rss_mb, report, served_in_child, timed
 
 from shipgauge.connectors.archive import ArchiveConnector
 from shipgauge.connectors.http import HttpConnector
@@ -126,15 +126,8 @@ def archive_server(root: Path) -> Iterator[str]:
         "with serve_archive_folder(Path(sys.argv[1])) as url:\n"
         "    print(url, flush=True); time.sleep(3600)"
     )
-    child = subprocess.Popen(
-        [sys.executable, "-c", code, str(root)], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert child.stdout is not None
-        yield child.stdout.readline().strip()
-    finally:
-        child.terminate()
-        child.wait(10)
+    with served_in_child("-c", code, str(root)) as url:
+        yield url
 
 
 def write_inventory(folder: Path, rows: int) -> tuple[Path, Path]:
