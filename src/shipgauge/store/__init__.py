@@ -1,7 +1,7 @@
 """The store: schema and migrations, idempotent writes, checkpoints, dead letters, export."""
 
 from shipgauge.store._sql import in_text_list
-from shipgauge.store.engines import ENGINE_ERRORS, is_postgres_url
+from shipgauge.store.engines import engine_errors, is_postgres_url
 from shipgauge.store.store import (
     DELIVERY_TURN,
     KeyConflict,
@@ -14,13 +14,13 @@ from shipgauge.store.store import (
 
 __all__ = [
     "DELIVERY_TURN",
-    "ENGINE_ERRORS",
     "KeyConflict",
     "QueryResult",
     "Row",
     "Store",
     "Transaction",
     "dead_letter_id",
+    "engine_errors",
     "in_text_list",
     "is_postgres_url",
 ]

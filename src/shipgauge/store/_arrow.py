@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from shipgauge.errors import StoreError
-from shipgauge.store.engines import TableInfo
+from shipgauge.store.engines.base import TableInfo
 
 __all__ = ["arrow_of_rows", "conform", "unique_on_key"]
 

@@ -341,8 +341,11 @@ class Store:
             for version, name, script in _migrations():
                 if version in applied:
                     continue
-                # DuckDB runs a whole script; PostgreSQL gets each statement transpiled.
+                # DuckDB runs a whole script; PostgreSQL gets each statement transpiled. A script
+                # for one engine is recorded on the other too, so both count the same levels.
                 scripts = [script] if engine.name == "duckdb" else split_statements(script)
+                if _only_for(script) not in (None, engine.name):
+                    scripts = []
                 for statement in scripts:
                     engine.execute(conn, statement)
                 engine.execute(
@@ -352,6 +355,14 @@ class Store:
                 )
         self._tables = {}
         return self.migration_level()
+
+
+def _only_for(script: str) -> str | None:
+    """The engine a migration is for, when its first line says so (`-- duckdb only`)."""
+    first = script.partition("\n")[0]
+    if first.startswith("-- ") and first.endswith(" only"):
+        return first.removeprefix("-- ").removesuffix(" only")
+    return None
 
 
 def _migrations() -> list[tuple[int, str, str]]:

@@ -4,6 +4,7 @@ rows lacking columns, duplicates on a composite key."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pyarrow as pa
@@ -25,11 +26,23 @@ SELECT_PROBE = (
 )
 
 
-@pytest.fixture
-def probe(store: Store) -> Store:
-    with store.transaction() as tx:
-        tx.execute(PROBE_DDL)
-    return store
+@pytest.fixture(params=["duckdb", "postgres", "duckdb, key not indexed"])
+def probe(request: pytest.FixtureRequest) -> Iterator[Store]:
+    """The probe table on each engine, and on DuckDB also as tasks and task_runs are there: its
+    key declared in `table_keys` rather than indexed (migration 0009)."""
+    engine, _, unindexed = request.param.partition(", ")
+    url = request.getfixturevalue("duckdb_url" if engine == "duckdb" else "pg_schema_url")
+    with Store.open(url) as store:
+        with store.transaction() as tx:
+            if unindexed:
+                tx.execute(PROBE_DDL.replace(",\n    PRIMARY KEY (group_id, item)", ""))
+                tx.execute("INSERT INTO table_keys VALUES ('probe', 1, 'group_id')")
+                tx.execute("INSERT INTO table_keys VALUES ('probe', 2, 'item')")
+            else:
+                tx.execute(PROBE_DDL)
+        info = store.table("probe")
+        assert (info.primary_key, info.key_indexed) == (("group_id", "item"), not unindexed)
+        yield store
 
 
 def _row(group_id: str, item: int, label: str | None) -> dict[str, object]:

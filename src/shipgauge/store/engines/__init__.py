@@ -1,30 +1,34 @@
 """The two engines behind the store: DuckDB (embedded default) and PostgreSQL (server option)."""
 
+import sys
+
 import duckdb as _duckdb
-import psycopg as _psycopg
 from sqlglot.errors import SqlglotError
 
 from shipgauge.store.engines.base import Column, Engine, KeyConflict, Merge, TableInfo
 from shipgauge.store.engines.duckdb import DEFAULT_WAIT_S, DuckDBEngine
-from shipgauge.store.engines.postgres import PostgresEngine
 
 __all__ = [
     "DEFAULT_WAIT_S",
-    "ENGINE_ERRORS",
     "Column",
     "DuckDBEngine",
     "Engine",
     "KeyConflict",
     "Merge",
-    "PostgresEngine",
     "TableInfo",
+    "engine_errors",
     "is_postgres_url",
     "open_engine",
 ]
 
-# What the engines raise for a statement they cannot run (and sqlglot for one it cannot
-# transpile): the interfaces report these as one line.
-ENGINE_ERRORS: tuple[type[Exception], ...] = (_duckdb.Error, _psycopg.Error, SqlglotError)
+
+def engine_errors() -> tuple[type[Exception], ...]:
+    """What the engines raise for a statement they cannot run (and sqlglot for one it cannot
+    transpile): the interfaces report these as one line. psycopg's only once a PostgreSQL store
+    was opened: until then none can be raised, and a DuckDB-only process never imports it
+    (~12 MB)."""
+    psycopg = sys.modules.get("psycopg")
+    return (_duckdb.Error, SqlglotError, *((psycopg.Error,) if psycopg else ()))
 
 
 def is_postgres_url(url: str) -> bool:
@@ -33,9 +37,11 @@ def is_postgres_url(url: str) -> bool:
     return url.startswith(("postgresql://", "postgres://"))
 
 
-def open_engine(url: str, *, wait_s: float = DEFAULT_WAIT_S) -> DuckDBEngine | PostgresEngine:
+def open_engine(url: str, *, wait_s: float = DEFAULT_WAIT_S) -> Engine:
     """`postgresql://…` opens PostgreSQL; anything else is a DuckDB file path, whose turns
     this process waits for at most `wait_s` seconds."""
     if is_postgres_url(url):
+        from shipgauge.store.engines.postgres import PostgresEngine  # psycopg: see engine_errors
+
         return PostgresEngine(url)
     return DuckDBEngine(url, wait_s=wait_s)

@@ -74,11 +74,13 @@ class Column:
 
 @dataclass(frozen=True)
 class TableInfo:
-    """A base table: its columns in order and its natural (primary) key."""
+    """A base table: its columns in order and its natural (primary) key; `key_indexed` False
+    for a DuckDB table whose key is declared but not indexed (migration 0009)."""
 
     name: str
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...]
+    key_indexed: bool = True
 
     @property
     def column_names(self) -> tuple[str, ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import duckdb
 import pyarrow as pa
 
 from shipgauge.errors import StoreError
+from shipgauge.store._arrow import unique_on_key
 from shipgauge.store._sql import quote_ident
 from shipgauge.store.engines.base import (
     JOIN_MERGE_MIN_SHARE,
@@ -93,6 +95,7 @@ class DuckDBEngine:
         # an UPDATE join (vectorised hash joins, ~1.5x faster than ON CONFLICT into an empty
         # table); a small batch into a large table would scan the whole table that way, so it
         # takes ON CONFLICT's index probes. Both are safe: a DuckDB file has one writer at a time.
+        # A table without a key index (TableInfo.key_indexed) always takes the joins.
         info = merge.info
         target = quote_ident(info.name)
         table_rows = conn.execute(
@@ -100,19 +103,14 @@ class DuckDBEngine:
             "WHERE table_name = ? AND schema_name = current_schema()",
             [info.name],
         ).fetchone()
-        if table_rows and merge.rows * JOIN_MERGE_MIN_SHARE < table_rows[0]:
+        if info.key_indexed and table_rows and merge.rows * JOIN_MERGE_MIN_SHARE < table_rows[0]:
             merge_on_conflict(self, conn, merge)
             return
         # New keys first: when every staged row was new (a first scan, a fresh batch of tasks)
         # the UPDATE join is skipped. Otherwise it also meets the rows just inserted, and sets
         # them to what they already hold.
-        cols = ", ".join(f"excluded.{quote_ident(c)}" for c in merge.columns)
-        keys = ", ".join(quote_ident(k) for k in info.primary_key)
-        inserted = conn.execute(
-            f"INSERT INTO {target} ({', '.join(quote_ident(c) for c in merge.columns)}) "
-            f"SELECT {cols} FROM {merge.stage} AS excluded ANTI JOIN {target} USING ({keys})"
-        ).fetchone()
-        if not merge.update or (inserted is not None and inserted[0] == merge.rows):
+        inserted = _insert_new_keys(conn, info, merge.stage, merge.columns)
+        if not merge.update or inserted == merge.rows:
             return
         on = " AND ".join(
             f"{target}.{quote_ident(k)} = excluded.{quote_ident(k)}" for k in info.primary_key
@@ -132,16 +130,29 @@ class DuckDBEngine:
         )
         cols = ", ".join(quote_ident(n) for n in table.column_names)
         try:
-            conn.execute(
-                f"INSERT INTO {quote_ident(info.name)} ({cols}) SELECT {cols} FROM _sg_bulk"
-            )
+            if not info.key_indexed:
+                _insert_all_new(conn, info, table)
+            else:
+                conn.execute(
+                    f"INSERT INTO {quote_ident(info.name)} ({cols}) SELECT {cols} FROM _sg_bulk"
+                )
         except duckdb.ConstraintException as exc:
             # (the aborted transaction refuses even an unregister: the next load replaces it)
             raise KeyConflict(f"{info.name}: {str(exc).splitlines()[0]}") from None
         conn.unregister("_sg_bulk")
 
     def catalog(self, conn: Any) -> dict[str, TableInfo]:
-        return catalog(lambda sql: self.fetch(conn, sql))
+        # `table_keys` is this engine's bookkeeping (migration 0009), not a table of the store.
+        tables = catalog(lambda sql: self.fetch(conn, sql))
+        if tables.pop("table_keys", None) is None:
+            return tables
+        _, declared = self.fetch(
+            conn, "SELECT table_name, column_name FROM table_keys ORDER BY table_name, position"
+        )
+        for name in {t for t, _ in declared} & tables.keys():
+            key = tuple(c for t, c in declared if t == name)
+            tables[name] = replace(tables[name], primary_key=key, key_indexed=False)
+        return tables
 
     def lock_schema(self, conn: Any) -> None:
         """DuckDB files have one writer process; nothing to lock."""
@@ -163,3 +174,23 @@ class DuckDBEngine:
         if not self._closed:
             self._closed = True
             release_database(self._file)
+
+
+def _insert_new_keys(conn: Any, info: TableInfo, source: str, columns: Sequence[str]) -> int:
+    """Insert the rows of `source` whose key `info`'s table lacks; the number inserted."""
+    cols = ", ".join(f"excluded.{quote_ident(c)}" for c in columns)
+    keys = ", ".join(quote_ident(k) for k in info.primary_key)
+    target = quote_ident(info.name)
+    inserted = conn.execute(
+        f"INSERT INTO {target} ({', '.join(quote_ident(c) for c in columns)}) "
+        f"SELECT {cols} FROM {source} AS excluded ANTI JOIN {target} USING ({keys})"
+    ).fetchone()
+    return int(inserted[0]) if inserted else 0
+
+
+def _insert_all_new(conn: Any, info: TableInfo, table: pa.Table) -> None:
+    """`bulk_load` into a table without a key index: the key checks its index would make."""
+    if unique_on_key(info, table).num_rows != table.num_rows:
+        raise KeyConflict(f"{info.name}: a key repeats within the rows loaded")
+    if _insert_new_keys(conn, info, "_sg_bulk", table.column_names) != table.num_rows:
+        raise KeyConflict(f"{info.name}: a key loaded is already stored")
