@@ -25,7 +25,7 @@ from shipgauge.cli._app import App
 from shipgauge.cli._output import first_line
 from shipgauge.cli._state import CliState
 from shipgauge.errors import ConfigError, ShipgaugeError
-from shipgauge.store import ENGINE_ERRORS
+from shipgauge.store import engine_errors
 
 __all__ = ["app", "main"]
 
@@ -65,10 +65,6 @@ for module in (data, admin, server, telemetry, builds, delivery, taskcluster, ci
     module.register(app)
 
 
-# A path that cannot be read or written; a statement the store's engine could not run.
-_ONE_LINE: tuple[type[Exception], ...] = (OSError, *ENGINE_ERRORS)
-
-
 def main() -> None:
     """Console entry point: Typer answers bad usage (exit 2); this answers ours (1, or 2)."""
     debug = "--traceback" in sys.argv or os.environ.get("SHIPGAUGE_DEBUG") == "1"
@@ -81,8 +77,9 @@ def main() -> None:
             raise
         err_console.print(f"[red]error:[/red] {escape(exc.message)}", soft_wrap=True)
         raise SystemExit(2 if isinstance(exc, ConfigError) else 1) from None
-    except _ONE_LINE as exc:
-        if debug:
+    except Exception as exc:
+        # A path that cannot be read or written; a statement the store's engine could not run.
+        if debug or not isinstance(exc, (OSError, *engine_errors())):
             raise
         err_console.print(f"[red]error:[/red] {escape(first_line(exc))}", soft_wrap=True)
         raise SystemExit(1) from None

@@ -30,11 +30,10 @@ from shipgauge.connectors.http import HttpConnector
 from shipgauge.pipelines import pushlog
 from shipgauge.pipelines.ci_cost.groups import GroupRoute, PushJob, PushOutcome, resolve_push
 from shipgauge.pipelines.ci_cost.writer import DEAD_LETTER_SOURCE, GROUP_FIELDS, BatchWriter
-from shipgauge.pipelines.memory import arrow_on_system_allocator
+from shipgauge.pipelines.memory import bounded_memory
 from shipgauge.sources import hg
 from shipgauge.sources.taskcluster import groups as source
 from shipgauge.store import Store
-from shipgauge.store.engines import DuckDBEngine
 
 __all__ = [
     "DEAD_LETTER_SOURCE",
@@ -46,6 +45,12 @@ __all__ = [
     "scan_ci_cost",
     "scan_repo",
 ]
+
+# A DuckDB store while a scan runs: its writes on the writer's thread alone (its worker threads
+# spent ~0.4 ms of CPU per push on the chunks' inserts against ~0.2 ms more on the writer's
+# thread without them, and the event loop keeps the other core busy anyway), and a memory
+# limit, which tasks and task_runs, having no key index (migration 9), can no longer outgrow.
+STORE_MEMORY_LIMIT: Final = "128MB"
 
 MODES: Final = ("push", "nightly")
 # Pushes resolved at once: each push makes its requests one after another, so twice as many
@@ -149,23 +154,6 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-@contextlib.contextmanager
-def _store_on_one_thread(store: Store) -> Iterator[None]:
-    """A DuckDB store writes on the writer's thread alone while a scan runs. Its worker threads
-    spent ~0.4 ms of CPU per push on the chunks' inserts against ~0.2 ms more on the writer's
-    thread without them (bench_ci_cost_scan.py), and the event loop's thread keeps the other
-    core busy anyway."""
-    engine = store.engine
-    if not isinstance(engine, DuckDBEngine):
-        yield
-        return
-    engine.set_options({"threads": "1"})
-    try:
-        yield
-    finally:
-        engine.set_options({})
 
 
 def _last_push_id(store: Store, hg_http: HttpConnector, repo: str) -> int | None:
@@ -333,8 +321,7 @@ def scan_ci_cost(
     try:
         with (
             _collector_paused(),
-            arrow_on_system_allocator(),
-            _store_on_one_thread(store),
+            bounded_memory(store, STORE_MEMORY_LIMIT, {"threads": "1"}),
             HttpConnector(
                 settings.hg_url, name="hg pushlog", concurrency=settings.http_concurrency, **common
             ) as hg_http,

@@ -44,12 +44,16 @@ __all__ = [
 ]
 
 IMPORT_SOURCE: Final = "taskcluster.import"
-# 500,000 rows a transaction: 1,000,000 peaked at 1.5 GB, 250,000 cost a third more CPU a row
-# for 10 % less memory (docs/taskcluster.md, Benchmark).
-DEFAULT_BATCH_ROWS: Final = 500_000
-# A DuckDB store writes its key indexes out this often (pipelines.memory.write_out); every
-# transaction cost more checkpoints for no lower peak.
+# 200,000 rows a transaction. With no key index on tasks and task_runs (migration 9) the
+# peak follows the batch, not the table: 438 / 467 MB at 1,000,000 / 10,000,000 runs, where
+# 500,000-row batches took 623-800 MB (docs/taskcluster.md, Benchmark).
+DEFAULT_BATCH_ROWS: Final = 200_000
+# A DuckDB store writes out what it holds this often (pipelines.memory.write_out).
 WRITE_OUT_ROWS: Final = 1_000_000
+# A DuckDB store's memory limit while importing tasks or runs: with no key index there, nothing
+# it holds must stay in memory. The worker tables keep their key indexes, which must fit: their
+# imports keep DuckDB's own limit.
+STORE_MEMORY_LIMIT: Final = "96MB"
 Progress = Callable[[int, int], None]  # (bytes read of all files, rows stored so far)
 
 
@@ -93,7 +97,8 @@ def import_fxci_tables(
     before = store.count(table.target)
     writer = _Writer(store, table, batch_rows, today or datetime.now(UTC).date())
     done_bytes = 0
-    with bounded_memory(store, None):
+    unindexed = not store.table(table.target).key_indexed
+    with bounded_memory(store, STORE_MEMORY_LIMIT if unindexed else None):
         for path in paths:
             for batch in read_batches(path, batch_rows=batch_rows):
                 writer.add(path, batch)

@@ -23,7 +23,6 @@ from shipgauge.pipelines.taskcluster.tasks import upsert_task_rows
 from shipgauge.sources.taskcluster import MessageRows, parse_message, parse_messages
 from shipgauge.store import Store, Transaction
 from shipgauge.store.dead_letters import DeadLetter
-from shipgauge.store.engines import DuckDBEngine
 
 __all__ = [
     "PULSE_SOURCE",
@@ -41,12 +40,10 @@ DEFAULT_IDLE_TIMEOUT_S = 2.0
 DEPTH_CHECK_EVERY_S = 5.0
 MAX_BACKOFF_S = 30.0
 # A DuckDB store's memory limit while consuming: without one, the blocks of every committed
-# row stayed cached (peak RSS 304 MB after 50,000 messages, 633 MB after 1,000,000). The key
-# indexes of `tasks` and `task_runs` must fit and grow with them, so the limit follows their
-# rows: duckdb_memory() ART_INDEX holds 59 MB for 1,000,000 random 22-character slugids (the
-# benchmark's counter-like ids take 9-21 MB); 96 bytes a key leaves room (docs/taskcluster.md).
-STORE_MEMORY_BASE = 48 << 20
-INDEX_BYTES_PER_KEY = 96
+# row stayed cached (peak RSS 304 MB after 50,000 messages, 633 MB after 1,000,000). tasks and
+# task_runs have no key index on DuckDB (migration 9), so nothing the limit cannot evict grows
+# with them (docs/taskcluster.md).
+STORE_MEMORY_LIMIT = "64MB"
 log = logging.getLogger(__name__)
 
 
@@ -97,8 +94,6 @@ class PulseWriter:
         self.result = PulseResult()
         # Messages handled so far, redeliveries included: progress, not an offset.
         self._handled = int(store.checkpoint(checkpoint) or 0)
-        # Called after each commit: follows the store's memory limit (set by `_consume`).
-        self.limit_memory: Callable[[], None] = lambda: None
 
     def __call__(self, deliveries: list[Delivery]) -> None:
         with self.store.transaction() as tx:
@@ -113,7 +108,6 @@ class PulseWriter:
         result.batches += 1
         if self.track_lacking_tags:
             result.lacking_tags.update(p.task["task_id"] for p in parsed if p.lacks_tags)
-        self.limit_memory()
         if self.on_batch is not None:
             self.on_batch(result)
 
@@ -148,18 +142,9 @@ def _consume(
     # short-lived dicts set off, no longer walk it: ~10 µs a message less (docs/taskcluster.md).
     gc.collect()
     gc.freeze()
-    store = writer.store
-    with bounded_memory(store, _store_memory_limit(store)) as limit:
-        if isinstance(store.engine, DuckDBEngine):  # a PostgreSQL server's memory is its own
-            writer.limit_memory = lambda: limit(_store_memory_limit(store))
+    with bounded_memory(writer.store, STORE_MEMORY_LIMIT):
         _consume_until_stopped(consumer, writer, idle_timeout_s, should_stop, stop, keep_trying)
     return writer.result
-
-
-def _store_memory_limit(store: Store) -> str:
-    """The store's memory limit for its tables as they are now (see STORE_MEMORY_BASE)."""
-    keys = store.count("tasks") + store.count("task_runs")
-    return f"{(STORE_MEMORY_BASE + INDEX_BYTES_PER_KEY * keys) >> 20}MB"
 
 
 def _consume_until_stopped(
