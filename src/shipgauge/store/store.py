@@ -25,6 +25,7 @@ from shipgauge.store._arrow import arrow_of_rows, conform, unique_on_key
 from shipgauge.store._sql import quote_ident, split_statements
 from shipgauge.store.engines import (
     DEFAULT_WAIT_S,
+    DuckDBEngine,
     Engine,
     KeyConflict,
     Merge,
@@ -75,6 +76,7 @@ class Transaction:
     def __init__(self, store: Store, conn: Any) -> None:
         self._store = store
         self._conn = conn
+        self._new_keys: dict[str, list[pa.Table]] = {}  # see check_new_keys
 
     def lock_schema(self) -> None:
         """Keep other processes from changing the schema until this transaction ends."""
@@ -123,12 +125,25 @@ class Transaction:
     def insert_arrow(self, table: str, data: pa.Table) -> int:
         """Insert rows that are all new, with no merge (the cheapest write: no join against the
         table, no de-duplication). Raises KeyConflict when a key exists or repeats; the
-        transaction is then spoilt: let it roll back and write with `upsert_arrow`."""
+        transaction is then spoilt: let it roll back and write with `upsert_arrow`. Into a table
+        without a key index the keys are checked when the transaction commits, which raises."""
         if not data.num_rows:
             return 0
         info = self._store.table(table)
-        self._store.engine.bulk_load(self._conn, info, conform(info, data))
+        data = conform(info, data)
+        self._store.engine.bulk_load(self._conn, info, data)
+        if not info.key_indexed:
+            self._new_keys.setdefault(table, []).append(data.select(list(info.primary_key)))
         return int(data.num_rows)
+
+    def check_new_keys(self) -> None:
+        """What a key index would have refused in `insert_arrow`: checked once per table and
+        transaction (one join for the CI-cost scan's ~25 chunks a batch, not one each)."""
+        engine = self._store.engine
+        for table, keys in self._new_keys.items():
+            assert isinstance(engine, DuckDBEngine)  # the one engine with such tables
+            engine.check_new_keys(self._conn, self._store.table(table), pa.concat_tables(keys))
+        self._new_keys = {}
 
     def insert_ignore(self, table: str, rows: Sequence[Row]) -> int:
         """Insert rows whose natural key is new; existing rows are left as they are."""
@@ -306,7 +321,9 @@ class Store:
     def transaction(self) -> Iterator[Transaction]:
         """A transaction: everything written inside commits together, or rolls back."""
         with self.session() as conn, self.engine.transaction(conn):
-            yield Transaction(self, conn)
+            tx = Transaction(self, conn)
+            yield tx
+            tx.check_new_keys()
 
     def bulk_load(self, table: str, data: pa.Table) -> None:
         """The engine's own fastest load of an Arrow table (no conflict handling): benchmarks."""

@@ -50,7 +50,7 @@ __all__ = [
 # spent ~0.4 ms of CPU per push on the chunks' inserts against ~0.2 ms more on the writer's
 # thread without them, and the event loop keeps the other core busy anyway), and a memory
 # limit, which tasks and task_runs, having no key index (migration 9), can no longer outgrow.
-STORE_MEMORY_LIMIT: Final = "128MB"
+STORE_MEMORY_LIMIT: Final = "64MB"
 
 MODES: Final = ("push", "nightly")
 # Pushes resolved at once: each push makes its requests one after another, so twice as many

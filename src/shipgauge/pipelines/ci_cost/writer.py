@@ -170,17 +170,14 @@ class BatchWriter:
         if not batch.outcomes and position == self.position:
             return
         self._write_chunk()
-        tx = self._transaction()
         rejects = batch.rejects + [
             (ANSWER_DEAD_LETTER_SOURCE, *letter) for _, letter in batch.outcomes if letter
         ]
-        for source, key, error, payload in rejects:
-            tx.dead_letter(source, key, error, payload)
-        tx.upsert("push_task_groups", [row for row, _ in batch.outcomes], update=_GROUP_UPDATE)
-        if position is not None:
-            tx.set_checkpoint(self.checkpoint, position)
-        self._tx = None
-        self._open.close()  # commits
+        try:
+            self._commit(rejects, position)
+        except KeyConflict:  # a table without a key index checks the inserted keys at commit
+            self._write_again_with_merges()
+            self._commit(rejects, position)
         self._batch, self.position = _Batch(), position
         self.states.update(row["state"] for row, _ in batch.outcomes)
         self.pushes += len(batch.outcomes)
@@ -188,6 +185,25 @@ class BatchWriter:
         self.tasks += batch.tasks
         self.runs += batch.runs
         self.dead_letters += len(rejects)
+
+    def _commit(self, rejects: list[tuple[str, str, str, bytes]], position: int | None) -> None:
+        """Write the batch's push_task_groups rows, dead letters and checkpoint, and commit."""
+        tx, outcomes = self._transaction(), self._batch.outcomes
+        for source, key, error, payload in rejects:
+            tx.dead_letter(source, key, error, payload)
+        tx.upsert("push_task_groups", [row for row, _ in outcomes], update=_GROUP_UPDATE)
+        if position is not None:
+            tx.set_checkpoint(self.checkpoint, position)
+        self._tx = None
+        self._open.close()  # commits
+
+    def _write_again_with_merges(self) -> None:
+        """After a KeyConflict rolled the batch back: the chunks it had inserted, with merges,
+        and merges for the rest of the scan."""
+        self._inserting = False
+        for packed in self._batch.inserted:
+            _write_tables(self._transaction(), _unpacked(packed), new=False)
+        self._batch.inserted = []
 
     def _transaction(self) -> Transaction:
         if self._tx is None:
@@ -206,10 +222,7 @@ class BatchWriter:
             _write_tables(self._transaction(), tables, new=True)
         except KeyConflict as conflict:
             self._roll_back(conflict)
-            self._inserting = False
-            for packed in self._batch.inserted:
-                _write_tables(self._transaction(), _unpacked(packed), new=False)
-            self._batch.inserted = []
+            self._write_again_with_merges()
             _write_tables(self._transaction(), tables, new=False)
             return
         self._batch.inserted.append(_packed(tables))

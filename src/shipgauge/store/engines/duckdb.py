@@ -130,16 +130,27 @@ class DuckDBEngine:
         )
         cols = ", ".join(quote_ident(n) for n in table.column_names)
         try:
-            if not info.key_indexed:
-                _insert_all_new(conn, info, table)
-            else:
-                conn.execute(
-                    f"INSERT INTO {quote_ident(info.name)} ({cols}) SELECT {cols} FROM _sg_bulk"
-                )
+            conn.execute(
+                f"INSERT INTO {quote_ident(info.name)} ({cols}) SELECT {cols} FROM _sg_bulk"
+            )
         except duckdb.ConstraintException as exc:
             # (the aborted transaction refuses even an unregister: the next load replaces it)
             raise KeyConflict(f"{info.name}: {str(exc).splitlines()[0]}") from None
         conn.unregister("_sg_bulk")
+
+    def check_new_keys(self, conn: Any, info: TableInfo, keys: pa.Table) -> None:
+        """KeyConflict unless `keys`, loaded in this transaction into a table without a key
+        index, repeat neither each other nor a row the table held before."""
+        if unique_on_key(info, keys).num_rows != keys.num_rows:
+            raise KeyConflict(f"{info.name}: a key repeats within the rows loaded")
+        conn.register("_sg_new_keys", keys)
+        ((held,),) = conn.execute(
+            f"SELECT count(*) FROM {quote_ident(info.name)} SEMI JOIN _sg_new_keys "
+            f"USING ({', '.join(quote_ident(k) for k in info.primary_key)})"
+        ).fetchall()
+        conn.unregister("_sg_new_keys")
+        if held != keys.num_rows:
+            raise KeyConflict(f"{info.name}: a key loaded is already stored")
 
     def catalog(self, conn: Any) -> dict[str, TableInfo]:
         # `table_keys` is this engine's bookkeeping (migration 0009), not a table of the store.
@@ -181,16 +192,8 @@ def _insert_new_keys(conn: Any, info: TableInfo, source: str, columns: Sequence[
     cols = ", ".join(f"excluded.{quote_ident(c)}" for c in columns)
     keys = ", ".join(quote_ident(k) for k in info.primary_key)
     target = quote_ident(info.name)
-    inserted = conn.execute(
+    ((inserted,),) = conn.execute(
         f"INSERT INTO {target} ({', '.join(quote_ident(c) for c in columns)}) "
         f"SELECT {cols} FROM {source} AS excluded ANTI JOIN {target} USING ({keys})"
-    ).fetchone()
-    return int(inserted[0]) if inserted else 0
-
-
-def _insert_all_new(conn: Any, info: TableInfo, table: pa.Table) -> None:
-    """`bulk_load` into a table without a key index: the key checks its index would make."""
-    if unique_on_key(info, table).num_rows != table.num_rows:
-        raise KeyConflict(f"{info.name}: a key repeats within the rows loaded")
-    if _insert_new_keys(conn, info, "_sg_bulk", table.column_names) != table.num_rows:
-        raise KeyConflict(f"{info.name}: a key loaded is already stored")
+    ).fetchall()
+    return int(inserted)

@@ -15,55 +15,26 @@ CREATE TABLE table_keys (
 INSERT INTO table_keys VALUES ('tasks', 1, 'task_id'), ('task_runs', 1, 'task_id'),
     ('task_runs', 2, 'run_id');
 
--- DuckDB drops no primary key in place: each table is copied into its new shape.
-CREATE TABLE tasks_v9 (
-    task_id VARCHAR NOT NULL,
-    task_group_id VARCHAR NOT NULL,
-    scheduler_id VARCHAR NOT NULL,
-    task_queue_id VARCHAR NOT NULL,
-    provisioner_id VARCHAR NOT NULL,
-    worker_type VARCHAR NOT NULL,
-    project_id VARCHAR,
-    priority VARCHAR,
-    deadline TIMESTAMPTZ,
-    expires TIMESTAMPTZ,
-    created_for_user VARCHAR,
-    kind VARCHAR,
-    label VARCHAR,
-    os VARCHAR,
-    owned_by VARCHAR,
-    project VARCHAR,
-    trust_domain VARCHAR,
-    worker_implementation VARCHAR,
-    test_suite VARCHAR,
-    test_platform VARCHAR,
-    test_variant VARCHAR,
-    tags JSON,
-    submission_date DATE NOT NULL
-);
-
-INSERT INTO tasks_v9 SELECT * FROM tasks;
+-- DuckDB drops no primary key in place: each table is copied into its new shape (a copy keeps
+-- the column types, not the NOT NULLs).
+CREATE TABLE tasks_v9 AS SELECT * FROM tasks;
 DROP TABLE tasks CASCADE;
 ALTER TABLE tasks_v9 RENAME TO tasks;
+ALTER TABLE tasks ALTER COLUMN task_id SET NOT NULL;
+ALTER TABLE tasks ALTER COLUMN task_group_id SET NOT NULL;
+ALTER TABLE tasks ALTER COLUMN scheduler_id SET NOT NULL;
+ALTER TABLE tasks ALTER COLUMN task_queue_id SET NOT NULL;
+ALTER TABLE tasks ALTER COLUMN provisioner_id SET NOT NULL;
+ALTER TABLE tasks ALTER COLUMN worker_type SET NOT NULL;
+ALTER TABLE tasks ALTER COLUMN submission_date SET NOT NULL;
 
-CREATE TABLE task_runs_v9 (
-    task_id VARCHAR NOT NULL,
-    run_id INTEGER NOT NULL,
-    state VARCHAR NOT NULL,
-    reason_created VARCHAR,
-    reason_resolved VARCHAR,
-    worker_group VARCHAR,
-    worker_id VARCHAR,
-    scheduled TIMESTAMPTZ,
-    started TIMESTAMPTZ,
-    resolved TIMESTAMPTZ,
-    taken_until TIMESTAMPTZ,
-    submission_date DATE NOT NULL
-);
-
-INSERT INTO task_runs_v9 SELECT * FROM task_runs;
+CREATE TABLE task_runs_v9 AS SELECT * FROM task_runs;
 DROP TABLE task_runs CASCADE;
 ALTER TABLE task_runs_v9 RENAME TO task_runs;
+ALTER TABLE task_runs ALTER COLUMN task_id SET NOT NULL;
+ALTER TABLE task_runs ALTER COLUMN run_id SET NOT NULL;
+ALTER TABLE task_runs ALTER COLUMN state SET NOT NULL;
+ALTER TABLE task_runs ALTER COLUMN submission_date SET NOT NULL;
 
 -- The model views read both tables: the store loads them again.
 DELETE FROM store_meta WHERE key = 'models';
