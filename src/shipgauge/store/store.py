@@ -360,9 +360,12 @@ class Store:
                     continue
                 # DuckDB runs a whole script; PostgreSQL gets each statement transpiled. A script
                 # for one engine is recorded on the other too, so both count the same levels.
-                scripts = [script] if engine.name == "duckdb" else split_statements(script)
                 if _only_for(script) not in (None, engine.name):
                     scripts = []
+                elif engine.name == "duckdb":
+                    scripts = [script]
+                else:
+                    scripts = split_statements(script)
                 for statement in scripts:
                     engine.execute(conn, statement)
                 engine.execute(

@@ -6,7 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from shipgauge.pipelines.builds.files import FILE_SOURCE, import_build_files
+from shipgauge.pipelines.builds.files import FILE_SOURCE, _files, import_build_files
 from shipgauge.store import Store
 from tests.conftest import run_cli
 from tests.integration.builds.conftest import BUILDHUB
@@ -89,3 +89,19 @@ def test_json_lines_are_numbered_as_lines_of_the_whole_file(tmp_path: Path) -> N
         letters = store.query("SELECT key FROM dead_letters WHERE source = ?", [FILE_SOURCE]).rows
     assert (result.documents, result.dead_letters) == (4, 1)
     assert letters == [(f"{lines}:4",)]
+
+
+def test_a_folder_is_read_in_sorted_path_order_one_folder_at_a_time(tmp_path: Path) -> None:
+    # The order a sort of every path gives ("a/…" before "a-b/…", "A" before "a"), other files
+    # and a link back up the tree left out.
+    names = ["a/x/buildhub.json", "a-b/buildhub.json", "A/buildhub.json", "a/buildhub.json",
+             "b/records.jsonl", "a/y/en-US/target.buildhub.json", "a/x/notes.txt"]  # fmt: skip
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("{}\n")
+    (tmp_path / "a" / "up").symlink_to(tmp_path, target_is_directory=True)
+    read = [p.relative_to(tmp_path).as_posix() for p in _files([tmp_path])]
+    assert read == [
+        "A/buildhub.json", "a/buildhub.json", "a/x/buildhub.json",
+        "a/y/en-US/target.buildhub.json", "a-b/buildhub.json", "b/records.jsonl",
+    ]  # fmt: skip

@@ -63,11 +63,17 @@ def import_build_files(store: Store, paths: Sequence[Path]) -> FileImportResult:
 
 def _files(paths: Sequence[Path]) -> Iterator[Path]:
     for path in paths:
-        if path.is_dir():
-            found = (p for p in path.rglob("*") if p.is_file() and _readable_name(p.name))
-            yield from sorted(found)
-        else:
-            yield path
+        yield from _folder_files(path) if path.is_dir() else (path,)
+
+
+def _folder_files(folder: Path) -> Iterator[Path]:
+    """The readable files under `folder` in sorted path order, holding one folder's entries at
+    a time (a sort of every path held them all: a whole archive mirror's)."""
+    for entry in sorted(folder.iterdir()):
+        if entry.is_dir() and not entry.is_symlink():
+            yield from _folder_files(entry)
+        elif entry.is_file() and _readable_name(entry.name):
+            yield entry
 
 
 def _readable_name(name: str) -> bool:
