@@ -30,6 +30,13 @@ def timed(fn: Callable[[], T]) -> tuple[T, float]:
     return result, time.perf_counter() - started
 
 
+def timed_cpu(fn: Callable[[], T]) -> tuple[T, float, float]:
+    """`timed`, with the CPU seconds the whole process spent meanwhile (every thread)."""
+    cpu = time.process_time()
+    result, seconds = timed(fn)
+    return result, seconds, time.process_time() - cpu
+
+
 def report(name: str, **figures: object) -> None:
     """Print one benchmark line: `name  key=value  key=value`."""
     print(f"{name:<34}  " + "  ".join(f"{k}={v}" for k, v in figures.items()), flush=True)

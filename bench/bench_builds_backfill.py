@@ -16,12 +16,11 @@ import json
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _builds import BUCKET, refused, s3_stand_in
-from _common import in_child, ingest_figures, peak_rss_mb, report, timed
+from _common import in_child, ingest_figures, peak_rss_mb, report, timed, timed_cpu
 
 from shipgauge.connectors.s3 import S3Connector
 from shipgauge.pipelines.builds.backfill import backfill
@@ -36,9 +35,7 @@ def measure(builds: int) -> dict[str, float]:
         s3 = S3Connector(endpoint_url=url, access_key_id="bench", secret_access_key="bench",
                          unsigned=False, retries=1)  # fmt: skip
         with Store.open(str(Path(tmp) / "b.duckdb")) as store:
-            cpu = time.process_time()
-            first, seconds = timed(lambda: backfill(store=store, s3=s3, bucket=BUCKET))
-            cpu = time.process_time() - cpu
+            first, seconds, cpu = timed_cpu(lambda: backfill(store=store, s3=s3, bucket=BUCKET))
             again, again_s = timed(lambda: backfill(store=store, s3=s3, bucket=BUCKET))
             stored = store.count("builds")
     # The refused documents are not stored, so the second run downloads them again.

@@ -15,7 +15,6 @@ import json
 import os
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from kombu import Connection  # type: ignore[attr-defined]
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _builds import BUCKET, document, etag, key, refused, s3_stand_in
-from _common import in_child, ingest_figures, peak_rss_mb, report, timed
+from _common import in_child, ingest_figures, peak_rss_mb, report, timed_cpu
 
 from shipgauge.connectors.amqp import AmqpConsumer, Binding, publish
 from shipgauge.connectors.archive import ArchiveConnector
@@ -69,11 +68,9 @@ def measure(s3_url: str, queue: str) -> dict[str, float]:
     archive = ArchiveConnector(HttpConnector("http://127.0.0.1:9", name="archive", retries=0))
     connectors = BuildhubConnectors(s3, archive, BUCKET, BUCKET, ("devedition",))
     with tempfile.TemporaryDirectory() as tmp, Store.open(str(Path(tmp) / "b.duckdb")) as store:
-        cpu = time.process_time()
-        result, seconds = timed(
+        result, seconds, cpu = timed_cpu(
             lambda: consume_amqp(store, connectors, _consumer(queue), idle_timeout_s=1.0)
         )
-        cpu = time.process_time() - cpu
         stored = store.count("builds")
     connectors.close()
     return {

@@ -13,12 +13,11 @@ import json
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _builds import document, refused
-from _common import in_child, ingest_figures, peak_rss_mb, report, timed
+from _common import in_child, ingest_figures, peak_rss_mb, report, timed_cpu
 
 from shipgauge.pipelines.builds.files import import_build_files
 from shipgauge.store import Store
@@ -34,9 +33,7 @@ def measure(records: int) -> dict[str, float]:
             for n in range(records):
                 out.write(document(n) + b"\n")
         with Store.open(str(Path(tmp) / "b.duckdb")) as store:
-            cpu = time.process_time()
-            result, seconds = timed(lambda: import_build_files(store, [source]))
-            cpu = time.process_time() - cpu
+            result, seconds, cpu = timed_cpu(lambda: import_build_files(store, [source]))
             stored = store.count("builds")
     assert result.dead_letters == refused(records), result
     return {

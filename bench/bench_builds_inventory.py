@@ -16,7 +16,6 @@ import contextlib
 import hashlib
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import in_child, peak_figures, peak_rss_mb, report, served_in_child, timed
+from _common import in_child, peak_figures, peak_rss_mb, report, served_in_child, timed_cpu
 
 from shipgauge.connectors.archive import ArchiveConnector
 from shipgauge.connectors.http import HttpConnector
@@ -112,11 +111,6 @@ def write_archive(root: Path, rows: int) -> int:
     return builds * len(PLATFORMS)
 
 
-def _cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 @contextlib.contextmanager
 def archive_server(root: Path) -> Iterator[str]:
     """The archive in its own process, as the real one is remote (no GIL shared with us)."""
@@ -179,13 +173,11 @@ def measure(rows: int) -> dict[str, float]:
                 S3Connector(local_root=folder), ArchiveConnector(http, public_url="https://archive.mozilla.org"),
                 "b", "b", ("firefox", "thunderbird", "mobile", "devedition"),
             )  # fmt: skip
-            cpu_before = _cpu_s()
-            result, seconds = timed(
+            result, seconds, cpu_s = timed_cpu(
                 lambda: load_inventory(
                     store=store, connectors=connectors, location=str(manifest), cache_dir=folder
                 )
             )
-            cpu_s = _cpu_s() - cpu_before
             stored = store.count("builds")
         peak_mb = peak_rss_mb()
     return {

@@ -15,12 +15,11 @@ import json
 import os
 import sys
 import tempfile
-import time
 from itertools import cycle, islice
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import in_child, ingest_figures, peak_rss_mb, report, timed
+from _common import in_child, ingest_figures, peak_rss_mb, report, timed_cpu
 
 from shipgauge.demo import delivery as demo
 from shipgauge.pipelines.delivery.events import IMPORT_SOURCE, import_events
@@ -59,9 +58,7 @@ def measure(count: int) -> dict[str, float]:
         source = Path(tmp) / "events.jsonl"
         write_events(source, count)
         with Store.open(str(Path(tmp) / "d.duckdb")) as store:
-            cpu = time.process_time()
-            result, seconds = timed(lambda: import_events(store, source))
-            cpu = time.process_time() - cpu
+            result, seconds, cpu = timed_cpu(lambda: import_events(store, source))
             stored = store.count("delivery_events")
             letters = store.query(
                 "SELECT count(*) FROM dead_letters WHERE source = ?", [IMPORT_SOURCE]

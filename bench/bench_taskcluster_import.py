@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -29,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import in_child, peak_figures, peak_rss_mb, report, timed
+from _common import in_child, peak_figures, peak_rss_mb, report, timed, timed_cpu
 
 from shipgauge.pipelines.taskcluster import DEFAULT_BATCH_ROWS, import_fxci_tables
 from shipgauge.store import Store
@@ -92,11 +91,6 @@ def write_runs(path: Path, runs: int) -> None:
         writer.close()
 
 
-def _cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 def duckdb_load(folder: Path, parquet: Path) -> dict[str, float]:
     """DuckDB's own load of the file into a table shaped as task_runs."""
     rows = pq.ParquetFile(parquet).metadata.num_rows
@@ -113,11 +107,9 @@ def shipgauge_import(folder: Path, parquet: Path) -> dict[str, float]:
     """`taskcluster import` of the file: rows/s, CPU seconds and stored rows."""
     rows = pq.ParquetFile(parquet).metadata.num_rows
     with Store.open(str(folder / "store.duckdb")) as store:
-        cpu = _cpu_s()
-        result, seconds = timed(
+        result, seconds, cpu_s = timed_cpu(
             lambda: import_fxci_tables(store, "task_runs_v1", [parquet], batch_rows=BATCH_ROWS)
         )
-        cpu_s = _cpu_s() - cpu
         stored = store.count("task_runs")
     assert result.new == stored == rows and result.dead_letters == 0
     return {"rows_per_s": rows / seconds, "cpu_s": cpu_s, "stored": stored}

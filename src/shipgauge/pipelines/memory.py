@@ -22,22 +22,9 @@ import pyarrow as pa
 from shipgauge.store import Store
 from shipgauge.store.engines import DuckDBEngine
 
-__all__ = ["arrow_on_system_allocator", "bounded_memory", "write_out"]
+__all__ = ["bounded_memory", "write_out"]
 
 ALLOCATOR_FLUSH = "16MB"
-
-
-@contextlib.contextmanager
-def arrow_on_system_allocator() -> Iterator[None]:
-    """Arrow allocates from the system allocator while the block runs (see the module
-    docstring); its default pool comes back afterwards."""
-    # Buffers remember the pool they came from, so switching mid-process is safe.
-    arrow_pool = pa.default_memory_pool()
-    pa.set_memory_pool(pa.system_memory_pool())
-    try:
-        yield
-    finally:
-        pa.set_memory_pool(arrow_pool)
 
 
 @contextlib.contextmanager
@@ -58,10 +45,13 @@ def bounded_memory(
             engine.set_options({**settings, **({} if value is None else {"memory_limit": value})})
 
     limit(memory_limit)
+    # Buffers remember the pool they came from, so switching mid-process is safe.
+    arrow_pool = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
     try:
-        with arrow_on_system_allocator():
-            yield limit
+        yield limit
     finally:
+        pa.set_memory_pool(arrow_pool)
         if isinstance(engine, DuckDBEngine):
             try:
                 write_out(store)

@@ -157,8 +157,9 @@ class _Writer:
                 _write(tx, self._table, data)
             for key, reason, payload in self._letters:
                 tx.dead_letter(IMPORT_SOURCE, key, reason, payload)
-        self.stored += data.num_rows if data is not None else 0
-        self._unwritten += data.num_rows if data is not None else 0
+        written = data.num_rows if data is not None else 0
+        self.stored += written
+        self._unwritten += written
         if self._unwritten >= WRITE_OUT_ROWS:
             write_out(self._store)
             self._unwritten = 0

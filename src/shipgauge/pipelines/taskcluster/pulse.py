@@ -142,33 +142,22 @@ def _consume(
     # short-lived dicts set off, no longer walk it: ~10 µs a message less (docs/taskcluster.md).
     gc.collect()
     gc.freeze()
-    with bounded_memory(writer.store, STORE_MEMORY_LIMIT):
-        _consume_until_stopped(consumer, writer, idle_timeout_s, should_stop, stop, keep_trying)
-    return writer.result
-
-
-def _consume_until_stopped(
-    consumer: AmqpConsumer,
-    writer: PulseWriter,
-    idle_timeout_s: float | None,
-    should_stop: Callable[[], bool],
-    stop: threading.Event,
-    keep_trying: bool,
-) -> None:
     backoff = 1.0
-    while not stop.is_set():
-        try:
-            stats = consumer.run(writer, idle_timeout_s=idle_timeout_s, should_stop=should_stop)
-        except UpstreamError as exc:
-            if not keep_trying:
-                raise
-            log.warning("taskcluster pulse: %s; retrying in %.0f s", exc.message, backoff)
-            writer.result.reconnects += 1
-            stop.wait(backoff)
-            backoff = min(backoff * 2, MAX_BACKOFF_S)
-        else:
-            writer.result.reconnects += stats.reconnects
-            break
+    with bounded_memory(writer.store, STORE_MEMORY_LIMIT):
+        while not stop.is_set():
+            try:
+                stats = consumer.run(writer, idle_timeout_s=idle_timeout_s, should_stop=should_stop)
+            except UpstreamError as exc:
+                if not keep_trying:
+                    raise
+                log.warning("taskcluster pulse: %s; retrying in %.0f s", exc.message, backoff)
+                writer.result.reconnects += 1
+                stop.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
+            else:
+                writer.result.reconnects += stats.reconnects
+                break
+    return writer.result
 
 
 def drain_pulse(

@@ -98,12 +98,7 @@ class DuckDBEngine:
         # A table without a key index (TableInfo.key_indexed) always takes the joins.
         info = merge.info
         target = quote_ident(info.name)
-        table_rows = conn.execute(
-            "SELECT estimated_size FROM duckdb_tables() "
-            "WHERE table_name = ? AND schema_name = current_schema()",
-            [info.name],
-        ).fetchone()
-        if info.key_indexed and table_rows and merge.rows * JOIN_MERGE_MIN_SHARE < table_rows[0]:
+        if info.key_indexed and _small_next_to_table(conn, info, merge.rows):
             merge_on_conflict(self, conn, merge)
             return
         # New keys first: when every staged row was new (a first scan, a fresh batch of tasks)
@@ -185,6 +180,16 @@ class DuckDBEngine:
         if not self._closed:
             self._closed = True
             release_database(self._file)
+
+
+def _small_next_to_table(conn: Any, info: TableInfo, rows: int) -> bool:
+    """Whether `rows` are under 1/JOIN_MERGE_MIN_SHARE of what `info`'s table holds."""
+    table_rows = conn.execute(
+        "SELECT estimated_size FROM duckdb_tables() "
+        "WHERE table_name = ? AND schema_name = current_schema()",
+        [info.name],
+    ).fetchone()
+    return bool(table_rows) and rows * JOIN_MERGE_MIN_SHARE < table_rows[0]
 
 
 def _insert_new_keys(conn: Any, info: TableInfo, source: str, columns: Sequence[str]) -> int:
