@@ -133,7 +133,9 @@ class Transaction:
         data = conform(info, data)
         self._store.engine.bulk_load(self._conn, info, data)
         if not info.key_indexed:
-            self._new_keys.setdefault(table, []).append(data.select(list(info.primary_key)))
+            timed = info.key_time in data.column_names
+            checked = [*info.primary_key, *([info.key_time] if timed else [])]
+            self._new_keys.setdefault(table, []).append(data.select(checked))
         return int(data.num_rows)
 
     def check_new_keys(self) -> None:
@@ -142,7 +144,7 @@ class Transaction:
         engine = self._store.engine
         for table, keys in self._new_keys.items():
             assert isinstance(engine, DuckDBEngine)  # the one engine with such tables
-            engine.check_new_keys(self._conn, self._store.table(table), pa.concat_tables(keys))
+            engine.check_new_keys(self._conn, self._store.table(table), keys)
         self._new_keys = {}
 
     def insert_ignore(self, table: str, rows: Sequence[Row]) -> int:

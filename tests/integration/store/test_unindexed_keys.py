@@ -1,12 +1,16 @@
 """tasks and task_runs on DuckDB: keys declared, not indexed (migration 9), so that memory does not
-grow with them; both engines still agree on every table's key, and writes stay idempotent."""
+grow with them; both engines still agree on every table's key, and writes stay idempotent. A
+write reads only the stored rows near its batch in time (migration 10)."""
 
 from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
 
 import pyarrow as pa
 import pytest
 
 import shipgauge.store.store as store_module
+from shipgauge.pipelines.taskcluster.tasks import upsert_task_arrow
 from shipgauge.store import KeyConflict, Store
 from tests.integration.taskcluster.taskcluster_setup import run, task_rows, write_tasks
 
@@ -27,6 +31,10 @@ def test_both_engines_hold_the_same_key_for_every_table(
         ).rows
         assert ("tasks",) not in indexed and ("task_runs",) not in indexed
         assert ("task_definitions",) in indexed
+        key_times = {t.name: t.key_time for t in duck.tables() if t.key_time}
+        assert key_times == {"tasks": "deadline", "task_runs": "scheduled"}
+        assert not any(t.key_time for t in pg.tables())
+        assert "table_key_times" not in {t.name for t in duck.tables()}
 
 
 def test_replayed_tasks_and_runs_change_nothing_and_a_run_only_moves_forward(
@@ -68,3 +76,57 @@ def test_migration_9_keeps_the_rows_of_an_older_store(
             1,
             1,
         )
+
+
+SCHEDULED = datetime(2026, 5, 10, 9, 0, tzinfo=UTC)
+
+
+def _runs(*rows: tuple[str, str, datetime | None]) -> pa.Table:
+    """task_runs rows (task, state, scheduled), each run 0 of its task."""
+    return pa.table(
+        {
+            "task_id": [r[0] for r in rows],
+            "run_id": pa.array([0] * len(rows), pa.int32()),
+            "state": [r[1] for r in rows],
+            "scheduled": pa.array([r[2] for r in rows], pa.timestamp("us", tz="UTC")),
+            "submission_date": [date(2026, 5, 10)] * len(rows),
+        }
+    )
+
+
+def _upsert(store: Store, *rows: tuple[str, str, datetime | None]) -> None:
+    with store.transaction() as tx:
+        upsert_task_arrow(tx, tasks=None, runs=_runs(*rows))
+
+
+def _stored_runs(store: Store) -> list[tuple[str, str]]:
+    return store.query("SELECT task_id, state FROM task_runs ORDER BY ALL").rows
+
+
+def test_a_write_finds_every_stored_key_its_batch_may_share(duckdb_url: str) -> None:
+    """Rows within a day of the batch's times, rows without a time (fxci-etl's tasks have no
+    deadline), and every row when a row of the batch has no time."""
+    later = SCHEDULED + timedelta(days=5)
+    with Store.open(duckdb_url) as store:
+        _upsert(store, ("A", "pending", SCHEDULED), ("B", "pending", None), ("C", "pending", later))
+        # A twelve hours off, B stored without a time
+        _upsert(
+            store, ("A", "running", SCHEDULED + timedelta(hours=12)), ("B", "running", SCHEDULED)
+        )
+        assert _stored_runs(store) == [("A", "running"), ("B", "running"), ("C", "pending")]
+        # C five days off, but the batch holds a run without a time: every row is read
+        _upsert(store, ("C", "completed", SCHEDULED), ("D", "pending", None))
+        assert _stored_runs(store)[2:] == [("C", "completed"), ("D", "pending")]
+        for task in ("A", "B"):
+            with pytest.raises(KeyConflict, match="already stored"), store.transaction() as tx:
+                tx.insert_arrow("task_runs", _runs((task, "completed", SCHEDULED)))
+        assert store.count("task_runs") == 4
+
+
+def test_a_write_reads_only_the_stored_rows_near_its_batch_in_time(duckdb_url: str) -> None:
+    """What makes the window pay, and the rule it rests on: a run's scheduled time never
+    changes, so a stored row three days off is another run's and is not read."""
+    with Store.open(duckdb_url) as store:
+        _upsert(store, ("A", "pending", SCHEDULED))
+        _upsert(store, ("A", "completed", SCHEDULED + timedelta(days=3)))
+        assert _stored_runs(store) == [("A", "completed"), ("A", "pending")]

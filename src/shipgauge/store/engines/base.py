@@ -75,12 +75,14 @@ class Column:
 @dataclass(frozen=True)
 class TableInfo:
     """A base table: its columns in order and its natural (primary) key; `key_indexed` False
-    for a DuckDB table whose key is declared but not indexed (migration 0009)."""
+    for a DuckDB table whose key is declared but not indexed (migration 0009), and `key_time`
+    a column its rows of one key all hold the same value of, or NULL (migration 0010)."""
 
     name: str
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...]
     key_indexed: bool = True
+    key_time: str | None = None
 
     @property
     def column_names(self) -> tuple[str, ...]:

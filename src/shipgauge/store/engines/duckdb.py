@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,10 @@ __all__ = ["DEFAULT_WAIT_S", "DuckDBEngine"]
 
 # How long a process waits for its turn on a DuckDB file another process has.
 DEFAULT_WAIT_S = 30.0
+
+# How far from its batch's values a stored row's `key_time` may lie and still be read (migration
+# 0010). Sources agree on these times to the microsecond; a day also covers a zone read wrongly.
+KEY_TIME_SLACK = timedelta(days=1)
 
 # DESCRIBE, SHOW, SUMMARIZE and FROM-first queries are SELECTs to DuckDB's parser.
 _READS = (duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN, duckdb.StatementType.PRAGMA)
@@ -111,9 +116,10 @@ class DuckDBEngine:
             f"{target}.{quote_ident(k)} = excluded.{quote_ident(k)}" for k in info.primary_key
         )
         where = f" AND ({merge.update_where})" if merge.update_where else ""
+        near = _time_window(conn, info, merge.stage, merge.columns)
         conn.execute(
             f"UPDATE {target} SET {set_excluded(merge.update)} FROM {merge.stage} AS excluded "
-            f"WHERE {on}{where}"
+            f"WHERE {on}{where} AND {near}"
         )
 
     def bulk_load(self, conn: Any, info: TableInfo, table: pa.Table) -> None:
@@ -133,31 +139,40 @@ class DuckDBEngine:
             raise KeyConflict(f"{info.name}: {str(exc).splitlines()[0]}") from None
         conn.unregister("_sg_bulk")
 
-    def check_new_keys(self, conn: Any, info: TableInfo, keys: pa.Table) -> None:
-        """KeyConflict unless `keys`, loaded in this transaction into a table without a key
-        index, repeat neither each other nor a row the table held before."""
+    def check_new_keys(self, conn: Any, info: TableInfo, loaded: Sequence[pa.Table]) -> None:
+        """KeyConflict unless the keys `loaded` in this transaction into a table without a key
+        index (each with its `key_time` where it had one) repeat neither each other nor a row
+        the table held before."""
+        # A part without the key time gets NULLs there: its keys are checked against every row.
+        keys = pa.concat_tables(loaded, promote_options="default")
         if unique_on_key(info, keys).num_rows != keys.num_rows:
             raise KeyConflict(f"{info.name}: a key repeats within the rows loaded")
         conn.register("_sg_new_keys", keys)
         ((held,),) = conn.execute(
-            f"SELECT count(*) FROM {quote_ident(info.name)} SEMI JOIN _sg_new_keys "
-            f"USING ({', '.join(quote_ident(k) for k in info.primary_key)})"
+            f"SELECT count(*) FROM {_rows_near(conn, info, '_sg_new_keys', keys.column_names)} "
+            f"SEMI JOIN _sg_new_keys USING ({', '.join(quote_ident(k) for k in info.primary_key)})"
         ).fetchall()
         conn.unregister("_sg_new_keys")
         if held != keys.num_rows:
             raise KeyConflict(f"{info.name}: a key loaded is already stored")
 
     def catalog(self, conn: Any) -> dict[str, TableInfo]:
-        # `table_keys` is this engine's bookkeeping (migration 0009), not a table of the store.
+        # `table_keys` and `table_key_times` are this engine's bookkeeping (migrations 0009 and
+        # 0010), not tables of the store.
         tables = catalog(lambda sql: self.fetch(conn, sql))
         if tables.pop("table_keys", None) is None:
             return tables
         _, declared = self.fetch(
             conn, "SELECT table_name, column_name FROM table_keys ORDER BY table_name, position"
         )
+        times: dict[str, str] = {}
+        if tables.pop("table_key_times", None) is not None:
+            times = dict(self.fetch(conn, "SELECT table_name, column_name FROM table_key_times")[1])
         for name in {t for t, _ in declared} & tables.keys():
             key = tuple(c for t, c in declared if t == name)
-            tables[name] = replace(tables[name], primary_key=key, key_indexed=False)
+            tables[name] = replace(
+                tables[name], primary_key=key, key_indexed=False, key_time=times.get(name)
+            )
         return tables
 
     def lock_schema(self, conn: Any) -> None:
@@ -199,6 +214,42 @@ def _insert_new_keys(conn: Any, info: TableInfo, source: str, columns: Sequence[
     target = quote_ident(info.name)
     ((inserted,),) = conn.execute(
         f"INSERT INTO {target} ({', '.join(quote_ident(c) for c in columns)}) "
-        f"SELECT {cols} FROM {source} AS excluded ANTI JOIN {target} USING ({keys})"
+        f"SELECT {cols} FROM {source} AS excluded "
+        f"ANTI JOIN {_rows_near(conn, info, source, columns)} USING ({keys})"
     ).fetchall()
     return int(inserted)
+
+
+def _rows_near(conn: Any, info: TableInfo, source: str, columns: Sequence[str]) -> str:
+    """`info`'s table as a join reads it against the rows of `source`: only its rows near them
+    in time (`_time_window`)."""
+    target = quote_ident(info.name)
+    if info.key_time is None:
+        return target
+    keys = ", ".join(quote_ident(k) for k in info.primary_key)
+    return f"(SELECT {keys} FROM {target} WHERE {_time_window(conn, info, source, columns)})"
+
+
+def _time_window(conn: Any, info: TableInfo, source: str, columns: Sequence[str]) -> str:
+    """A condition on `info`'s table that keeps every row which may share a key with a row of
+    `source`: all of them, unless the table has a `key_time` (migration 0010) that each row of
+    `source` holds; then those whose value is NULL or within KEY_TIME_SLACK of the batch's.
+    Constant bounds, so DuckDB skips row groups by their zone maps."""
+    if info.key_time is None or info.key_time not in columns:
+        return "TRUE"
+    column = quote_ident(info.key_time)
+    first, last, missing = conn.execute(
+        f"SELECT min({column}), max({column}), count(*) - count({column}) FROM {source}"
+    ).fetchone()
+    if missing or first is None:
+        return "TRUE"
+    held = f"{quote_ident(info.name)}.{column}"
+    since, until = (_time_literal(t) for t in (first - KEY_TIME_SLACK, last + KEY_TIME_SLACK))
+    return f"({held} IS NULL OR {held} BETWEEN {since} AND {until})"
+
+
+def _time_literal(value: date) -> str:
+    # A value the store itself returned, never input text.
+    if isinstance(value, datetime):
+        return f"{'TIMESTAMPTZ' if value.tzinfo else 'TIMESTAMP'} '{value.isoformat()}'"
+    return f"DATE '{value.isoformat()}'"
