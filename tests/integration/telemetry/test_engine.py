@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -10,8 +11,10 @@ from pydantic import SecretStr
 
 from shipgauge.errors import UpstreamError
 from shipgauge.pipelines.telemetry import ChangesetWork, PingResult, TelemetryServices
+from shipgauge.pipelines.telemetry.bugzilla import BugzillaClient
 from shipgauge.pipelines.telemetry.engine import compute_ping, send_ping
 from shipgauge.sources.review import BugReview
+from shipgauge.store import Store
 from tests.integration.telemetry.fake_mozilla import FakeMozilla, recorded
 from tests.support.recorded_http import RecordedHttpServer, Response
 
@@ -190,3 +193,37 @@ def test_bugzilla_body_that_is_not_json_raises(
     recorded_http.add("GET", "/rest/bug/11/attachment", body="<html>maintenance</html>")
     with pytest.raises(UpstreamError, match="not JSON"):
         _review(services, 11)
+
+
+def test_bugzilla_keeps_the_newest_answers_up_to_its_bound(
+    mozilla: FakeMozilla,
+    recorded_http: RecordedHttpServer,
+    services: TelemetryServices,
+    duckdb_url: str,
+) -> None:
+    """A consumer runs for months: its cache holds `max_bugs` answers, the first to expire
+    leaving first, and loads only the newest stored ones younger than the TTL."""
+    stored = BugReview("ok", phabricator=True)
+    now = datetime.now(UTC)
+    with Store.open(duckdb_url) as store:
+        with store.transaction() as tx:
+            tx.upsert(
+                "bugzilla_bug_reviews",
+                [
+                    {"bug_id": bug, "status": "ok", "phabricator": True, "raw_patch": False,
+                     "review_granted": None, "fetched_at": now - timedelta(minutes=age)}
+                    for bug, age in ((1, 90), (2, 30), (3, 20), (4, 10))
+                ],
+            )  # fmt: skip
+        bugzilla = BugzillaClient(services.bugzilla.http, ttl_s=3600, max_bugs=2)
+        bugzilla.preload(store)
+    for bug in (1, 2, 3):
+        mozilla.bug(bug, ["phabricator"])
+    asked = lambda: [r.path for r in recorded_http.requests]  # noqa: E731
+    assert [services.run(bugzilla.review(b)) for b in (3, 4)] == [stored, stored]
+    assert asked() == []
+    services.run(bugzilla.review(2))  # stored, but past the bound
+    services.run(bugzilla.review(1))  # stored, but past the TTL
+    assert asked() == ["/rest/bug/2/attachment", "/rest/bug/1/attachment"]
+    assert services.run(bugzilla.review(3)) == stored  # asked again
+    assert asked()[-1] == "/rest/bug/3/attachment"

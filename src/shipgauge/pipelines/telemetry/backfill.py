@@ -64,7 +64,7 @@ def backfill(
     repo = hg.repo_path(repo_url)
     result = BackfillResult()
     if send:
-        services.bugzilla.preload(store.query("SELECT * FROM bugzilla_bug_reviews").dicts())
+        services.bugzilla.preload(store)
     sink = PingSink(
         store=store if send else None,
         bugzilla=services.bugzilla,

@@ -16,33 +16,48 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from datetime import UTC, datetime
+from collections import OrderedDict
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shipgauge.connectors.async_http import AsyncHttpConnector
 from shipgauge.errors import UpstreamError
 from shipgauge.sources import review
 from shipgauge.sources.review import BugReview
+from shipgauge.store import Store
 
-__all__ = ["BugzillaClient"]
+__all__ = ["CACHE_MAX_BUGS", "BugzillaClient"]
+
+# How many bugs' answers are kept at most, the first to expire leaving first: a consumer that
+# runs for months meets tens of thousands of bugs, and an answer past its TTL is asked again.
+CACHE_MAX_BUGS = 20_000
 
 
 class BugzillaClient:
     """Review facts of bugs through an AsyncHttpConnector on `{bmo_url}/rest`."""
 
-    def __init__(self, http: AsyncHttpConnector, *, ttl_s: float = 3600.0) -> None:
+    def __init__(
+        self, http: AsyncHttpConnector, *, ttl_s: float = 3600.0, max_bugs: int = CACHE_MAX_BUGS
+    ) -> None:
         self.http = http
         self.ttl_s = ttl_s
+        self.max_bugs = max_bugs
         self._lock = threading.Lock()
-        self._known: dict[int, tuple[BugReview, float]] = {}  # answer, monotonic expiry
+        # answer, monotonic expiry; in the order they expire (one TTL for all)
+        self._known: OrderedDict[int, tuple[BugReview, float]] = OrderedDict()
         self._asking: dict[int, asyncio.Future[BugReview]] = {}
         self._fetched: dict[int, tuple[BugReview, datetime]] = {}
 
-    def preload(self, rows: list[dict[str, Any]]) -> None:
-        """Seed the cache with stored `bugzilla_bug_reviews` rows younger than the TTL."""
+    def preload(self, store: Store) -> None:
+        """Seed the cache with the newest `bugzilla_bug_reviews` rows younger than the TTL."""
         now, clock = datetime.now(UTC), time.monotonic()
+        rows = store.query(
+            "SELECT * FROM bugzilla_bug_reviews WHERE fetched_at > ?"
+            " ORDER BY fetched_at DESC, bug_id LIMIT ?",
+            [now - timedelta(seconds=self.ttl_s), self.max_bugs],
+        ).dicts()
         with self._lock:
-            for row in rows:
+            for row in reversed(rows):  # the first to expire first
                 left = self.ttl_s - (now - row["fetched_at"]).total_seconds()
                 if left > 0:
                     found = BugReview(
@@ -51,7 +66,7 @@ class BugzillaClient:
                         raw_patch=row["raw_patch"],
                         review_granted=row["review_granted"],
                     )
-                    self._known[int(row["bug_id"])] = (found, clock + left)
+                    self._remember(int(row["bug_id"]), found, clock + left)
 
     async def review(self, bug_id: int) -> BugReview:
         """The bug's review facts: cached, or looked up once for every task that asks."""
@@ -75,10 +90,21 @@ class BugzillaClient:
             del self._asking[bug_id]
         asking.set_result(found)
         with self._lock:
-            self._known[bug_id] = (found, time.monotonic() + self.ttl_s)
+            self._remember(bug_id, found, time.monotonic() + self.ttl_s)
             if found.status != "error":
                 self._fetched[bug_id] = (found, datetime.now(UTC))
         return found
+
+    def _remember(self, bug_id: int, found: BugReview, expiry: float) -> None:
+        """Keep an answer (the caller holds the lock); drop the expired and the oldest beyond
+        `max_bugs`."""
+        self._known.pop(bug_id, None)
+        self._known[bug_id] = (found, expiry)
+        clock = time.monotonic()
+        while self._known and (
+            len(self._known) > self.max_bugs or next(iter(self._known.values()))[1] <= clock
+        ):
+            self._known.popitem(last=False)
 
     def take_fetched(self) -> list[dict[str, Any]]:
         """Rows for `bugzilla_bug_reviews` looked up since the last call (to store with pings)."""

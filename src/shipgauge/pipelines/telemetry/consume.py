@@ -99,7 +99,7 @@ def consume(
 ) -> ConsumeResult:
     """Consume until the queue is idle for `idle_timeout_s` (None: until `should_stop`)."""
     result = ConsumeResult()
-    services.bugzilla.preload(store.query("SELECT * FROM bugzilla_bug_reviews").dicts())
+    services.bugzilla.preload(store)
 
     def handle(batch: list[Delivery]) -> None:
         result.messages += len(batch)
