@@ -148,9 +148,11 @@ def events(
 ) -> None:
     """Ingest S3 event notifications given as files (SNS, SQS or S3 shapes)."""
     cli = state(ctx)
-    messages = (
-        [(str(p), p.read_bytes()) for p in files] if files else [("stdin", sys.stdin.buffer.read())]
-    )
+    if files:
+        messages = [(str(p), p.read_bytes) for p in files]
+    else:
+        body = sys.stdin.buffer.read()
+        messages = [("stdin", lambda: body)]
     connectors = connectors_from_settings(cli.settings)
     try:
         max_depth = cli.settings.max_json_depth

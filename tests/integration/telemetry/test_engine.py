@@ -219,7 +219,10 @@ def test_bugzilla_keeps_the_newest_answers_up_to_its_bound(
         bugzilla.preload(store)
     for bug in (1, 2, 3):
         mozilla.bug(bug, ["phabricator"])
-    asked = lambda: [r.path for r in recorded_http.requests]  # noqa: E731
+
+    def asked() -> list[str]:
+        return [r.path for r in recorded_http.requests]
+
     assert [services.run(bugzilla.review(b)) for b in (3, 4)] == [stored, stored]
     assert asked() == []
     services.run(bugzilla.review(2))  # stored, but past the bound
