@@ -16,15 +16,10 @@ from shipgauge.cli._output import console, print_json, print_rows
 from shipgauge.cli._state import state
 from shipgauge.pipelines.builds.backfill import backfill
 from shipgauge.pipelines.builds.connectors import connectors_from_settings
-from shipgauge.pipelines.builds.events import (
-    amqp_consumer,
-    consume_amqp,
-    consume_sqs,
-    ingest_event_files,
-    sqs_queue,
-)
+from shipgauge.pipelines.builds.events import amqp_consumer, consume_amqp, consume_sqs, sqs_queue
 from shipgauge.pipelines.builds.files import import_build_files
 from shipgauge.pipelines.builds.inventory import load_inventory
+from shipgauge.pipelines.builds.notifications import ingest_event_files
 from shipgauge.pipelines.builds.records import explain_key
 from shipgauge.queries.builds.lookup import find_builds, latest_builds
 from shipgauge.queries.builds.query import column_of

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from shipgauge.errors import SourceError
-from shipgauge.pipelines.builds import events
+from shipgauge.pipelines.builds import notifications
 from shipgauge.pipelines.builds.connectors import BuildhubConnectors
 from shipgauge.store import Store
 
@@ -36,19 +36,19 @@ def test_files_are_stored_a_batch_at_a_time_and_a_replay_changes_nothing(
     duckdb_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(events, "EVENT_FILES_PER_COMMIT", 2)
+    monkeypatch.setattr(notifications, "EVENT_FILES_PER_COMMIT", 2)
     files = [
         (n, p.read_bytes)
         for n, p in _files(tmp_path, _no_key("a"), NOT_A_BUILD, _no_key("c"), _no_key("d"))
     ]
     with Store.open(duckdb_url) as store:
-        done = events.ingest_event_files(store, connectors, files, max_depth=64)
+        done = notifications.ingest_event_files(store, connectors, files, max_depth=64)
         assert (done.messages, done.events, done.ignored, done.dead_letters) == (4, 1, 1, 3)
         letters = store.query("SELECT key, error FROM dead_letters ORDER BY key").rows
         assert letters == [
             (f"event-{n}.json", "S3 event record without s3.object.key") for n in (0, 2, 3)
         ]
-        again = events.ingest_event_files(store, connectors, files, max_depth=64)
+        again = notifications.ingest_event_files(store, connectors, files, max_depth=64)
         assert again.messages == 4 and store.count("dead_letters") == 3
 
 
@@ -58,5 +58,5 @@ def test_a_file_that_is_not_a_notification_stores_nothing(
     files = [(n, p.read_bytes) for n, p in _files(tmp_path, _no_key("a"), _no_key("b"), "not json")]
     with Store.open(duckdb_url) as store:
         with pytest.raises(SourceError, match=r"event-2\.json"):
-            events.ingest_event_files(store, connectors, files, max_depth=64)
+            notifications.ingest_event_files(store, connectors, files, max_depth=64)
         assert store.count("dead_letters") == 0

@@ -32,7 +32,7 @@ from shipgauge.pipelines.builds.records import (
 )
 from shipgauge.sources.archive.metadata import is_nightly_build_metadata, is_rc_build_metadata
 from shipgauge.sources.archive.paths import build_number, is_build_url, key_to_archive_url
-from shipgauge.sources.s3.events import S3ObjectEvent, parse_s3_event_message, read_notification
+from shipgauge.sources.s3.events import S3ObjectEvent, parse_s3_event_message
 from shipgauge.store import Store, Transaction, in_text_list
 
 __all__ = [
@@ -41,15 +41,12 @@ __all__ = [
     "amqp_consumer",
     "consume_amqp",
     "consume_sqs",
-    "ingest_event_files",
     "ingest_event_messages",
     "ingest_into",
     "sqs_queue",
 ]
 
 EVENT_SOURCE = "buildhub.s3-event"
-# Notification files stored per transaction by `ingest_event_files` (a few kB each).
-EVENT_FILES_PER_COMMIT = 500
 _WAITING = in_text_list("waits_for")
 
 
@@ -87,29 +84,6 @@ def ingest_event_messages(
     """
     with store.transaction() as tx:
         return ingest_into(tx, connectors, messages)
-
-
-def ingest_event_files(
-    store: Store,
-    connectors: BuildhubConnectors,
-    files: Sequence[tuple[str, Callable[[], bytes]]],
-    *,
-    max_depth: int,
-) -> EventResult:
-    """Notifications given as `(file name, read its content)`, by the rule of the S3-event
-    route: a file that is not a notification (not JSON, nested deeper than `max_depth`, no
-    `Records` array…) is a SourceError naming it, and nothing is stored; what a notification
-    holds that cannot be processed becomes a dead letter, as it would from a queue.
-
-    Every file is checked first, then read again and stored EVENT_FILES_PER_COMMIT at a time:
-    memory follows a batch, not the number of files (a replay of a batch changes nothing)."""
-    for name, read in files:
-        read_notification(read(), what=name, max_depth=max_depth)
-    result = EventResult()
-    for start in range(0, len(files), EVENT_FILES_PER_COMMIT):
-        batch = [(name, read()) for name, read in files[start : start + EVENT_FILES_PER_COMMIT]]
-        result.add(ingest_event_messages(store, connectors, batch))
-    return result
 
 
 def ingest_into(

@@ -1,18 +1,23 @@
-"""S3 event notifications POSTed to the API, directly or by Amazon SNS over HTTPS."""
+"""S3 event notifications POSTed to the API (directly or by Amazon SNS over HTTPS) or given as
+files, by one rule: what is not a notification is refused, naming why, and nothing is stored."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from shipgauge.config import Settings
-from shipgauge.pipelines.builds.connectors import connectors_from_settings
-from shipgauge.pipelines.builds.events import ingest_event_messages
+from shipgauge.pipelines.builds.connectors import BuildhubConnectors, connectors_from_settings
+from shipgauge.pipelines.builds.events import EventResult, ingest_event_messages
 from shipgauge.pipelines.builds.sns import SnsConnector
 from shipgauge.sources.s3.events import read_notification
 from shipgauge.sources.sns import is_sns_message, parse_sns_message
 from shipgauge.store import Store
 
-__all__ = ["ingest_http_notification"]
+__all__ = ["EVENT_FILES_PER_COMMIT", "ingest_event_files", "ingest_http_notification"]
+
+# Notification files stored per transaction by `ingest_event_files` (a few kB each).
+EVENT_FILES_PER_COMMIT = 500
 
 
 def ingest_http_notification(
@@ -43,3 +48,26 @@ def ingest_http_notification(
         return vars(ingest_event_messages(store, connectors, [(message_id, body)]))
     finally:
         connectors.close()
+
+
+def ingest_event_files(
+    store: Store,
+    connectors: BuildhubConnectors,
+    files: Sequence[tuple[str, Callable[[], bytes]]],
+    *,
+    max_depth: int,
+) -> EventResult:
+    """Notifications given as `(file name, read its content)`, by the rule of the S3-event
+    route: a file that is not a notification (not JSON, nested deeper than `max_depth`, no
+    `Records` array…) is a SourceError naming it, and nothing is stored; what a notification
+    holds that cannot be processed becomes a dead letter, as it would from a queue.
+
+    Every file is checked first, then read again and stored EVENT_FILES_PER_COMMIT at a time:
+    memory follows a batch, not the number of files (a replay of a batch changes nothing)."""
+    for name, read in files:
+        read_notification(read(), what=name, max_depth=max_depth)
+    result = EventResult()
+    for start in range(0, len(files), EVENT_FILES_PER_COMMIT):
+        batch = [(name, read()) for name, read in files[start : start + EVENT_FILES_PER_COMMIT]]
+        result.add(ingest_event_messages(store, connectors, batch))
+    return result
