@@ -81,8 +81,8 @@ def test_migration_9_keeps_the_rows_of_an_older_store(
 SCHEDULED = datetime(2026, 5, 10, 9, 0, tzinfo=UTC)
 
 
-def _runs(*rows: tuple[str, str, datetime | None]) -> pa.Table:
-    """task_runs rows (task, state, scheduled), each run 0 of its task."""
+def _runs(*rows: tuple[str, str, datetime | int | None]) -> pa.Table:
+    """task_runs rows (task, state, scheduled: a time or microseconds), each run 0 of its task."""
     return pa.table(
         {
             "task_id": [r[0] for r in rows],
@@ -94,7 +94,7 @@ def _runs(*rows: tuple[str, str, datetime | None]) -> pa.Table:
     )
 
 
-def _upsert(store: Store, *rows: tuple[str, str, datetime | None]) -> None:
+def _upsert(store: Store, *rows: tuple[str, str, datetime | int | None]) -> None:
     with store.transaction() as tx:
         upsert_task_arrow(tx, tasks=None, runs=_runs(*rows))
 
@@ -130,3 +130,19 @@ def test_a_write_reads_only_the_stored_rows_near_its_batch_in_time(duckdb_url: s
         _upsert(store, ("A", "pending", SCHEDULED))
         _upsert(store, ("A", "completed", SCHEDULED + timedelta(days=3)))
         assert _stored_runs(store) == [("A", "completed"), ("A", "pending")]
+
+
+@pytest.mark.parametrize(
+    "scheduled",
+    [datetime(1, 1, 1, tzinfo=UTC), 2**62],
+    ids=["the first day Python has", "past the last (year 148108)"],
+)
+def test_a_time_at_the_edge_of_the_calendar_reads_every_row(
+    duckdb_url: str, scheduled: datetime | int
+) -> None:
+    """A window a day wide would leave Python's dates there (a Parquet import can hold any
+    time): such a batch reads every row instead, and still finds its stored keys."""
+    with Store.open(duckdb_url) as store:
+        _upsert(store, ("A", "pending", scheduled))
+        _upsert(store, ("A", "completed", scheduled))
+        assert _stored_runs(store) == [("A", "completed")]

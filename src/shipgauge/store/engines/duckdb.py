@@ -238,14 +238,17 @@ def _time_window(conn: Any, info: TableInfo, source: str, columns: Sequence[str]
     if info.key_time is None or info.key_time not in columns:
         return "TRUE"
     column = quote_ident(info.key_time)
-    first, last, missing = conn.execute(
+    ((first, last, missing),) = conn.execute(
         f"SELECT min({column}), max({column}), count(*) - count({column}) FROM {source}"
-    ).fetchone()
-    if missing or first is None:
+    ).fetchall()
+    try:
+        since, until = first - KEY_TIME_SLACK, last + KEY_TIME_SLACK
+    except (TypeError, OverflowError):  # no time, or past Python's dates (DuckDB gives text)
+        return "TRUE"
+    if missing:
         return "TRUE"
     held = f"{quote_ident(info.name)}.{column}"
-    since, until = (_time_literal(t) for t in (first - KEY_TIME_SLACK, last + KEY_TIME_SLACK))
-    return f"({held} IS NULL OR {held} BETWEEN {since} AND {until})"
+    return f"({held} IS NULL OR {held} BETWEEN {_time_literal(since)} AND {_time_literal(until)})"
 
 
 def _time_literal(value: date) -> str:
