@@ -6,7 +6,9 @@ two within 10 % (each scan in a child process of its own, so peaks don't mix). T
 one asyncio process (the latency is an `asyncio.sleep`, so waiting costs no CPU) that answers
 from prepared bytes: the two cores are left to the scan. Each task entry is the recorded
 taskhuddler one (status with its run, definition with tags and metadata) with the payload,
-scopes and routes emptied: about 2 kB of JSON, 400 kB a page. RSS is sampled when a fifth and
+scopes and routes emptied: about 2 kB of JSON, 400 kB a page. Pushes come 200 a day, as on
+autoland (10,000 pushes span 50 days, ending two days ago), and each push's tasks carry times
+of its day (created, deadline, scheduled, started, resolved). RSS is sampled when a fifth and
 when all of the pushes are resolved (the last batch not yet written), and the CPU of the
 scanning process (every thread) is printed per push.
 """
@@ -41,6 +43,7 @@ PUSHES = int(os.environ.get("BENCH_CI_COST_PUSHES", "10000"))
 BASELINE_PUSHES = 150
 TASKS = 200
 LATENCY_S = 0.030
+PUSHES_PER_DAY = 200
 CONCURRENCY = int(os.environ.get("BENCH_CI_COST_CONCURRENCY", "64"))
 # The server's repositories and their number of pushes: the baseline scans the small one.
 REPOS = {
@@ -52,10 +55,17 @@ FIXTURE = fixtures_dir() / "hgpush" / "taskhuddler" / "listTaskGroup.completed.j
 _NODE = re.compile(r"revision\.([0-9a-f]{40})\.")
 
 
+def _time(value: datetime) -> str:
+    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def _group_page(pushed: datetime) -> list[bytes]:
-    """A 200-task page as the bytes around each place the group id goes (decision task first)."""
+    """A 200-task page of a push at `pushed`, as the bytes around each place the group id goes
+    (decision task first)."""
     recorded = json.loads(FIXTURE.read_text())["tasks"][0]
     recorded["task"].update(payload={}, scopes=[], routes=[], dependencies=[])
+    recorded["task"].update(created=_time(pushed), deadline=_time(pushed + timedelta(days=1)))
+    recorded["status"].update(deadline=recorded["task"]["deadline"])
     started = pushed + timedelta(minutes=10)
     tasks = []
     for i in range(TASKS):
@@ -65,18 +75,27 @@ def _group_page(pushed: datetime) -> list[bytes]:
         item["task"]["taskGroupId"] = "@G@"
         item["task"]["tags"]["label"] = f"test-linux64/opt-mochitest-{i}"
         run = item["status"]["runs"][0]
-        run["started"] = (started + timedelta(seconds=i)).isoformat().replace("+00:00", "Z")
-        run["resolved"] = (started + timedelta(seconds=600 + i)).isoformat().replace("+00:00", "Z")
+        run["scheduled"] = _time(pushed + timedelta(minutes=5, seconds=i))
+        run["started"] = run["takenUntil"] = _time(started + timedelta(seconds=i))
+        run["resolved"] = _time(started + timedelta(seconds=600 + i))
         tasks.append(item)
     return json.dumps({"taskGroupId": "@G@", "tasks": tasks}).encode().split(b"@G@")
 
 
 class _Upstream:
-    """hg json-pushes, the Taskcluster index and listTaskGroup for every bench repository."""
+    """hg json-pushes, the Taskcluster index and listTaskGroup for every bench repository.
 
-    def __init__(self, pushed: int) -> None:
-        self.pushed = pushed
-        self.group_parts = _group_page(datetime.fromtimestamp(pushed, UTC))
+    Push `n` of a repository lands at `first + n / PUSHES_PER_DAY` days, the last one at
+    `last_pushed`; its tasks are those of the page of its day."""
+
+    def __init__(self, last_pushed: int) -> None:
+        self.first = last_pushed - PUSHES * 86_400 // PUSHES_PER_DAY
+        days = PUSHES // PUSHES_PER_DAY + 1
+        start = datetime.fromtimestamp(self.first, UTC)
+        self.day_pages = [_group_page(start + timedelta(days=d)) for d in range(days)]
+
+    def pushed(self, push_id: int) -> int:
+        return self.first + push_id * 86_400 // PUSHES_PER_DAY
 
     def answer(self, target: str) -> bytes:
         url = urlsplit(target)
@@ -85,14 +104,17 @@ class _Upstream:
             last = REPOS[url.path.strip("/").removesuffix("/json-pushes")]
             ids = range(query["startID"] + 1, min(query["endID"], last) + 1)
             pushes = {
-                str(i): {"changesets": [f"{i:040x}"], "date": self.pushed, "user": "u"} for i in ids
+                str(i): {"changesets": [f"{i:040x}"], "date": self.pushed(i), "user": "u"}
+                for i in ids
             }
             return json.dumps({"lastpushid": last, "pushes": pushes}).encode()
         if url.path.startswith("/api/index/"):
             match = _NODE.search(url.path)
             push_id = int(match.group(1), 16) if match else 0
             return json.dumps({"taskId": f"G{push_id:021d}"}).encode()
-        return url.path.split("/")[5].encode().join(self.group_parts)
+        group = url.path.split("/")[5]
+        page = self.day_pages[int(group.lstrip("G") or 0) // PUSHES_PER_DAY]
+        return group.encode().join(page)
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
