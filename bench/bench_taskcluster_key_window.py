@@ -72,6 +72,7 @@ def _write(store: Store, runs: pa.Table) -> float:
 
 
 def main() -> None:
+    assert RUNS >= 2 * BATCHES * STORED, "the batches update runs stored in the last hours"
     with tempfile.TemporaryDirectory() as tmp, Store.open(str(Path(tmp) / "runs.duckdb")) as store:
         step_us = DAYS * 86_400_000_000 // RUNS
         with store.transaction() as tx:

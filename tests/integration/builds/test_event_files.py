@@ -60,3 +60,16 @@ def test_a_file_that_is_not_a_notification_stores_nothing(
         with pytest.raises(SourceError, match=r"event-2\.json"):
             notifications.ingest_event_files(store, connectors, files, max_depth=64)
         assert store.count("dead_letters") == 0
+
+
+def test_a_file_that_changes_between_its_check_and_its_batch_stops_the_run(
+    tmp_path: Path, connectors: BuildhubConnectors, duckdb_url: str
+) -> None:
+    (name, path), *_ = _files(tmp_path, _no_key("a"))
+    reads = iter([path.read_bytes(), b"not json any more"])
+    with Store.open(duckdb_url) as store:
+        with pytest.raises(SourceError, match=r"event-0\.json: changed while it was being read"):
+            notifications.ingest_event_files(
+                store, connectors, [(name, lambda: next(reads))], max_depth=64
+            )
+        assert store.count("dead_letters") == 0

@@ -230,3 +230,8 @@ def test_bugzilla_keeps_the_newest_answers_up_to_its_bound(
     assert asked() == ["/rest/bug/2/attachment", "/rest/bug/1/attachment"]
     assert services.run(bugzilla.review(3)) == stored  # asked again
     assert asked()[-1] == "/rest/bug/3/attachment"
+    with Store.open(duckdb_url) as store:  # a TTL past the calendar: every answer is fresh
+        forever = BugzillaClient(services.bugzilla.http, ttl_s=float("inf"), max_bugs=4)
+        forever.preload(store)
+    assert services.run(forever.review(1)) == stored
+    assert len(asked()) == 3

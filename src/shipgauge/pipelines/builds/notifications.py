@@ -3,10 +3,12 @@ files, by one rule: what is not a notification is refused, naming why, and nothi
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from shipgauge.config import Settings
+from shipgauge.errors import SourceError
 from shipgauge.pipelines.builds.connectors import BuildhubConnectors, connectors_from_settings
 from shipgauge.pipelines.builds.events import EventResult, ingest_event_messages
 from shipgauge.pipelines.builds.sns import SnsConnector
@@ -63,11 +65,19 @@ def ingest_event_files(
     holds that cannot be processed becomes a dead letter, as it would from a queue.
 
     Every file is checked first, then read again and stored EVENT_FILES_PER_COMMIT at a time:
-    memory follows a batch, not the number of files (a replay of a batch changes nothing)."""
+    memory follows a batch, not the number of files. A file that changed in between is a
+    SourceError naming it; the batches before it stay stored (storing them again changes
+    nothing)."""
+    digests = []
     for name, read in files:
-        read_notification(read(), what=name, max_depth=max_depth)
+        body = read()
+        read_notification(body, what=name, max_depth=max_depth)
+        digests.append(hashlib.sha256(body).digest())
     result = EventResult()
     for start in range(0, len(files), EVENT_FILES_PER_COMMIT):
         batch = [(name, read()) for name, read in files[start : start + EVENT_FILES_PER_COMMIT]]
+        for (name, body), checked in zip(batch, digests[start:], strict=False):
+            if hashlib.sha256(body).digest() != checked:
+                raise SourceError(f"{name}: changed while it was being read; run again")
         result.add(ingest_event_messages(store, connectors, batch))
     return result

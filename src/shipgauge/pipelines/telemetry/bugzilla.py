@@ -51,10 +51,13 @@ class BugzillaClient:
     def preload(self, store: Store) -> None:
         """Seed the cache with the newest `bugzilla_bug_reviews` rows younger than the TTL."""
         now, clock = datetime.now(UTC), time.monotonic()
+        try:
+            newer, params = " WHERE fetched_at > ?", [now - timedelta(seconds=self.ttl_s)]
+        except (OverflowError, ValueError):  # a TTL past the calendar (inf: keep forever)
+            newer, params = "", []
         rows = store.query(
-            "SELECT * FROM bugzilla_bug_reviews WHERE fetched_at > ?"
-            " ORDER BY fetched_at DESC, bug_id LIMIT ?",
-            [now - timedelta(seconds=self.ttl_s), self.max_bugs],
+            f"SELECT * FROM bugzilla_bug_reviews{newer} ORDER BY fetched_at DESC, bug_id LIMIT ?",
+            [*params, self.max_bugs],
         ).dicts()
         with self._lock:
             for row in reversed(rows):  # the first to expire first
