@@ -76,7 +76,7 @@ def ingest_event_files(
     result = EventResult()
     for start in range(0, len(files), EVENT_FILES_PER_COMMIT):
         batch = [(name, read()) for name, read in files[start : start + EVENT_FILES_PER_COMMIT]]
-        for (name, body), checked in zip(batch, digests[start:], strict=False):
+        for (name, body), checked in zip(batch, digests[start : start + len(batch)], strict=True):
             if hashlib.sha256(body).digest() != checked:
                 raise SourceError(f"{name}: changed while it was being read; run again")
         result.add(ingest_event_messages(store, connectors, batch))

@@ -109,17 +109,18 @@ class DuckDBEngine:
         # New keys first: when every staged row was new (a first scan, a fresh batch of tasks)
         # the UPDATE join is skipped. Otherwise it also meets the rows just inserted, and sets
         # them to what they already hold.
-        inserted = _insert_new_keys(conn, info, merge.stage, merge.columns)
+        near = _time_window(conn, info, merge.stage, merge.columns)
+        inserted = _insert_new_keys(conn, info, merge.stage, merge.columns, near)
         if not merge.update or inserted == merge.rows:
             return
         on = " AND ".join(
             f"{target}.{quote_ident(k)} = excluded.{quote_ident(k)}" for k in info.primary_key
         )
         where = f" AND ({merge.update_where})" if merge.update_where else ""
-        near = _time_window(conn, info, merge.stage, merge.columns)
+        where += f" AND {near}" if near else ""
         conn.execute(
             f"UPDATE {target} SET {set_excluded(merge.update)} FROM {merge.stage} AS excluded "
-            f"WHERE {on}{where} AND {near}"
+            f"WHERE {on}{where}"
         )
 
     def bulk_load(self, conn: Any, info: TableInfo, table: pa.Table) -> None:
@@ -148,9 +149,10 @@ class DuckDBEngine:
         if unique_on_key(info, keys).num_rows != keys.num_rows:
             raise KeyConflict(f"{info.name}: a key repeats within the rows loaded")
         conn.register("_sg_new_keys", keys)
+        near = _time_window(conn, info, "_sg_new_keys", keys.column_names)
         ((held,),) = conn.execute(
-            f"SELECT count(*) FROM {_rows_near(conn, info, '_sg_new_keys', keys.column_names)} "
-            f"SEMI JOIN _sg_new_keys USING ({', '.join(quote_ident(k) for k in info.primary_key)})"
+            f"SELECT count(*) FROM {_rows_where(info, near)} SEMI JOIN _sg_new_keys "
+            f"USING ({', '.join(quote_ident(k) for k in info.primary_key)})"
         ).fetchall()
         conn.unregister("_sg_new_keys")
         if held != keys.num_rows:
@@ -207,36 +209,38 @@ def _small_next_to_table(conn: Any, info: TableInfo, rows: int) -> bool:
     return bool(table_rows) and rows * JOIN_MERGE_MIN_SHARE < table_rows[0]
 
 
-def _insert_new_keys(conn: Any, info: TableInfo, source: str, columns: Sequence[str]) -> int:
-    """Insert the rows of `source` whose key `info`'s table lacks; the number inserted."""
+def _insert_new_keys(
+    conn: Any, info: TableInfo, source: str, columns: Sequence[str], near: str | None
+) -> int:
+    """Insert the rows of `source` whose key `info`'s table (its rows where `near` holds, see
+    `_time_window`) lacks; the number inserted."""
     cols = ", ".join(f"excluded.{quote_ident(c)}" for c in columns)
     keys = ", ".join(quote_ident(k) for k in info.primary_key)
     target = quote_ident(info.name)
     ((inserted,),) = conn.execute(
         f"INSERT INTO {target} ({', '.join(quote_ident(c) for c in columns)}) "
         f"SELECT {cols} FROM {source} AS excluded "
-        f"ANTI JOIN {_rows_near(conn, info, source, columns)} USING ({keys})"
+        f"ANTI JOIN {_rows_where(info, near)} USING ({keys})"
     ).fetchall()
     return int(inserted)
 
 
-def _rows_near(conn: Any, info: TableInfo, source: str, columns: Sequence[str]) -> str:
-    """`info`'s table as a join reads it against the rows of `source`: only its rows near them
-    in time (`_time_window`)."""
+def _rows_where(info: TableInfo, near: str | None) -> str:
+    """`info`'s table as a join reads it: its keys where `near` holds, or the whole table."""
     target = quote_ident(info.name)
-    if info.key_time is None:
+    if near is None:
         return target
     keys = ", ".join(quote_ident(k) for k in info.primary_key)
-    return f"(SELECT {keys} FROM {target} WHERE {_time_window(conn, info, source, columns)})"
+    return f"(SELECT {keys} FROM {target} WHERE {near})"
 
 
-def _time_window(conn: Any, info: TableInfo, source: str, columns: Sequence[str]) -> str:
+def _time_window(conn: Any, info: TableInfo, source: str, columns: Sequence[str]) -> str | None:
     """A condition on `info`'s table that keeps every row which may share a key with a row of
-    `source`: all of them, unless the table has a `key_time` (migration 0010) that each row of
-    `source` holds; then those whose value is NULL or within KEY_TIME_SLACK of the batch's.
-    Constant bounds, so DuckDB skips row groups by their zone maps."""
+    `source`, when the table has a `key_time` (migration 0010) that each row of `source` holds:
+    those whose value is NULL or within KEY_TIME_SLACK of the batch's. Constant bounds, so
+    DuckDB skips row groups by their zone maps. None: every row may."""
     if info.key_time is None or info.key_time not in columns:
-        return "TRUE"
+        return None
     column = quote_ident(info.key_time)
     ((first, last, missing),) = conn.execute(
         f"SELECT min({column}), max({column}), count(*) - count({column}) FROM {source}"
@@ -244,9 +248,9 @@ def _time_window(conn: Any, info: TableInfo, source: str, columns: Sequence[str]
     try:
         since, until = first - KEY_TIME_SLACK, last + KEY_TIME_SLACK
     except (TypeError, OverflowError):  # no time, or past Python's dates (DuckDB gives text)
-        return "TRUE"
+        return None
     if missing:
-        return "TRUE"
+        return None
     held = f"{quote_ident(info.name)}.{column}"
     return f"({held} IS NULL OR {held} BETWEEN {_time_literal(since)} AND {_time_literal(until)})"
 
