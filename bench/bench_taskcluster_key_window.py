@@ -17,14 +17,13 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import report
+from _common import report, timed
 
 from shipgauge.pipelines.taskcluster.tasks import upsert_task_arrow
 from shipgauge.store import Store
@@ -65,10 +64,13 @@ def _batch(number: int, *, untimed: bool) -> pa.Table:
 
 
 def _write(store: Store, runs: pa.Table) -> float:
-    started = time.perf_counter()
-    with store.transaction() as tx:
-        upsert_task_arrow(tx, tasks=None, runs=runs)
-    return time.perf_counter() - started
+    """Seconds of one upsert transaction of `runs`."""
+
+    def write() -> None:
+        with store.transaction() as tx:
+            upsert_task_arrow(tx, tasks=None, runs=runs)
+
+    return timed(write)[1]
 
 
 def main() -> None:
