@@ -70,7 +70,7 @@ def _write(store: Store, runs: pa.Table) -> float:
         with store.transaction() as tx:
             upsert_task_arrow(tx, tasks=None, runs=runs)
 
-    return timed(write)[1]
+    return float(timed(write)[1])
 
 
 def main() -> None:
