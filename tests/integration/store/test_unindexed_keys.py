@@ -123,6 +123,32 @@ def test_a_write_finds_every_stored_key_its_batch_may_share(duckdb_url: str) -> 
         assert store.count("task_runs") == 4
 
 
+@pytest.mark.parametrize(
+    "loads",
+    [
+        [[("A", SCHEDULED), ("A", SCHEDULED)]],
+        [[("A", SCHEDULED)], [("B", SCHEDULED), ("A", SCHEDULED + timedelta(hours=1))]],
+        [[("B", SCHEDULED)], [("A", None)], [("A", SCHEDULED)]],
+    ],
+    ids=["twice in one load", "in two loads, an hour apart", "once without a time"],
+)
+def test_a_plain_load_refuses_a_key_it_repeats(
+    duckdb_url: str, loads: list[list[tuple[str, datetime | None]]]
+) -> None:
+    """What a key index would refuse: the keys of every load of a transaction, checked at
+    commit, repeat none of each other (and none stored: the test above)."""
+    with Store.open(duckdb_url) as store:
+        _upsert(store, ("S", "pending", SCHEDULED))
+        with pytest.raises(KeyConflict, match="repeats"), store.transaction() as tx:
+            for load in loads:
+                tx.insert_arrow("task_runs", _runs(*((t, "pending", at) for t, at in load)))
+        assert _stored_runs(store) == [("S", "pending")]
+        with store.transaction() as tx:  # the same keys, each once, load
+            tx.insert_arrow("task_runs", _runs(("A", "pending", SCHEDULED)))
+            tx.insert_arrow("task_runs", _runs(("B", "pending", None)))
+        assert _stored_runs(store) == [("A", "pending"), ("B", "pending"), ("S", "pending")]
+
+
 def test_a_write_reads_only_the_stored_rows_near_its_batch_in_time(duckdb_url: str) -> None:
     """What makes the window pay, and the rule it rests on: a run's scheduled time never
     changes, so a stored row three days off is another run's and is not read."""

@@ -13,7 +13,6 @@ import duckdb
 import pyarrow as pa
 
 from shipgauge.errors import StoreError
-from shipgauge.store._arrow import unique_on_key
 from shipgauge.store._sql import quote_ident
 from shipgauge.store.engines.base import (
     JOIN_MERGE_MIN_SHARE,
@@ -146,17 +145,19 @@ class DuckDBEngine:
         the table held before."""
         # A part without the key time gets NULLs there: its keys are checked against every row.
         keys = pa.concat_tables(loaded, promote_options="default")
-        if unique_on_key(info, keys).num_rows != keys.num_rows:
-            raise KeyConflict(f"{info.name}: a key repeats within the rows loaded")
         conn.register("_sg_new_keys", keys)
         near = _time_window(conn, info, "_sg_new_keys", keys.column_names)
-        ((held,),) = conn.execute(
-            f"SELECT count(*) FROM {_rows_where(info, near)} SEMI JOIN _sg_new_keys "
+        # The loaded rows are in the table now, so each key loaded once and held nowhere else
+        # meets exactly its own row: a key loaded a times and held b times in all meets a * b,
+        # and the join's size is the number of keys loaded only when every a and b is 1. One
+        # join instead of a group-by for repeats and a semi-join for stored keys.
+        ((met,),) = conn.execute(
+            f"SELECT count(*) FROM {_rows_where(info, near)} JOIN _sg_new_keys "
             f"USING ({', '.join(quote_ident(k) for k in info.primary_key)})"
         ).fetchall()
         conn.unregister("_sg_new_keys")
-        if held != keys.num_rows:
-            raise KeyConflict(f"{info.name}: a key loaded is already stored")
+        if met != keys.num_rows:
+            raise KeyConflict(f"{info.name}: a key loaded repeats, or is already stored")
 
     def catalog(self, conn: Any) -> dict[str, TableInfo]:
         # `table_keys` and `table_key_times` are this engine's bookkeeping (migrations 0009 and
