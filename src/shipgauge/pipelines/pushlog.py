@@ -123,8 +123,9 @@ def store_pushlog(tx: Transaction, pushlog: hg.Pushlog) -> None:
         if not c.full
     ]
     tx.upsert("changesets", bare, update=["push_id", "position_in_push"])
-    for reject in pushlog.rejects:
-        tx.dead_letter(DEAD_LETTER_SOURCE, reject.key, reject.error, reject.payload)
+    tx.dead_letters(
+        (DEAD_LETTER_SOURCE, reject.key, reject.error, reject.payload) for reject in pushlog.rejects
+    )
 
 
 @dataclass

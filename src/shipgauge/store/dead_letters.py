@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -14,11 +15,42 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DeadLetter",
+    "Letter",
     "RetryHandler",
+    "dead_letter_id",
     "get_dead_letter",
+    "letter_rows",
     "list_dead_letters",
     "purge_dead_letters",
 ]
+
+
+# (source, key, error, payload) of input to keep: `Transaction.dead_letters`.
+Letter = tuple[str, str | None, str, bytes | str]
+
+
+def dead_letter_id(source: str, payload: bytes) -> int:
+    """A stable id from the source and the raw payload: the same bad input is kept once."""
+    digest = hashlib.sha256(source.encode() + b"\0" + payload).digest()
+    return int.from_bytes(digest[:7], "big")  # 56 bits: fits BIGINT, short enough to type
+
+
+def letter_rows(letters: Iterable[Letter], received_at: datetime) -> list[dict[str, Any]]:
+    """The dead_letters rows of `letters`, each payload as raw bytes."""
+    rows = []
+    for source, key, error, payload in letters:
+        raw = payload.encode() if isinstance(payload, str) else bytes(payload)
+        rows.append(
+            {
+                "id": dead_letter_id(source, raw),
+                "source": source,
+                "key": key,
+                "received_at": received_at,
+                "error": error,
+                "payload": raw,
+            }
+        )
+    return rows
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,8 @@ or not at all.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -23,6 +22,7 @@ from shipgauge.errors import NotFound
 from shipgauge.store import views
 from shipgauge.store._arrow import arrow_of_rows, conform, unique_on_key
 from shipgauge.store._sql import quote_ident, split_statements
+from shipgauge.store.dead_letters import Letter, letter_rows
 from shipgauge.store.engines import (
     DEFAULT_WAIT_S,
     DuckDBEngine,
@@ -40,7 +40,6 @@ __all__ = [
     "Row",
     "Store",
     "Transaction",
-    "dead_letter_id",
 ]
 
 Row = Mapping[str, Any]
@@ -62,12 +61,6 @@ class QueryResult:
 
     def scalar(self) -> Any:
         return self.rows[0][0] if self.rows else None
-
-
-def dead_letter_id(source: str, payload: bytes) -> int:
-    """A stable id from the source and the raw payload: the same bad input is kept once."""
-    digest = hashlib.sha256(source.encode() + b"\0" + payload).digest()
-    return int.from_bytes(digest[:7], "big")  # 56 bits: fits BIGINT, short enough to type
 
 
 class Transaction:
@@ -174,23 +167,15 @@ class Transaction:
 
     def dead_letter(self, source: str, key: str | None, error: str, payload: bytes | str) -> int:
         """Keep input that could not be parsed, raw and byte-for-byte, with the reason."""
-        raw = payload.encode() if isinstance(payload, str) else bytes(payload)
-        letter_id = dead_letter_id(source, raw)
-        self.upsert(
-            "dead_letters",
-            [
-                {
-                    "id": letter_id,
-                    "source": source,
-                    "key": key,
-                    "received_at": datetime.now(UTC),
-                    "error": error,
-                    "payload": raw,
-                }
-            ],
-            update=["error"],
-        )
+        (letter_id,) = self.dead_letters([(source, key, error, payload)])
         return letter_id
+
+    def dead_letters(self, letters: Iterable[Letter]) -> list[int]:
+        """`dead_letter` for many `(source, key, error, payload)` in one write (a statement
+        each cost ~3 ms: a tenth of an events import refusing one line in 100)."""
+        rows = letter_rows(letters, datetime.now(UTC))
+        self.upsert("dead_letters", rows, update=["error"])
+        return [row["id"] for row in rows]
 
     def _merge(
         self,

@@ -293,10 +293,8 @@ def _write(
     ]
     tx.upsert("builds_pending", pending_rows)
     result.waiting += len(pending_rows)
-    for candidate, error in done.rejects:
-        payload = json.dumps({"record_id": candidate.record_id, "record": candidate.record})
-        tx.dead_letter(EVENT_SOURCE, candidate.record_id, error, payload)
-        result.dead_letters += 1
+    tx.dead_letters(done.reject_letters(EVENT_SOURCE))
+    result.dead_letters += len(done.rejects)
 
 
 def _json(value: Any) -> dict[str, Any]:

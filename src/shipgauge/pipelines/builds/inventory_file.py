@@ -282,11 +282,9 @@ class InventoryFileLoad:
                 tx.insert_arrow("builds", fresh)
             else:
                 tx.insert_ignore_arrow("builds", fresh)
-            for line in chunk.rejects:
-                tx.dead_letter(self.source, None, "inventory row cannot be read", line)
-            for candidate, error in done.rejects:
-                payload = json.dumps({"record_id": candidate.record_id, "record": candidate.record})
-                tx.dead_letter(self.source, candidate.record_id, error, payload)
+            unreadable = "inventory row cannot be read"
+            tx.dead_letters((self.source, None, unreadable, line) for line in chunk.rejects)
+            tx.dead_letters(done.reject_letters(self.source))
         return int(fresh.num_rows)
 
     def _fast_records(self, candidates: pa.Table, groups: pa.Table) -> pa.Table:

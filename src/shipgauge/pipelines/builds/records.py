@@ -7,6 +7,7 @@ event and by an inventory is stored once; every record is also insert-or-ignore 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -62,6 +63,13 @@ class Completion:
     sources: list[ArchiveCandidate] = field(default_factory=list)  # the candidate of each group
     waiting: list[tuple[ArchiveCandidate, str]] = field(default_factory=list)
     rejects: list[tuple[ArchiveCandidate, str]] = field(default_factory=list)
+
+    def reject_letters(self, source: str) -> list[tuple[str, str, str, str]]:
+        """The rejected candidates as dead letters of `source` (Transaction.dead_letters)."""
+        return [
+            (source, c.record_id, error, json.dumps({"record_id": c.record_id, "record": c.record}))
+            for c, error in self.rejects
+        ]
 
 
 def format_download_date(value: datetime | str) -> str:

@@ -189,8 +189,7 @@ class BatchWriter:
     def _commit(self, rejects: list[tuple[str, str, str, bytes]], position: int | None) -> None:
         """Write the batch's push_task_groups rows, dead letters and checkpoint, and commit."""
         tx, outcomes = self._transaction(), self._batch.outcomes
-        for source, key, error, payload in rejects:
-            tx.dead_letter(source, key, error, payload)
+        tx.dead_letters(rejects)
         tx.upsert("push_task_groups", [row for row, _ in outcomes], update=_GROUP_UPDATE)
         if position is not None:
             tx.set_checkpoint(self.checkpoint, position)

@@ -195,14 +195,14 @@ def import_events(
         items_of_file = parse(lines, received_at=received)
         while items := list(islice(items_of_file, batch)):
             rows = [item for item in items if isinstance(item, DeliveryEventRow)]
+            refused = [item for item in items if isinstance(item, Reject)]
             stored += len(rows)
+            rejects += refused
             with store.transaction() as tx:
                 write_events(tx, rows)
-                for reject in items:
-                    if isinstance(reject, Reject):
-                        rejects.append(reject)
-                        where = f"{path.name}:{reject.index}"
-                        tx.dead_letter(IMPORT_SOURCE, where, reject.message, reject.payload)
+                tx.dead_letters(
+                    (IMPORT_SOURCE, f"{path.name}:{r.index}", r.message, r.payload) for r in refused
+                )
     return ImportResult(stored=stored, rejects=rejects)
 
 

@@ -155,8 +155,7 @@ class _Writer:
         with self._store.transaction() as tx:
             if data is not None:
                 _write(tx, self._table, data)
-            for key, reason, payload in self._letters:
-                tx.dead_letter(IMPORT_SOURCE, key, reason, payload)
+            tx.dead_letters((IMPORT_SOURCE, *letter) for letter in self._letters)
         written = data.num_rows if data is not None else 0
         self.stored += written
         self._unwritten += written

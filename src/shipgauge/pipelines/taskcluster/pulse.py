@@ -121,8 +121,7 @@ def store_messages(
     """
     parsed, rejects = parse_messages(messages, submitted=datetime.now(UTC).date())
     upsert_task_rows(tx, [p.task for p in parsed], [run for p in parsed for run in p.runs])
-    for reject in rejects:
-        tx.dead_letter(PULSE_SOURCE, reject.exchange, reject.error, reject.body)
+    tx.dead_letters((PULSE_SOURCE, r.exchange, r.error, r.body) for r in rejects)
     return parsed, len(rejects)
 
 

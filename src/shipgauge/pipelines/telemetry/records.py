@@ -88,11 +88,16 @@ def write_results(
     tx.upsert(
         "hgpush_pings", rows, update=_PING_UPDATE, update_where="hgpush_pings.status <> 'sent'"
     )
-    for r in results:
-        if r.status in ("invalid", "error"):
-            source = PING_SOURCE if r.status == "invalid" else CHANGESET_SOURCE
-            payload = json.dumps({"work": r.work.as_json(), "ping": r.ping}, sort_keys=True)
-            tx.dead_letter(source, f"{r.work.repo}:{r.work.node}", r.error or r.status, payload)
+    tx.dead_letters(
+        (
+            PING_SOURCE if r.status == "invalid" else CHANGESET_SOURCE,
+            f"{r.work.repo}:{r.work.node}",
+            r.error or r.status,
+            json.dumps({"work": r.work.as_json(), "ping": r.ping}, sort_keys=True),
+        )
+        for r in results
+        if r.status in ("invalid", "error")
+    )
     tx.upsert("bugzilla_bug_reviews", list(bugzilla_rows))
 
 
