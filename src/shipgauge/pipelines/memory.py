@@ -7,9 +7,10 @@ buffers mapped in `bench_builds_inventory.py`. A PostgreSQL store's memory is th
 
 A limit counts the primary-key indexes, which grow with their tables and cannot be evicted: a
 CI-cost scan of 10,000 pushes failed at 96 MB while tasks and task_runs had theirs. On DuckDB
-those two tables have no key index (migration 9), so the jobs that write them (the CI-cost scan,
-the Taskcluster drain and import) take a fixed limit; a job whose keyed tables grow takes one
-that follows them, or none.
+those two tables have no key index (migration 9), nor have the delivery tables an events import
+fills (migration 11), so the jobs that write them (the CI-cost scan, the Taskcluster drain and
+import, `events import`) take a fixed limit; a job whose keyed tables grow takes one that
+follows them, or none.
 """
 
 from __future__ import annotations

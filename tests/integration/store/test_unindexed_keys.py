@@ -5,16 +5,20 @@ write reads only the stored rows near its batch in time (migration 10)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
 import shipgauge.store.store as store_module
+from shipgauge.pipelines.delivery.events import import_events
 from shipgauge.pipelines.taskcluster.tasks import upsert_task_arrow
 from shipgauge.store import KeyConflict, Store
 from tests.integration.taskcluster.taskcluster_setup import run, task_rows, write_tasks
+from tests.support.recorded_http import fixtures_dir
 
 POOL = "gecko-t/t-linux-large"
+SEED_CSV = fixtures_dir() / "taskcluster" / "devops-toolkit-metrics" / "fake_db_events.csv"
 
 
 def test_both_engines_hold_the_same_key_for_every_table(
@@ -23,7 +27,14 @@ def test_both_engines_hold_the_same_key_for_every_table(
     with Store.open(duckdb_url) as duck, Store.open(pg_schema_url) as pg:
         duck_keys = {t.name: t.primary_key for t in duck.tables()}
         assert duck_keys == {t.name: t.primary_key for t in pg.tables()}
-        assert {t.name for t in duck.tables() if not t.key_indexed} == {"tasks", "task_runs"}
+        assert {t.name for t in duck.tables() if not t.key_indexed} == {
+            "tasks",
+            "task_runs",
+            "delivery_events",
+            "delivery_event_commits",
+            "delivery_commit_pushes",
+            "delivery_commit_deployments",
+        }
         assert all(t.key_indexed for t in pg.tables())
         indexed = duck.query(
             "SELECT DISTINCT table_name FROM duckdb_constraints()"
@@ -76,6 +87,42 @@ def test_migration_9_keeps_the_rows_of_an_older_store(
             1,
             1,
         )
+
+
+DELIVERY_TABLES = (
+    "delivery_events",
+    "delivery_event_commits",
+    "delivery_commit_pushes",
+    "delivery_service_environments",
+    "delivery_commit_deployments",
+)
+
+
+def _delivery_rows(store: Store) -> dict[str, list[tuple[object, ...]]]:
+    return {t: store.query(f"SELECT * EXCLUDE (received_at) FROM {t} ORDER BY ALL").rows
+            if t == "delivery_events" else store.query(f"SELECT * FROM {t} ORDER BY ALL").rows
+            for t in DELIVERY_TABLES}  # fmt: skip
+
+
+def test_migration_11_keeps_an_older_stores_events_and_facts(
+    duckdb_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The delivery tables lose their key index; a store's events and facts stay, a replay of
+    the same file stores nothing new, and a new store gets the same rows from it."""
+    every = store_module._migrations
+    monkeypatch.setattr(store_module, "_migrations", lambda: [m for m in every() if m[0] <= 10])
+    with Store.open(duckdb_url) as old:
+        import_events(old, SEED_CSV)
+        before = _delivery_rows(old)
+        assert old.table("delivery_events").key_indexed
+    monkeypatch.setattr(store_module, "_migrations", every)
+    with Store.open(duckdb_url) as new, Store.open(str(tmp_path / "fresh.duckdb")) as fresh:
+        assert not new.table("delivery_events").key_indexed
+        assert _delivery_rows(new) == before
+        import_events(new, SEED_CSV)
+        import_events(fresh, SEED_CSV)
+        assert _delivery_rows(new) == before == _delivery_rows(fresh)
+        assert all(before[t] for t in DELIVERY_TABLES)
 
 
 SCHEDULED = datetime(2026, 5, 10, 9, 0, tzinfo=UTC)

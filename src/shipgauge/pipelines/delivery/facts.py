@@ -42,16 +42,6 @@ _EARLIER_DEPLOYMENT = (
     " OR (excluded.deployed_at = delivery_commit_deployments.deployed_at"
     " AND excluded.event_id < delivery_commit_deployments.event_id)"
 )
-# An environment new to its service takes the first push of every commit of the service.
-_NEW_ENVIRONMENT_SQL = f"""
-INSERT INTO delivery_commit_deployments (service, environment, commit_sha, pushed_at)
-SELECT service, CAST(? AS VARCHAR), commit_sha, pushed_at
-FROM delivery_commit_pushes
-WHERE service = ?
-ON CONFLICT (service, environment, commit_sha) DO UPDATE SET pushed_at = excluded.pushed_at
-WHERE {_EARLIER_PUSH.format(t="deployments")}
-"""
-
 Key = tuple[str, str]
 _K = TypeVar("_K")
 _V = TypeVar("_V", datetime, tuple[datetime, str])
@@ -85,7 +75,7 @@ def write_commit_facts(
     )
     known = _environments(tx, {s for s, _ in pushes} | {s for s, _ in places})
     for service, environment in sorted(places - known):
-        tx.execute(_NEW_ENVIRONMENT_SQL, [environment, service])
+        _add_environment(tx, service, environment)
     tx.insert_ignore(
         "delivery_service_environments",
         [{"service": s, "environment": env} for s, env in places - known],
@@ -104,6 +94,22 @@ def write_commit_facts(
         update_where=_EARLIER_PUSH.format(t="deployments"),
     )
     _merge_first_deployments(tx, deployments)
+
+
+def _add_environment(tx: Transaction, service: str, environment: str) -> None:
+    """An environment new to its service takes the first push of every commit of the service."""
+    pushes = tx.execute(
+        "SELECT commit_sha, pushed_at FROM delivery_commit_pushes WHERE service = ?", [service]
+    ).rows
+    tx.upsert(
+        "delivery_commit_deployments",
+        [
+            {"service": service, "environment": environment, "commit_sha": sha, "pushed_at": at}
+            for sha, at in pushes
+        ],
+        update=["pushed_at"],
+        update_where=_EARLIER_PUSH.format(t="deployments"),
+    )
 
 
 def _merge_first_deployments(
