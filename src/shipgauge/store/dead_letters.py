@@ -36,21 +36,24 @@ def dead_letter_id(source: str, payload: bytes) -> int:
 
 
 def letter_rows(letters: Iterable[Letter], received_at: datetime) -> list[dict[str, Any]]:
-    """The dead_letters rows of `letters`, each payload as raw bytes."""
-    rows = []
+    """The dead_letters rows of `letters`, each payload as raw bytes; a letter given twice is one
+    row, with its first key and its last error (as when each was written in turn)."""
+    rows: dict[int, dict[str, Any]] = {}
     for source, key, error, payload in letters:
         raw = payload.encode() if isinstance(payload, str) else bytes(payload)
-        rows.append(
-            {
-                "id": dead_letter_id(source, raw),
-                "source": source,
-                "key": key,
-                "received_at": received_at,
-                "error": error,
-                "payload": raw,
-            }
-        )
-    return rows
+        letter_id = dead_letter_id(source, raw)
+        if letter_id in rows:
+            rows[letter_id]["error"] = error
+            continue
+        rows[letter_id] = {
+            "id": letter_id,
+            "source": source,
+            "key": key,
+            "received_at": received_at,
+            "error": error,
+            "payload": raw,
+        }
+    return list(rows.values())
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,12 @@ import pytest
 
 from shipgauge.errors import NotFound, StoreError
 from shipgauge.store import Store
-from shipgauge.store.dead_letters import get_dead_letter, list_dead_letters, purge_dead_letters
+from shipgauge.store.dead_letters import (
+    Letter,
+    get_dead_letter,
+    list_dead_letters,
+    purge_dead_letters,
+)
 from shipgauge.store.lake import export_lake
 from shipgauge.store.tokens import create_token, revoke_token, verify_token
 
@@ -120,6 +125,23 @@ def test_killed_writer_leaves_neither_rows_nor_checkpoint(store_url: str) -> Non
     with Store.open(store_url) as store:
         assert store.checkpoint("killed:writer") is None
         assert store.query("SELECT count(*) FROM store_meta WHERE key LIKE 'k%'").scalar() == 0
+
+
+def test_dead_letters_in_one_write_keep_what_one_at_a_time_kept(store: Store) -> None:
+    """The same bad input twice in one write is one letter: its first key, its last error."""
+    letters: list[Letter] = [
+        ("test.source", "line 1", "not JSON", b"{"),
+        ("test.source", "line 2", "no kind", b'{"service": "web"}'),
+        ("test.source", "line 3", "still not JSON", "{"),
+    ]
+    with store.transaction() as tx:
+        first, second = tx.dead_letters(letters)
+    assert {(d.key, d.error) for d in list_dead_letters(store)} == {
+        ("line 1", "still not JSON"),
+        ("line 2", "no kind"),
+    }
+    assert get_dead_letter(store, first).payload == b"{"
+    assert get_dead_letter(store, second).payload == b'{"service": "web"}'
 
 
 def test_dead_letter_keeps_raw_payload_byte_for_byte(store: Store) -> None:

@@ -45,8 +45,9 @@ __all__ = [
 DEFAULT_GROUP_ROWS = 5000
 DEFAULT_IMPORT_BATCH = 5000
 # A DuckDB store while an import runs: the delivery tables have no key index to fit (migration
-# 11), so a fixed limit holds the import's peak whatever the file's or the store's size (peaks at
-# 30,000 / 300,000 lines: 254-258 / 275-278 MB; 48 MB: 261 / 291; DuckDB's own: 275 / 385).
+# 11), so a fixed limit holds the import's peak whatever the file's size (bench_delivery_import,
+# 30,000 / 300,000 lines: 257 / 271 MB; 48 MB: 261 / 291; DuckDB's own limit: 283 / 386).
+# dead_letters keeps its key index: a store of millions of refused lines would need more.
 IMPORT_MEMORY_LIMIT = "32MB"
 IMPORT_SOURCE = "delivery.import"
 
