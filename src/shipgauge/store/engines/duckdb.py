@@ -149,8 +149,9 @@ class DuckDBEngine:
         near = _time_window(conn, info, "_sg_new_keys", keys.column_names)
         # The loaded rows are in the table now, so each key loaded once and held nowhere else
         # meets exactly its own row: a key loaded a times and held b times in all meets a * b,
-        # and the join's size is the number of keys loaded only when every a and b is 1. One
-        # join instead of a group-by for repeats and a semi-join for stored keys.
+        # and the join's size is the number of keys loaded only when every a and b is 1 (as long
+        # as no loaded row is deleted in its own transaction: no writer does). One join instead
+        # of a group-by for repeats and a semi-join for stored keys.
         ((met,),) = conn.execute(
             f"SELECT count(*) FROM {_rows_where(info, near)} JOIN _sg_new_keys "
             f"USING ({', '.join(quote_ident(k) for k in info.primary_key)})"
