@@ -71,6 +71,10 @@ def fixtures_dir() -> Path:
     return Path(__file__).resolve().parents[1] / "fixtures"
 
 
+#: The delivery seed's own events (`Time,Repo,Event,Metadata`), which `events import` reads.
+DELIVERY_SEED_CSV = fixtures_dir() / "taskcluster" / "devops-toolkit-metrics" / "fake_db_events.csv"
+
+
 def _guess_content_type(path: Path) -> str:
     """Content type for a recorded file, from its suffix (``.json`` is ``application/json``)."""
     if path.suffix.lower() == ".json":

@@ -11,9 +11,7 @@ from shipgauge.queries.delivery import HEADLINE_METRICS
 from shipgauge.store import Store
 from tests.conftest import run_cli
 from tests.integration.delivery.delivery_api import make_api
-from tests.support.recorded_http import fixtures_dir
-
-SEED_CSV = fixtures_dir() / "taskcluster" / "devops-toolkit-metrics" / "fake_db_events.csv"
+from tests.support.recorded_http import DELIVERY_SEED_CSV
 
 
 def test_events_send_validates_and_stores(duckdb_url: str) -> None:
@@ -33,12 +31,12 @@ def test_events_send_validates_and_stores(duckdb_url: str) -> None:
 
 
 def test_events_import_reads_the_seed_csv_and_keeps_rejects(duckdb_url: str) -> None:
-    done = run_cli("events", "import", str(SEED_CSV), "--json", db=duckdb_url)
+    done = run_cli("events", "import", str(DELIVERY_SEED_CSV), "--json", db=duckdb_url)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert (result["stored"], result["rejected"]) == (373, 146)
     assert result["rejects"][0]["error"].startswith("Event 'calc_deploy_frequency' is computed")
-    again = run_cli("events", "import", str(SEED_CSV), db=duckdb_url)  # idempotent
+    again = run_cli("events", "import", str(DELIVERY_SEED_CSV), db=duckdb_url)  # idempotent
     assert "stored 373 events, rejected 146" in again.stdout
     with Store.open(duckdb_url) as store:
         assert store.count("delivery_events") == 237  # identical rows are one event

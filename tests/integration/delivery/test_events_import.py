@@ -9,9 +9,7 @@ import pytest
 from shipgauge.errors import BadRequest
 from shipgauge.pipelines.delivery.events import IMPORT_SOURCE, import_events
 from shipgauge.store import Store
-from tests.support.recorded_http import fixtures_dir
-
-SEED_CSV = fixtures_dir() / "taskcluster" / "devops-toolkit-metrics" / "fake_db_events.csv"
+from tests.support.recorded_http import DELIVERY_SEED_CSV
 
 
 def _stored(store: Store) -> tuple[int, int]:
@@ -22,7 +20,7 @@ def _stored(store: Store) -> tuple[int, int]:
 @pytest.mark.parametrize("batch", [7, 5000])
 def test_batches_of_any_size_store_the_seed_csv_alike(batch: int, duckdb_url: str) -> None:
     with Store.open(duckdb_url) as store:
-        result = import_events(store, SEED_CSV, batch=batch)
+        result = import_events(store, DELIVERY_SEED_CSV, batch=batch)
         assert (result.stored, len(result.rejects)) == (373, 146)
         assert result.rejects[0].index == 28  # the CSV line of the first calc_* row
         assert _stored(store) == (237, 146)  # identical rows are one event, in any batch

@@ -20,10 +20,9 @@ from shipgauge.store import Store
 from shipgauge.store.engines.turns import StoreBusy
 from tests.conftest import run_cli
 from tests.integration.ci_cost.fake_ci import FakeCI, entry, node, pushlog_doc, renamed
-from tests.support.recorded_http import RecordedHttpServer, fixtures_dir
+from tests.support.recorded_http import DELIVERY_SEED_CSV, RecordedHttpServer
 
 # The DevOps Toolkit's own event history (Time,Repo,Event,Metadata).
-SEED_CSV = fixtures_dir() / "taskcluster" / "devops-toolkit-metrics" / "fake_db_events.csv"
 
 
 def _holder(db: str, body: str) -> subprocess.Popen[str]:
@@ -94,7 +93,7 @@ def test_cli_commands_work_beside_a_running_server(
     assert created.returncode == 0, created.stderr
     token = created.stdout.strip()
 
-    imported = run_cli("events", "import", str(SEED_CSV), "--json", db=db)
+    imported = run_cli("events", "import", str(DELIVERY_SEED_CSV), "--json", db=db)
     assert imported.returncode == 0, imported.stderr
     assert json.loads(imported.stdout)["stored"] == 373
 

@@ -15,10 +15,9 @@ from shipgauge.pipelines.delivery.events import import_events
 from shipgauge.pipelines.taskcluster.tasks import upsert_task_arrow
 from shipgauge.store import KeyConflict, Store
 from tests.integration.taskcluster.taskcluster_setup import run, task_rows, write_tasks
-from tests.support.recorded_http import fixtures_dir
+from tests.support.recorded_http import DELIVERY_SEED_CSV
 
 POOL = "gecko-t/t-linux-large"
-SEED_CSV = fixtures_dir() / "taskcluster" / "devops-toolkit-metrics" / "fake_db_events.csv"
 
 
 def test_both_engines_hold_the_same_key_for_every_table(
@@ -99,9 +98,12 @@ DELIVERY_TABLES = (
 
 
 def _delivery_rows(store: Store) -> dict[str, list[tuple[object, ...]]]:
-    return {t: store.query(f"SELECT * EXCLUDE (received_at) FROM {t} ORDER BY ALL").rows
-            if t == "delivery_events" else store.query(f"SELECT * FROM {t} ORDER BY ALL").rows
-            for t in DELIVERY_TABLES}  # fmt: skip
+    rows = {}
+    for table in DELIVERY_TABLES:
+        # an import stamps its events with its own time of arrival
+        columns = "* EXCLUDE (received_at)" if table == "delivery_events" else "*"
+        rows[table] = store.query(f"SELECT {columns} FROM {table} ORDER BY ALL").rows
+    return rows
 
 
 def test_migration_11_keeps_an_older_stores_events_and_facts(
@@ -112,15 +114,15 @@ def test_migration_11_keeps_an_older_stores_events_and_facts(
     every = store_module._migrations
     monkeypatch.setattr(store_module, "_migrations", lambda: [m for m in every() if m[0] <= 10])
     with Store.open(duckdb_url) as old:
-        import_events(old, SEED_CSV)
+        import_events(old, DELIVERY_SEED_CSV)
         before = _delivery_rows(old)
         assert old.table("delivery_events").key_indexed
     monkeypatch.setattr(store_module, "_migrations", every)
     with Store.open(duckdb_url) as new, Store.open(str(tmp_path / "fresh.duckdb")) as fresh:
         assert not new.table("delivery_events").key_indexed
         assert _delivery_rows(new) == before
-        import_events(new, SEED_CSV)
-        import_events(fresh, SEED_CSV)
+        import_events(new, DELIVERY_SEED_CSV)
+        import_events(fresh, DELIVERY_SEED_CSV)
         assert _delivery_rows(new) == before == _delivery_rows(fresh)
         assert all(before[t] for t in DELIVERY_TABLES)
 
