@@ -7,10 +7,9 @@ them. Backfill is in `buildhub_backfill`, S3 events in `buildhub_events`.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,7 +19,7 @@ from shipgauge.errors import NotFound
 from shipgauge.pipelines.builds.connectors import BuildhubConnectors
 from shipgauge.pipelines.builds.inventory_file import InventoryFileLoad, InventoryResult
 from shipgauge.pipelines.builds.metadata import MetadataResolver
-from shipgauge.pipelines.memory import bounded_memory
+from shipgauge.pipelines.builds.records import catalogue_memory
 from shipgauge.sources.s3.inventory import (
     InventoryFile,
     InventoryManifest,
@@ -34,11 +33,12 @@ from shipgauge.store import Store
 __all__ = ["INVENTORY_SOURCE", "InventoryResult", "load_inventory"]
 
 INVENTORY_SOURCE = "buildhub.inventory"
-# The store's DuckDB memory limit while loading: a fixed part (32 MB of WAL before each
-# checkpoint, a chunk's rows, buffers) plus the `builds` key index, which must stay resident
-# to check each insert (~75 bytes a build: 37 MB at 500,000; 96 MB failed at 1,100,000).
-STORE_MEMORY_BASE = 56 << 20
-INDEX_BYTES_PER_BUILD = 96
+# The store's working memory while loading, beside the `builds` key index (records.
+# catalogue_memory): 32 MB of WAL before each checkpoint, a chunk's rows, buffers. A DuckDB
+# store checkpoints every 32 MB of WAL, so what is committed leaves memory (at 256 MB its rows
+# filled the store's buffers).
+STORE_WORKING_MEMORY = 56 << 20
+STORE_OPTIONS = {"checkpoint_threshold": "32MB", "preserve_insertion_order": "false"}
 Progress = Callable[[int], None]
 
 
@@ -79,12 +79,11 @@ def load_inventory(
         dead_letter_source=INVENTORY_SOURCE,
         result=result,
     )
-    builds = store.count("builds")
     try:
-        with _load_settings(store, builds) as limit:
+        with catalogue_memory(store, STORE_WORKING_MEMORY, STORE_OPTIONS) as grown:
 
             def stored(rows: int) -> None:
-                limit(store_memory_limit(builds + result.inserted))
+                grown(result.inserted)
                 if progress:
                     progress(rows)
 
@@ -131,20 +130,6 @@ def _load_data_file(
             if not intact():
                 return False
             raise
-
-
-def store_memory_limit(builds: int) -> str:
-    """The store's memory limit for a `builds` table of `builds` rows (see STORE_MEMORY_BASE)."""
-    return f"{(STORE_MEMORY_BASE + INDEX_BYTES_PER_BUILD * builds) >> 20}MB"
-
-
-@contextlib.contextmanager
-def _load_settings(store: Store, builds: int) -> Iterator[Callable[[str], None]]:
-    """Bounded memory (pipelines.memory); a DuckDB store checkpoints every 32 MB of WAL, so
-    what is committed leaves memory (at 256 MB its rows filled the store's buffers)."""
-    options = {"checkpoint_threshold": "32MB", "preserve_insertion_order": "false"}
-    with bounded_memory(store, store_memory_limit(builds), options) as limit:
-        yield limit
 
 
 def _locate_manifest(connectors: BuildhubConnectors, location: str, cache_dir: Path) -> _Manifest:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from shipgauge.errors import NotFound, UpstreamError
+from shipgauge.pipelines.memory import bounded_memory
 from shipgauge.pipelines.pushlog import (
     DEAD_LETTER_SOURCE,
     DEFAULT_PAGE_SIZE,
@@ -30,6 +32,12 @@ from shipgauge.sources.review import Classification, ReviewSystem
 from shipgauge.store import Store
 
 __all__ = ["BackfillResult", "backfill", "dump_ping", "resend"]
+
+# A checkpoint every 2 MB of WAL. At DuckDB's 16 MB a backfill of 10,000 pushes checkpointed
+# twice, and its peak was 27-29 % above that of 1,000 pushes, which never checkpoints; now
+# 15-18 %. No memory limit: it would have to hold the key indexes of pushes, changesets and
+# pings, which grow with the store.
+STORE_OPTIONS = {"checkpoint_threshold": "2MB"}
 
 
 @dataclass
@@ -91,8 +99,9 @@ def backfill(
                 on_page(result)
             yield from todo
 
-    run_pings(services, works(), sink, send=send)
-    sink.flush()
+    with bounded_memory(store, None, STORE_OPTIONS) if send else contextlib.nullcontext():
+        run_pings(services, works(), sink, send=send)
+        sink.flush()
     return result
 
 
