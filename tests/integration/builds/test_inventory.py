@@ -6,13 +6,15 @@ import gzip
 import hashlib
 import json
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from shipgauge.pipelines.builds import inventory_file
+from shipgauge.pipelines.builds import inventory, inventory_file
 from shipgauge.pipelines.builds.inventory import InventoryResult, load_inventory
+from shipgauge.pipelines.builds.metadata import MEMO_URLS, MetadataResolver
 from shipgauge.pipelines.builds.records import new_rows
 from shipgauge.sources.archive.metadata import nightly_metadata_urls, rc_metadata_url
 from shipgauge.sources.archive.paths import record_from_url
@@ -243,3 +245,45 @@ def test_load_inventory_md5_mismatch_is_a_dead_letter(
         assert (result.files, result.rows, result.dead_letters) == (0, 0, 1)
         assert letters == [("inv/data/unit.csv.gz", "MD5 differs from manifest")]
         assert store.count("builds") == 0
+
+
+def test_load_inventory_with_memos_of_one_stores_the_same_records(
+    recorded_http: RecordedHttpServer,
+    tmp_path: Path,
+    duckdb_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The resolver and the loader keep only the groups and URLs met last: with room for one,
+    a chunk's groups still all merge, and a URL asked again after it left is fetched again."""
+    serve_archive(recorded_http, _t13_archive())
+    fetched = {}
+    for name, memo in (("kept", MEMO_URLS), ("one", 1)):
+        monkeypatch.setattr(
+            inventory, "MetadataResolver", partial(MetadataResolver, memo_urls=memo)
+        )
+        monkeypatch.setattr(inventory_file, "MEMO_URLS", memo)
+        connectors = make_connectors(recorded_http.url, tmp_path / "s3")
+        with Store.open(str(tmp_path / f"{name}.duckdb")) as store:
+            load_inventory(
+                store=store, connectors=connectors, location=str(MANIFEST), cache_dir=tmp_path
+            )
+            expected = {
+                r["data"]["id"]: {k: v for k, v in r["data"].items() if k != "id"}
+                for r in local_url(EXPECTED, recorded_http.url)
+            }
+            assert stored_records(store) == expected
+        fetched[name] = connectors.archive.stats["200"]
+    # The firefox candidates folder's listing, which its releases share, is asked again.
+    assert fetched["one"] > fetched["kept"] > 0
+
+
+def test_a_resolver_fetches_again_a_url_that_left_its_memo(
+    recorded_http: RecordedHttpServer, tmp_path: Path
+) -> None:
+    urls = [f"{ARCHIVE}/pub/firefox/nightly/{n}.json" for n in range(3)]
+    serve_archive(recorded_http, {url: {"json": {"buildid": str(n)}} for n, url in enumerate(urls)})
+    resolver = MetadataResolver(make_connectors(recorded_http.url, tmp_path).archive, memo_urls=2)
+    for n in (0, 1, 0, 2, 0, 1):  # 2 pushes out 1, the least recently used
+        assert resolver.get_json(urls[n].replace(ARCHIVE, recorded_http.url)) == {"buildid": str(n)}
+    asked = [r.path.rsplit("/", 1)[-1] for r in recorded_http.requests]
+    assert asked == ["0.json", "1.json", "2.json", "1.json"]

@@ -1,8 +1,9 @@
 """Build catalog pipelines: connectors from settings, the S3 inventory load, retries, demo.
 
 `load_inventory` streams every data file of a manifest, keeps the build archives, completes
-them with archive metadata (bounded concurrency, one fetch per URL, ETag cache) and inserts
-them. Backfill is in `buildhub_backfill`, S3 events in `buildhub_events`.
+them with archive metadata (bounded concurrency, one fetch per URL among the MEMO_URLS used
+last, ETag cache) and inserts them. Backfill is in `buildhub_backfill`, S3 events in
+`buildhub_events`.
 """
 
 from __future__ import annotations

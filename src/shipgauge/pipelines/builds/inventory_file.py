@@ -15,7 +15,7 @@ fetching metadata and storing run on four threads, a few chunks apart.
 from __future__ import annotations
 
 import json
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from shipgauge.errors import SourceError
-from shipgauge.pipelines.builds.metadata import MetadataResolver
+from shipgauge.pipelines.builds.metadata import MEMO_URLS, MetadataResolver
 from shipgauge.pipelines.builds.records import (
     ArchiveCandidate,
     Completion,
@@ -109,7 +109,8 @@ class InventoryFileLoad:
         self.source = dead_letter_source
         self.result = result
         self._params = candidates_params(resolver.archive.base_url, newer_than)
-        self._groups: dict[str, dict[str, Any] | None] = {}  # wait key → merged parts
+        # wait key → merged parts, of the MEMO_URLS groups met last (as the resolver's memo)
+        self._groups: OrderedDict[str, dict[str, Any] | None] = OrderedDict()
         self._next_candidate = 0
         self._work = duckdb.connect()
         # One thread and a small memory limit: a chunk's queries are small, and the CSV reader
@@ -209,21 +210,27 @@ class InventoryFileLoad:
             [(c, "first") for c in ("key", "size", "date")]
         )
         wanted = heads.column("wait_key").to_pylist()
+        known = {w: self._groups[w] for w in wanted if w in self._groups}
         firsts: dict[str, ArchiveCandidate | None] = {}
         for wait_key, key, size, date in zip(
             wanted,
             *(heads.column(f"{c}_first").to_pylist() for c in ("key", "size", "date")),
             strict=True,
         ):
-            if wait_key not in self._groups:
+            if wait_key not in known:
                 firsts[wait_key] = self._derive(key, size, date)
         records = {w: c for w, c in firsts.items() if c is not None}
         found = self.resolver.resolve_all([c.record for c in records.values()])
         for (wait_key, candidate), outcome in zip(records.items(), found, strict=True):
-            self._groups[wait_key] = group_parts(self.resolver, wait_key, candidate, outcome)
+            known[wait_key] = group_parts(self.resolver, wait_key, candidate, outcome)
         for wait_key in firsts.keys() - records.keys():
-            self._groups[wait_key] = None
-        parts = [self._groups[w] for w in wanted]
+            known[wait_key] = None
+        for wait_key, merged in known.items():
+            self._groups[wait_key] = merged
+            self._groups.move_to_end(wait_key)
+        while len(self._groups) > MEMO_URLS:
+            self._groups.popitem(last=False)
+        parts = [known[w] for w in wanted]
         return pa.Table.from_pylist([p for p in parts if p is not None], schema=_GROUP_SCHEMA)
 
     def _derive(self, key: str, size: int, date: str) -> ArchiveCandidate | None:

@@ -1,8 +1,10 @@
 """Finding and fetching the legacy metadata an archive record needs (Buildhub v1, upstream.md §4.3).
 
 Nightlies read their en-US `.json` (or `.txt`); candidates their `{p}-{v}.json`; releases the
-metadata of their latest candidates build. Every URL is fetched once per resolver (concurrent
-askers wait for the first), so a run of thousands of locales costs one request per build.
+metadata of their latest candidates build. A resolver keeps the answers of the `MEMO_URLS`
+URLs it used last (concurrent askers wait for the first), so a run of thousands of locales
+costs one request per build, and a whole archive's inventory, whose keys come in order, does
+not hold every metadata file it met.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from typing import Any, TypeVar
@@ -28,7 +31,10 @@ from shipgauge.sources.archive.metadata import (
 )
 from shipgauge.sources.archive.paths import build_number
 
-__all__ = ["Metadata", "MetadataResolver", "wait_keys_of_metadata_url"]
+__all__ = ["MEMO_URLS", "Metadata", "MetadataResolver", "wait_keys_of_metadata_url"]
+
+# A nightly build asks for a handful of URLs, a release for its folders' listings too.
+MEMO_URLS = 4096
 
 T = TypeVar("T")
 Metadata = dict[str, Any]
@@ -42,11 +48,12 @@ def wait_keys_of_metadata_url(url: str) -> list[str]:
 
 
 class MetadataResolver:
-    """Metadata of archive records, memoised by URL for the lifetime of the resolver."""
+    """Metadata of archive records, memoised by URL (the `memo_urls` used last)."""
 
-    def __init__(self, archive: ArchiveConnector) -> None:
+    def __init__(self, archive: ArchiveConnector, *, memo_urls: int = MEMO_URLS) -> None:
         self.archive = archive
-        self._memo: dict[str, Future[Any]] = {}
+        self.memo_urls = memo_urls
+        self._memo: OrderedDict[str, Future[Any]] = OrderedDict()
         self._lock = threading.Lock()
 
     def _once(self, key: str, compute: Callable[[], T]) -> T:
@@ -55,6 +62,10 @@ class MetadataResolver:
             owner = future is None
             if future is None:
                 future = self._memo[key] = Future()
+                if len(self._memo) > self.memo_urls:
+                    self._memo.popitem(last=False)  # its askers, if any, hold their future
+            else:
+                self._memo.move_to_end(key)
         if owner:
             try:
                 future.set_result(compute())
