@@ -42,8 +42,12 @@ def local_url(value: Any, base: str) -> Any:
     return json.loads(json.dumps(value).replace(ARCHIVE, base))
 
 
-def make_connectors(server_url: str, root: Path, cache: Path | None = None) -> BuildhubConnectors:
-    http = HttpConnector(server_url, name="archive", retries=1, backoff_s=0.0, concurrency=8)
+def make_connectors(
+    server_url: str, root: Path, cache: Path | None = None, *, concurrency: int = 8
+) -> BuildhubConnectors:
+    http = HttpConnector(
+        server_url, name="archive", retries=1, backoff_s=0.0, concurrency=concurrency
+    )
     return BuildhubConnectors(
         s3=S3Connector(local_root=root),
         archive=ArchiveConnector(http, cache_dir=cache, notfound_retries=1, notfound_backoff_s=0.0),

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from shipgauge.pipelines.builds import records
 from shipgauge.pipelines.builds.files import import_build_files
-from shipgauge.pipelines.builds.records import INDEX_BYTES_PER_BUILD, catalogue_memory
+from shipgauge.pipelines.builds.records import catalogue_memory
 from shipgauge.store import Store
 from tests.integration.builds.conftest import BUILDHUB
 
@@ -19,21 +22,22 @@ def _settings(store: Store) -> tuple[str, str]:
 
 
 def test_the_limit_holds_the_key_index_of_the_builds_stored_and_added(
-    duckdb_url: str, tmp_path: Path
+    duckdb_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lines = tmp_path / "records.jsonl"
     documents = sorted((BUILDHUB / "buildhub2" / "buildhub-json").glob("*.json"))
     lines.write_text("".join(json.dumps(json.loads(d.read_text())) + "\n" for d in documents))
     with Store.open(duckdb_url) as store:
-        import_build_files(store, [lines])
-        stored = store.count("builds")
         defaults = _settings(store)
+        assert defaults[1] == "16.0 MiB"  # DuckDB's own
+        import_build_files(store, [lines])
+        assert _settings(store) == defaults  # the import's settings are gone
+        assert store.count("builds") == 5
+        # A MiB a build, so that each one shows in the limit.
+        monkeypatch.setattr(records, "INDEX_BYTES_PER_BUILD", 1 << 20)
         with catalogue_memory(store, 40 << 20, {"checkpoint_threshold": "2MB"}) as grown:
-            assert stored == 5
-            assert _settings(store) == ("40.0 MiB", "1.9 MiB")
-            # A million builds more: 92 MiB of index beside the 40 MiB working part (DuckDB reads
-            # "2MB" as 2,000,000 bytes).
-            grown(1_000_000)
-            limit = (40 << 20) + INDEX_BYTES_PER_BUILD * (stored + 1_000_000)
-            assert _settings(store) == (f"{limit >> 20}.0 MiB", "1.9 MiB")
+            # 40 MiB of working memory and 5 builds stored ("2MB" is 2,000,000 bytes).
+            assert _settings(store) == ("45.0 MiB", "1.9 MiB")
+            grown(10)
+            assert _settings(store) == ("55.0 MiB", "1.9 MiB")
         assert _settings(store) == defaults

@@ -34,10 +34,10 @@ from shipgauge.store import Store
 __all__ = ["INVENTORY_SOURCE", "InventoryResult", "load_inventory"]
 
 INVENTORY_SOURCE = "buildhub.inventory"
-# The store's working memory while loading, beside the `builds` key index (records.
-# catalogue_memory): 32 MB of WAL before each checkpoint, a chunk's rows, buffers. A DuckDB
-# store checkpoints every 32 MB of WAL, so what is committed leaves memory (at 256 MB its rows
-# filled the store's buffers).
+# The store's working memory while loading, beside the `builds` key index
+# (`records.catalogue_memory`): 32 MB of WAL before each checkpoint, a chunk's rows, buffers.
+# A DuckDB store checkpoints every 32 MB of WAL, so what is committed leaves memory (at 256 MB
+# its rows filled the store's buffers).
 STORE_WORKING_MEMORY = 56 << 20
 STORE_OPTIONS = {"checkpoint_threshold": "32MB", "preserve_insertion_order": "false"}
 Progress = Callable[[int], None]

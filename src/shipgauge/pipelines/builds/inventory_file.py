@@ -201,7 +201,8 @@ class InventoryFileLoad:
         return self._resolve_groups(derived.result())
 
     def _resolve_groups(self, chunk: _Chunk) -> pa.Table:
-        """The merged metadata parts of the chunk's groups (fetched once per wait key)."""
+        """The merged metadata parts of the chunk's groups (fetched once per wait key while
+        it is among the MEMO_URLS met last)."""
         if chunk.candidates is None:
             return _GROUP_SCHEMA.empty_table()
         fast = chunk.candidates.filter(chunk.candidates.column("fast"))
@@ -225,8 +226,8 @@ class InventoryFileLoad:
             known[wait_key] = group_parts(self.resolver, wait_key, candidate, outcome)
         for wait_key in firsts.keys() - records.keys():
             known[wait_key] = None
-        for wait_key, merged in known.items():
-            self._groups[wait_key] = merged
+        for wait_key in wanted:  # in key order: the last groups are the next chunk's likeliest
+            self._groups[wait_key] = known[wait_key]
             self._groups.move_to_end(wait_key)
         while len(self._groups) > MEMO_URLS:
             self._groups.popitem(last=False)

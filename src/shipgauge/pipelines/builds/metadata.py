@@ -75,7 +75,7 @@ class MetadataResolver:
         return result
 
     def get(self, url: str, *, retry_on_notfound: bool = False) -> bytes | None:
-        """The body at `url`, or None on 404 (fetched once)."""
+        """The body at `url`, or None on 404 (fetched once while among those used last)."""
         return self._once(url, lambda: self.archive.get(url, retry_on_notfound=retry_on_notfound))
 
     def get_json(self, url: str, *, retry_on_notfound: bool = False) -> Any:
