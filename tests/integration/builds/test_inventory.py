@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from shipgauge.pipelines.builds import inventory, inventory_file
+from shipgauge.pipelines.builds import inventory, inventory_file, records
 from shipgauge.pipelines.builds.inventory import InventoryResult, load_inventory
 from shipgauge.pipelines.builds.metadata import MEMO_URLS, MetadataResolver
 from shipgauge.pipelines.builds.records import new_rows
@@ -292,3 +292,29 @@ def test_a_resolver_fetches_again_a_url_that_left_its_memo(
         assert resolver.get_json(urls[n].replace(ARCHIVE, recorded_http.url)) == {"buildid": str(n)}
     asked = [r.path.rsplit("/", 1)[-1] for r in recorded_http.requests]
     assert asked == ["0.json", "1.json", "2.json", "1.json"]
+
+
+def test_load_inventory_raises_the_store_limit_after_each_chunk(
+    recorded_http: RecordedHttpServer,
+    tmp_path: Path,
+    duckdb_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    serve_archive(recorded_http, _t13_archive())
+    monkeypatch.setattr(records, "INDEX_BYTES_PER_BUILD", 1 << 20)  # a build shows in the limit
+    limits: list[str] = []
+    with Store.open(duckdb_url) as store:
+
+        def progress(rows: int) -> None:
+            limits.append(store.query("SELECT current_setting('memory_limit')").scalar())
+
+        load_inventory(
+            store=store,
+            connectors=make_connectors(recorded_http.url, tmp_path / "s3"),
+            location=str(MANIFEST),
+            cache_dir=tmp_path,
+            progress=progress,
+        )
+        assert store.count("builds") == 10
+    # One chunk: 56 MiB of working memory plus a MiB for each of the 10 builds it stored.
+    assert limits == ["66.0 MiB"]
