@@ -226,7 +226,7 @@ class InventoryFileLoad:
             known[wait_key] = group_parts(self.resolver, wait_key, candidate, outcome)
         for wait_key in firsts.keys() - records.keys():
             known[wait_key] = None
-        for wait_key in wanted:  # in key order: the last groups are the next chunk's likeliest
+        for wait_key in wanted:  # in the chunk's order: its last groups may go on in the next
             self._groups[wait_key] = known[wait_key]
             self._groups.move_to_end(wait_key)
         while len(self._groups) > MEMO_URLS:
