@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from shipgauge.errors import SourceError
-from shipgauge.pipelines.builds.metadata import MEMO_URLS, MetadataResolver
+from shipgauge.pipelines.builds.metadata import MEMO_URLS, MetadataResolver, keep_recent
 from shipgauge.pipelines.builds.records import (
     ArchiveCandidate,
     Completion,
@@ -227,10 +227,7 @@ class InventoryFileLoad:
         for wait_key in firsts.keys() - records.keys():
             known[wait_key] = None
         for wait_key in wanted:  # in the chunk's order: its last groups may go on in the next
-            self._groups[wait_key] = known[wait_key]
-            self._groups.move_to_end(wait_key)
-        while len(self._groups) > MEMO_URLS:
-            self._groups.popitem(last=False)
+            keep_recent(self._groups, wait_key, known[wait_key], MEMO_URLS)
         parts = [known[w] for w in wanted]
         return pa.Table.from_pylist([p for p in parts if p is not None], schema=_GROUP_SCHEMA)
 

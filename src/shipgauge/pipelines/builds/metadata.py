@@ -31,13 +31,23 @@ from shipgauge.sources.archive.metadata import (
 )
 from shipgauge.sources.archive.paths import build_number
 
-__all__ = ["MEMO_URLS", "Metadata", "MetadataResolver", "wait_keys_of_metadata_url"]
+__all__ = ["MEMO_URLS", "Metadata", "MetadataResolver", "keep_recent", "wait_keys_of_metadata_url"]
 
 # A nightly build asks for a handful of URLs, a release for its folders' listings too.
 MEMO_URLS = 4096
 
 T = TypeVar("T")
+K = TypeVar("K")
 Metadata = dict[str, Any]
+
+
+def keep_recent(memo: OrderedDict[K, T], key: K, value: T, most: int) -> None:
+    """Keep `value` under `key` as the most recently used of `memo`, which holds the `most`
+    used last."""
+    memo[key] = value
+    memo.move_to_end(key)
+    while len(memo) > most:
+        memo.popitem(last=False)  # the least recently used
 
 
 def wait_keys_of_metadata_url(url: str) -> list[str]:
@@ -61,9 +71,8 @@ class MetadataResolver:
             future = self._memo.get(key)
             owner = future is None
             if future is None:
-                future = self._memo[key] = Future()
-                if len(self._memo) > self.memo_urls:
-                    self._memo.popitem(last=False)  # its askers, if any, hold their future
+                future = Future()  # an asker keeps it if it leaves the memo before the answer
+                keep_recent(self._memo, key, future, self.memo_urls)
             else:
                 self._memo.move_to_end(key)
         if owner:
