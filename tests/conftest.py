@@ -107,6 +107,12 @@ def store(store_url: str) -> Iterator[Store]:
         yield opened
 
 
+def duckdb_setting(store: Store, name: str) -> str:
+    """A DuckDB store's setting as DuckDB shows it (`"16.0 MiB"`)."""
+    value: str = store.query("SELECT current_setting(?)", [name]).scalar()
+    return value
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -64,6 +64,14 @@ def connectors(recorded_http: RecordedHttpServer, tmp_path: Path) -> Iterator[Bu
     made.close()
 
 
+def expected_records(items: list[dict[str, Any]], base: str) -> dict[str, dict[str, Any]]:
+    """record_id → document of a fixture's expected records (Kinto items), on the local server."""
+    return {
+        r["data"]["id"]: {k: v for k, v in r["data"].items() if k != "id"}
+        for r in local_url(items, base)
+    }
+
+
 def stored_records(store: Store) -> dict[str, dict[str, Any]]:
     """record_id → document of the path-derived records in the store."""
     rows = store.query(

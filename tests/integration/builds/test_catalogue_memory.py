@@ -12,14 +12,12 @@ from shipgauge.pipelines.builds import files, records
 from shipgauge.pipelines.builds.files import import_build_files
 from shipgauge.pipelines.builds.records import catalogue_memory
 from shipgauge.store import Store
+from tests.conftest import duckdb_setting
 from tests.integration.builds.conftest import BUILDHUB
 
 
 def _settings(store: Store) -> tuple[str, str]:
-    row = store.query(
-        "SELECT current_setting('memory_limit'), current_setting('checkpoint_threshold')"
-    ).rows[0]
-    return row[0], row[1]
+    return duckdb_setting(store, "memory_limit"), duckdb_setting(store, "checkpoint_threshold")
 
 
 def _fixture_lines(folder: Path) -> Path:

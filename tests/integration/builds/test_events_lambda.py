@@ -11,8 +11,8 @@ from shipgauge.pipelines.builds.connectors import BuildhubConnectors
 from shipgauge.pipelines.builds.events import ingest_event_messages
 from shipgauge.store import Store
 from tests.integration.builds.conftest import (
+    expected_records,
     load_fixture,
-    local_url,
     serve_archive,
     stored_records,
 )
@@ -49,10 +49,7 @@ def test_lambda_scenario_creates_expected_records(
         )
         created = stored_records(store)
         errors = store.query("SELECT error FROM dead_letters").rows
-    expected = {
-        r["data"]["id"]: {k: v for k, v in r["data"].items() if k != "id"}
-        for r in local_url(test["expected_records"], recorded_http.url)
-    }
+    expected = expected_records(test["expected_records"], recorded_http.url)
     assert result.dead_letters == 0, errors
     if not expected:
         assert created == {}

@@ -19,9 +19,11 @@ from shipgauge.pipelines.builds.records import new_rows
 from shipgauge.sources.archive.metadata import nightly_metadata_urls, rc_metadata_url
 from shipgauge.sources.archive.paths import record_from_url
 from shipgauge.store import Store
+from tests.conftest import duckdb_setting
 from tests.integration.builds.conftest import (
     ARCHIVE,
     BUILDHUB,
+    expected_records,
     load_fixture,
     local_url,
     make_connectors,
@@ -95,11 +97,7 @@ def test_load_inventory_matches_t13_and_replays_change_nothing(
         first = load_inventory(
             store=store, connectors=connectors, location=str(MANIFEST), cache_dir=tmp_path
         )
-        expected = {
-            r["data"]["id"]: {k: v for k, v in r["data"].items() if k != "id"}
-            for r in local_url(EXPECTED, recorded_http.url)
-        }
-        assert stored_records(store) == expected
+        assert stored_records(store) == expected_records(EXPECTED, recorded_http.url)
         assert (first.rows, first.files, first.dead_letters) == (15, 1, 1)
         letters = store.query("SELECT key, error, payload FROM dead_letters").rows
         assert letters[0][1] == "inventory row cannot be read"
@@ -255,10 +253,7 @@ def test_load_inventory_with_memos_of_one_stores_the_same_records(
     """The resolver and the loader keep only the groups and URLs met last: with room for one,
     a chunk's groups still all merge, and a URL asked again after it left is fetched again."""
     serve_archive(recorded_http, _t13_archive())
-    expected = {
-        r["data"]["id"]: {k: v for k, v in r["data"].items() if k != "id"}
-        for r in local_url(EXPECTED, recorded_http.url)
-    }
+    expected = expected_records(EXPECTED, recorded_http.url)
     listings = {}
     for name, memo in (("kept", MEMO_URLS), ("one", 1)):
         monkeypatch.setattr(
@@ -306,7 +301,7 @@ def test_load_inventory_raises_the_store_limit_after_each_chunk(
     with Store.open(duckdb_url) as store:
 
         def progress(rows: int) -> None:
-            limits.append(store.query("SELECT current_setting('memory_limit')").scalar())
+            limits.append(duckdb_setting(store, "memory_limit"))
 
         load_inventory(
             store=store,

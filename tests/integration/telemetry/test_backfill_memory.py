@@ -9,14 +9,10 @@ import pytest
 
 from shipgauge.pipelines.telemetry import TelemetryServices
 from shipgauge.store import Store
+from tests.conftest import duckdb_setting
 
 # The package exports the function `backfill` under the module's name.
 backfill_module = importlib.import_module("shipgauge.pipelines.telemetry.backfill")
-
-
-def _checkpoint_threshold(store: Store) -> str:
-    value: str = store.query("SELECT current_setting('checkpoint_threshold')").scalar()
-    return value
 
 
 def test_the_backfill_checkpoints_every_2_mb_and_resets_even_when_it_fails(
@@ -25,12 +21,12 @@ def test_the_backfill_checkpoints_every_2_mb_and_resets_even_when_it_fails(
     seen: list[str] = []
 
     def failing_run(*args: Any, **kwargs: Any) -> None:
-        seen.append(_checkpoint_threshold(store))
+        seen.append(duckdb_setting(store, "checkpoint_threshold"))
         raise RuntimeError("the run ends")
 
     monkeypatch.setattr(backfill_module, "run_pings", failing_run)
     with Store.open(duckdb_url) as store:
-        assert _checkpoint_threshold(store) == "16.0 MiB"  # DuckDB's own
+        assert duckdb_setting(store, "checkpoint_threshold") == "16.0 MiB"  # DuckDB's own
         with pytest.raises(RuntimeError, match="the run ends"):
             backfill_module.backfill(
                 store=store,
@@ -40,4 +36,4 @@ def test_the_backfill_checkpoints_every_2_mb_and_resets_even_when_it_fails(
                 end_id=10,
             )
         assert seen == ["1.9 MiB"]  # DuckDB reads "2MB" as 2,000,000 bytes
-        assert _checkpoint_threshold(store) == "16.0 MiB"
+        assert duckdb_setting(store, "checkpoint_threshold") == "16.0 MiB"
