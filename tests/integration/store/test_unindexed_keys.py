@@ -1,6 +1,7 @@
-"""tasks and task_runs on DuckDB: keys declared, not indexed (migration 9), so that memory does not
-grow with them; both engines still agree on every table's key, and writes stay idempotent. A
-write reads only the stored rows near its batch in time (migration 10)."""
+"""tasks and task_runs on DuckDB: keys declared, not indexed (migration 9; the delivery tables
+migration 11, builds migration 12), so that memory does not grow with them; both engines still
+agree on every table's key, and writes stay idempotent. A write reads only the stored rows near
+its batch in time (migration 10)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ import pyarrow as pa
 import pytest
 
 import shipgauge.store.store as store_module
+from shipgauge.pipelines.builds.files import import_build_files
 from shipgauge.pipelines.delivery.events import import_events
 from shipgauge.pipelines.taskcluster.tasks import upsert_task_arrow
 from shipgauge.store import KeyConflict, Store
 from tests.integration.taskcluster.taskcluster_setup import run, task_rows, write_tasks
-from tests.support.recorded_http import DELIVERY_SEED_CSV
+from tests.support.recorded_http import DELIVERY_SEED_CSV, fixtures_dir
 
 POOL = "gecko-t/t-linux-large"
 
@@ -33,6 +35,7 @@ def test_both_engines_hold_the_same_key_for_every_table(
             "delivery_event_commits",
             "delivery_commit_pushes",
             "delivery_commit_deployments",
+            "builds",
         }
         assert all(t.key_indexed for t in pg.tables())
         indexed = duck.query(
@@ -125,6 +128,30 @@ def test_migration_11_keeps_an_older_stores_events_and_facts(
         import_events(fresh, DELIVERY_SEED_CSV)
         assert _delivery_rows(new) == before == _delivery_rows(fresh)
         assert all(before[t] for t in DELIVERY_TABLES)
+
+
+def test_migration_12_keeps_an_older_stores_builds_and_refuses_a_stored_hash(
+    duckdb_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`builds` loses its key index; its rows stay, an import of the same documents stores
+    nothing, and a plain load of a stored build is refused when it commits."""
+    documents = sorted((fixtures_dir() / "buildhub" / "buildhub2" / "buildhub-json").glob("*"))
+    every = store_module._migrations
+    monkeypatch.setattr(store_module, "_migrations", lambda: [m for m in every() if m[0] <= 11])
+    with Store.open(duckdb_url) as old:
+        assert import_build_files(old, documents).inserted == 5
+        before = old.query("SELECT * FROM builds ORDER BY build_hash").rows
+        assert old.table("builds").key_indexed
+    monkeypatch.setattr(store_module, "_migrations", every)
+    with Store.open(duckdb_url) as new:
+        assert not new.table("builds").key_indexed
+        assert new.query("SELECT * FROM builds ORDER BY build_hash").rows == before
+        assert import_build_files(new, documents).inserted == 0
+        stored = new.query("SELECT * EXCLUDE (document) FROM builds ORDER BY build_hash LIMIT 1")
+        again = pa.table({c: [stored.rows[0][i]] for i, c in enumerate(stored.columns)})
+        with pytest.raises(KeyConflict, match="already stored"), new.transaction() as tx:
+            tx.insert_arrow("builds", again.append_column("document", pa.array(["{}"])))
+        assert new.query("SELECT * FROM builds ORDER BY build_hash").rows == before
 
 
 SCHEDULED = datetime(2026, 5, 10, 9, 0, tzinfo=UTC)

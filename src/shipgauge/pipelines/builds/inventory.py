@@ -20,7 +20,7 @@ from shipgauge.errors import NotFound
 from shipgauge.pipelines.builds.connectors import BuildhubConnectors
 from shipgauge.pipelines.builds.inventory_file import InventoryFileLoad, InventoryResult
 from shipgauge.pipelines.builds.metadata import MetadataResolver
-from shipgauge.pipelines.builds.records import catalogue_memory
+from shipgauge.pipelines.memory import bounded_memory
 from shipgauge.sources.s3.inventory import (
     InventoryFile,
     InventoryManifest,
@@ -34,11 +34,10 @@ from shipgauge.store import Store
 __all__ = ["INVENTORY_SOURCE", "InventoryResult", "load_inventory"]
 
 INVENTORY_SOURCE = "buildhub.inventory"
-# The store's working memory while loading, beside the `builds` key index
-# (`records.catalogue_memory`): 32 MB of WAL before each checkpoint, a chunk's rows, buffers.
-# A DuckDB store checkpoints every 32 MB of WAL, so what is committed leaves memory (at 256 MB
-# its rows filled the store's buffers).
-STORE_WORKING_MEMORY = 56 << 20
+# The store's memory limit while loading: 32 MB of WAL before each checkpoint, a chunk's rows,
+# buffers. A DuckDB store checkpoints every 32 MB of WAL, so what is committed leaves memory (at
+# 256 MB its rows filled the store's buffers). `builds` has no key index (migration 12).
+STORE_MEMORY_LIMIT = "56MiB"
 STORE_OPTIONS = {"checkpoint_threshold": "32MB", "preserve_insertion_order": "false"}
 Progress = Callable[[int], None]
 
@@ -81,15 +80,9 @@ def load_inventory(
         result=result,
     )
     try:
-        with catalogue_memory(store, STORE_WORKING_MEMORY, STORE_OPTIONS) as grown:
-
-            def stored(rows: int) -> None:
-                grown(result.inserted)
-                if progress:
-                    progress(rows)
-
+        with bounded_memory(store, STORE_MEMORY_LIMIT, STORE_OPTIONS):
             for entry, fetch in found.data_files:
-                if _load_data_file(loader, fetch(cache_dir), entry, found.manifest, stored):
+                if _load_data_file(loader, fetch(cache_dir), entry, found.manifest, progress):
                     result.files += 1
                     continue
                 with store.transaction() as tx:

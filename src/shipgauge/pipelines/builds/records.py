@@ -7,16 +7,14 @@ event and by an inventory is stored once; every record is also insert-or-ignore 
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from shipgauge.errors import SourceError
 from shipgauge.pipelines.builds.metadata import MetadataResolver
-from shipgauge.pipelines.memory import bounded_memory
 from shipgauge.sources.archive.metadata import merge_metadata
 from shipgauge.sources.archive.paths import (
     build_url_refusal,
@@ -30,19 +28,13 @@ from shipgauge.sources.buildhub_json import (
     records_to_store,
     validate_record,
 )
-from shipgauge.store import Store, Transaction, in_text_list
-
-# The `builds` key index (DuckDB's ART, ~75 bytes a build: 37 MB at 500,000) must stay resident
-# to check each insert, so a writer's store memory limit holds it on top of its working part: a
-# fixed 96 MB failed at 1,100,000 builds.
-INDEX_BYTES_PER_BUILD = 96
+from shipgauge.store import Transaction, in_text_list
 
 __all__ = [
     "ArchiveCandidate",
     "Completion",
     "RowGroup",
     "buildhub_json_rows",
-    "catalogue_memory",
     "complete_candidates",
     "derive_candidate",
     "explain_key",
@@ -260,19 +252,3 @@ def _existing(tx: Transaction, column: str, values: list[str]) -> set[str]:
         return set()
     sql = f"SELECT {column} FROM builds WHERE {in_text_list(column)}"
     return {row[0] for row in tx.execute(sql, [values]).rows}
-
-
-@contextlib.contextmanager
-def catalogue_memory(
-    store: Store, working_bytes: int, options: Mapping[str, str] | None = None
-) -> Iterator[Callable[[int], None]]:
-    """A job that adds builds in bounded memory (pipelines.memory): the store's limit is
-    `working_bytes` plus the key index of the builds stored. Yields a function to call with
-    the number of builds added so far after each commit; it raises the limit as they grow."""
-    stored = store.count("builds")
-
-    def limit_for(added: int) -> str:
-        return f"{(working_bytes + INDEX_BYTES_PER_BUILD * (stored + added)) >> 20}MiB"
-
-    with bounded_memory(store, limit_for(0), options) as limit:
-        yield lambda added: limit(limit_for(added))
