@@ -1,7 +1,7 @@
 """tasks and task_runs on DuckDB: keys declared, not indexed (migration 9; the delivery tables
-migration 11, builds migration 12), so that memory does not grow with them; both engines still
-agree on every table's key, and writes stay idempotent. A write reads only the stored rows near
-its batch in time (migration 10)."""
+migration 11, builds 12, changesets and pings 13), so that memory does not grow with them; both
+engines still agree on every table's key, and writes stay idempotent. A write reads only the
+stored rows near its batch in time (migration 10)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 import shipgauge.store.store as store_module
 from shipgauge.pipelines.builds.files import import_build_files
 from shipgauge.pipelines.delivery.events import import_events
+from shipgauge.pipelines.memory import bounded_memory
 from shipgauge.pipelines.taskcluster.tasks import upsert_task_arrow
 from shipgauge.store import KeyConflict, Store
 from tests.integration.taskcluster.taskcluster_setup import run, task_rows, write_tasks
@@ -36,6 +37,8 @@ def test_both_engines_hold_the_same_key_for_every_table(
             "delivery_commit_pushes",
             "delivery_commit_deployments",
             "builds",
+            "changesets",
+            "hgpush_pings",
         }
         assert all(t.key_indexed for t in pg.tables())
         indexed = duck.query(
@@ -152,6 +155,28 @@ def test_migration_12_keeps_an_older_stores_builds_and_refuses_a_stored_hash(
         with pytest.raises(KeyConflict, match="already stored"), new.transaction() as tx:
             tx.insert_arrow("builds", again.append_column("document", pa.array(["{}"])))
         assert new.query("SELECT * FROM builds ORDER BY build_hash").rows == before
+
+
+def test_a_large_write_of_changesets_commits_under_a_small_memory_limit(duckdb_url: str) -> None:
+    """What migration 13 is for: with the key index, this commit (20,000 new changesets into
+    300,000 under 16 MB) could not allocate, and DuckDB invalidated the database; the CI-cost
+    scan's 64 MB failed the same way at 50,000 into 1,500,000 (a pushlog page of merges)."""
+    with Store.open(duckdb_url) as store:
+        with store.transaction() as tx:
+            tx.execute(
+                "INSERT INTO changesets (repo, node, push_id, position_in_push) "
+                "SELECT 'integration/autoland', sha256(i::VARCHAR)[:40], i // 10, i % 10 "
+                "FROM range(300000) t(i)"
+            )
+        page = [
+            {"repo": "integration/autoland", "node": f"{n:040x}", "push_id": 40000 + n // 10,
+             "position_in_push": n % 10}
+            for n in range(20000)
+        ]  # fmt: skip
+        with bounded_memory(store, "16MB", {"threads": "1"}), store.transaction() as tx:
+            tx.upsert("changesets", page, update=["push_id", "position_in_push"])
+        assert store.count("changesets") == 320000
+        assert store.query("SELECT max(push_id) FROM changesets").scalar() == 41999
 
 
 SCHEDULED = datetime(2026, 5, 10, 9, 0, tzinfo=UTC)

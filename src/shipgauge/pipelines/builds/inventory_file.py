@@ -268,8 +268,8 @@ class InventoryFileLoad:
 
     def _commit(self, table: pa.Table, chunk: _Chunk, done: Completion, *, plain: bool) -> int:
         """Store the chunk's new records and its dead letters in one transaction; how many
-        records were stored. `plain` inserts what new_rows keeps without a key check (the
-        PK's ON CONFLICT probes took twice the CPU and held more store memory than 128 MB)."""
+        records were stored. `plain` inserts what new_rows keeps with no merge, its keys checked
+        by one join at commit (a merge's key probes took twice the CPU); else a merge."""
         # Only the order and the columns new_rows reads are sorted, so the records are copied
         # once, into the rows to store (a chunk's records are ~25 MB).
         order = pc.sort_indices(table, sort_keys=[(name, "ascending") for name, _ in _ORDER])
