@@ -113,6 +113,15 @@ def duckdb_setting(store: Store, name: str) -> str:
     return value
 
 
+def column_shapes(store: Store, table: str) -> list[tuple[object, ...]]:
+    """Each column of `table`, in order: its name, type and whether it takes NULL."""
+    return store.query(
+        "SELECT column_name, data_type, is_nullable FROM information_schema.columns"
+        " WHERE table_name = ? ORDER BY ordinal_position",
+        [table],
+    ).rows
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

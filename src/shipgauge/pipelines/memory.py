@@ -8,15 +8,15 @@ buffers mapped in `bench_builds_inventory.py`. A PostgreSQL store's memory is th
 A limit counts the primary-key indexes, which grow with their tables and cannot be evicted: a
 CI-cost scan of 10,000 pushes failed at 96 MB while tasks and task_runs had theirs. On DuckDB
 those two tables have no key index (migration 9), nor have the delivery tables an events import
-fills (migration 11), so the jobs that write them (the CI-cost scan, the Taskcluster drain and
-import, `events import`) take a fixed limit; a job whose keyed tables grow takes one that
-follows them, or none.
+fills (migration 11), `builds` (12), `changesets` and `hgpush_pings` (13), so the jobs that
+write them (the CI-cost scan, the Taskcluster drain and import, `events import`, `builds
+import` and the inventory) take a fixed limit; a job whose keyed tables grow takes none.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 
 import pyarrow as pa
 
@@ -31,26 +31,23 @@ ALLOCATOR_FLUSH = "16MB"
 @contextlib.contextmanager
 def bounded_memory(
     store: Store, memory_limit: str | None, options: Mapping[str, str] | None = None
-) -> Iterator[Callable[[str], None]]:
+) -> Iterator[None]:
     """The job's settings (see the module docstring), with more DuckDB `options`, kept across
     the turns the job gives other processes (engines.turns); reset when it ends, after a
     DuckDB store's CHECKPOINT: one after the reset took ~250 MB more for an inventory of
     4,000,000 rows. `memory_limit` None keeps DuckDB's own (a job whose writes need a key
-    index of any size in memory). Yields a function that sets another memory limit (for a
-    job whose tables, and so their key indexes, grow as it runs)."""
+    index of any size in memory)."""
     engine = store.engine
-    settings = {"allocator_flush_threshold": ALLOCATOR_FLUSH, **(options or {})}
-
-    def limit(value: str | None) -> None:
-        if isinstance(engine, DuckDBEngine):
-            engine.set_options({**settings, **({} if value is None else {"memory_limit": value})})
-
-    limit(memory_limit)
+    if isinstance(engine, DuckDBEngine):
+        limit = {} if memory_limit is None else {"memory_limit": memory_limit}
+        engine.set_options(
+            {"allocator_flush_threshold": ALLOCATOR_FLUSH, **(options or {}), **limit}
+        )
     # Buffers remember the pool they came from, so switching mid-process is safe.
     arrow_pool = pa.default_memory_pool()
     pa.set_memory_pool(pa.system_memory_pool())
     try:
-        yield limit
+        yield
     finally:
         pa.set_memory_pool(arrow_pool)
         if isinstance(engine, DuckDBEngine):

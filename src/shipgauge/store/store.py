@@ -70,6 +70,18 @@ class Transaction:
         self._store = store
         self._conn = conn
         self._new_keys: dict[str, list[pa.Table]] = {}  # see check_new_keys
+        self._held: list[threading.RLock] = []  # see hold
+
+    def hold(self, lock: threading.RLock) -> None:
+        """Hold `lock` until this transaction has committed or rolled back. Called before the
+        transaction's first read, it sees everything the writers it waited for committed:
+        DuckDB takes a transaction's snapshot at its first read, not at BEGIN."""
+        lock.acquire()
+        self._held.append(lock)
+
+    def release_held(self) -> None:
+        while self._held:
+            self._held.pop().release()
 
     def lock_schema(self) -> None:
         """Keep other processes from changing the schema until this transaction ends."""
@@ -307,10 +319,14 @@ class Store:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """A transaction: everything written inside commits together, or rolls back."""
-        with self.session() as conn, self.engine.transaction(conn):
+        with self.session() as conn:
             tx = Transaction(self, conn)
-            yield tx
-            tx.check_new_keys()
+            try:
+                with self.engine.transaction(conn):
+                    yield tx
+                    tx.check_new_keys()
+            finally:
+                tx.release_held()
 
     def bulk_load(self, table: str, data: pa.Table) -> None:
         """The engine's own fastest load of an Arrow table (no conflict handling): benchmarks."""

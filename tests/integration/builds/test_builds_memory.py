@@ -45,9 +45,19 @@ def test_an_import_runs_under_a_fixed_limit_and_resets_it(
     with Store.open(duckdb_url) as store:
         defaults = _settings(store)
         assert defaults[1] == "16.0 MiB"  # DuckDB's own
-        for _ in range(2):  # the second import meets five builds stored, and adds none
+        # A catalogue of 60,000 builds already: a limit that followed a key index (96 bytes a
+        # build, as before migration 12) would start at 37 MiB.
+        with store.transaction() as tx:
+            tx.execute(
+                "INSERT INTO builds (build_hash, document, product, channel, version, version_key,"
+                " platform, locale, download_url, download_mimetype, download_size, origin,"
+                " created_at) SELECT 'v1:' || md5(i::VARCHAR), '{}', 'firefox', 'nightly',"
+                " '1.0a1', '1.0a1', 'linux-x86_64', 'en-US', 'https://archive/' || i, 'x', 1,"
+                " 'test', now() FROM range(60000) t(i)"
+            )
+        for _ in range(2):  # the second import meets its five builds stored, and adds none
             import_build_files(store, [lines])
-            assert store.count("builds") == 5
+            assert store.count("builds") == 60005
             assert _settings(store) == defaults
     # Each document is a batch, the last call the empty final one ("2MB" is 2,000,000 bytes).
     assert settings == [("32.0 MiB", "1.9 MiB")] * 10

@@ -17,6 +17,7 @@ from shipgauge.pipelines.delivery.events import import_events
 from shipgauge.pipelines.memory import bounded_memory
 from shipgauge.pipelines.taskcluster.tasks import upsert_task_arrow
 from shipgauge.store import KeyConflict, Store
+from tests.conftest import column_shapes
 from tests.integration.taskcluster.taskcluster_setup import run, task_rows, write_tasks
 from tests.support.recorded_http import DELIVERY_SEED_CSV, fixtures_dir
 
@@ -144,10 +145,12 @@ def test_migration_12_keeps_an_older_stores_builds_and_refuses_a_stored_hash(
     with Store.open(duckdb_url) as old:
         assert import_build_files(old, documents).inserted == 5
         before = old.query("SELECT * FROM builds ORDER BY build_hash").rows
+        shape = column_shapes(old, "builds")
         assert old.table("builds").key_indexed
     monkeypatch.setattr(store_module, "_migrations", every)
     with Store.open(duckdb_url) as new:
         assert not new.table("builds").key_indexed
+        assert column_shapes(new, "builds") == shape  # every NOT NULL and type kept
         assert new.query("SELECT * FROM builds ORDER BY build_hash").rows == before
         assert import_build_files(new, documents).inserted == 0
         stored = new.query("SELECT * EXCLUDE (document) FROM builds ORDER BY build_hash LIMIT 1")

@@ -10,6 +10,7 @@ import pytest
 import shipgauge.store.store as store_module
 from shipgauge.pipelines.telemetry import BackfillResult, TelemetryServices, backfill
 from shipgauge.store import KeyConflict, Store
+from tests.conftest import column_shapes
 from tests.integration.telemetry.fake_mozilla import FakeMozilla, serve_recorded_pushlog
 
 CENTRAL = "https://hg.mozilla.org/mozilla-central"
@@ -34,8 +35,9 @@ def test_migration_13_keeps_an_older_stores_pings_and_a_replay_adds_nothing(
     every = store_module._migrations
     monkeypatch.setattr(store_module, "_migrations", lambda: [m for m in every() if m[0] <= 12])
     with Store.open(duckdb_url) as old:
-        assert _backfill(old, services).pings.sent == 15
-        before = _rows(old)
+        first = _backfill(old, services)
+        before, shapes = _rows(old), {t: column_shapes(old, t) for t in TABLES}
+        assert first.pings.sent == len(before["hgpush_pings"]) == len(before["changesets"]) > 0
         assert old.table("changesets").key_indexed and old.table("hgpush_pings").key_indexed
     monkeypatch.setattr(store_module, "_migrations", every)
     with Store.open(duckdb_url) as new:
@@ -43,12 +45,14 @@ def test_migration_13_keeps_an_older_stores_pings_and_a_replay_adds_nothing(
         assert not new.table("hgpush_pings").key_indexed
         assert new.table("pushes").key_indexed
         assert _rows(new) == before
+        assert {t: column_shapes(new, t) for t in TABLES} == shapes  # every NOT NULL and type kept
         again = _backfill(new, services)
-        assert (again.changesets, again.already_sent, again.pings.sent) == (15, 15, 0)
+        sent = first.pings.sent
+        assert (again.changesets, again.already_sent, again.pings.sent) == (sent, sent, 0)
         assert _rows(new) == before
         stored = new.query("SELECT repo, node, push_id, position_in_push FROM changesets LIMIT 1")
         again_row = pa.table({c: [stored.rows[0][i]] for i, c in enumerate(stored.columns)})
         with pytest.raises(KeyConflict, match="already stored"), new.transaction() as tx:
             tx.insert_arrow("changesets", again_row)
         assert _rows(new) == before
-    assert len(mozilla.pings()) == 15
+    assert len(mozilla.pings()) == first.pings.sent

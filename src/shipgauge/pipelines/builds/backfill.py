@@ -16,6 +16,7 @@ from shipgauge.pipelines.builds.records import (
     buildhub_json_rows,
     insert_buildhub_json,
     insert_groups,
+    take_turn,
 )
 from shipgauge.store import Store, Transaction, in_text_list
 from shipgauge.store.dead_letters import DeadLetter
@@ -60,6 +61,7 @@ def backfill(
         matched = [o for o in page if o.key.rsplit("/", 1)[-1].endswith("buildhub.json")]
         result.matched += len(matched)
         with store.transaction() as tx:
+            take_turn(tx)
             _backfill_page(tx, s3, bucket, matched, result)
             if page:
                 tx.set_checkpoint(source, page[-1].key)

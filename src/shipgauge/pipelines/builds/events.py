@@ -29,6 +29,7 @@ from shipgauge.pipelines.builds.records import (
     complete_candidates,
     derive_candidate,
     insert_groups,
+    take_turn,
 )
 from shipgauge.sources.archive.metadata import is_nightly_build_metadata, is_rc_build_metadata
 from shipgauge.sources.archive.paths import build_number, is_build_url, key_to_archive_url
@@ -83,6 +84,7 @@ def ingest_event_messages(
     message can then be acknowledged); an S3 404 counts as handled, as in Buildhub2.
     """
     with store.transaction() as tx:
+        take_turn(tx)
         return ingest_into(tx, connectors, messages)
 
 

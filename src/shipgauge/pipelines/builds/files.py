@@ -19,6 +19,7 @@ from shipgauge.pipelines.builds.records import (
     buildhub_json_rows,
     insert_buildhub_json,
     insert_groups,
+    take_turn,
 )
 from shipgauge.pipelines.memory import bounded_memory
 from shipgauge.store import Store, Transaction
@@ -104,6 +105,7 @@ def _store_batch(store: Store, batch: list[tuple[str, bytes]], result: FileImpor
         return
     groups: list[RowGroup] = []
     with store.transaction() as tx:
+        take_turn(tx)
         for where, body in batch:
             result.documents += 1
             try:

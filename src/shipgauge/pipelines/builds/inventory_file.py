@@ -35,6 +35,7 @@ from shipgauge.pipelines.builds.records import (
     derive_candidate,
     new_rows,
     rows_of,
+    take_turn,
 )
 from shipgauge.sources.archive.metadata import merge_metadata
 from shipgauge.sources.archive.paths import version_sort_key
@@ -275,6 +276,7 @@ class InventoryFileLoad:
         order = pc.sort_indices(table, sort_keys=[(name, "ascending") for name, _ in _ORDER])
         keys = table.select(["candidate", "record_id", "build_hash"]).take(order)
         with self.store.transaction() as tx:
+            take_turn(tx)
             keep = new_rows(
                 tx,
                 groups=keys.column("candidate").to_pylist(),

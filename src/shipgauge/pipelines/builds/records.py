@@ -8,6 +8,7 @@ event and by an inventory is stored once; every record is also insert-or-ignore 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,7 +31,14 @@ from shipgauge.sources.buildhub_json import (
 )
 from shipgauge.store import Transaction, in_text_list
 
+# Writers of `builds` in one process take turns (`take_turn`): on DuckDB the table has no key
+# index (migration 12), and a transaction does not see rows another has not committed, so two
+# threads storing the same build at once (an S3 event delivered twice to `serve`) would both
+# add it. Processes never overlap on a DuckDB file (engines.turns); PostgreSQL's key refuses it.
+BUILD_WRITES = threading.RLock()
+
 __all__ = [
+    "BUILD_WRITES",
     "ArchiveCandidate",
     "Completion",
     "RowGroup",
@@ -42,6 +50,7 @@ __all__ = [
     "insert_buildhub_json",
     "insert_groups",
     "new_rows",
+    "take_turn",
 ]
 
 RowGroup = list[dict[str, Any]]
@@ -207,8 +216,15 @@ def insert_buildhub_json(
     return insert_groups(tx, [rows])
 
 
+def take_turn(tx: Transaction) -> None:
+    """Wait until no other thread of this process writes builds, and keep them out until `tx`
+    ends. Call it before the transaction's first read."""
+    tx.hold(BUILD_WRITES)
+
+
 def insert_groups(tx: Transaction, groups: Sequence[RowGroup]) -> int:
-    """Insert row groups whose record id is new (create-if-not-exists); returns rows added."""
+    """Insert row groups whose record id is new (create-if-not-exists); returns rows added.
+    The transaction must have taken its turn (`take_turn`)."""
     rows = [row for group in groups for row in group]
     keep = new_rows(
         tx,

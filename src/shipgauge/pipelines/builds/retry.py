@@ -13,7 +13,12 @@ from shipgauge.pipelines.builds.events import ingest_into
 from shipgauge.pipelines.builds.files import FILE_SOURCE, retry_file
 from shipgauge.pipelines.builds.inventory import INVENTORY_SOURCE
 from shipgauge.pipelines.builds.metadata import MetadataResolver
-from shipgauge.pipelines.builds.records import ArchiveCandidate, complete_candidates, insert_groups
+from shipgauge.pipelines.builds.records import (
+    ArchiveCandidate,
+    complete_candidates,
+    insert_groups,
+    take_turn,
+)
 from shipgauge.store import Transaction
 from shipgauge.store.dead_letters import DeadLetter, RetryHandler
 
@@ -50,9 +55,23 @@ def _retry_inventory(tx: Transaction, letter: DeadLetter) -> None:
     _retry_event(tx, letter)
 
 
+def _in_turn(handler: RetryHandler) -> RetryHandler:
+    """`handler` after its transaction took its turn among builds writers (a retry's
+    transaction begins with its handler)."""
+
+    def in_turn(tx: Transaction, letter: DeadLetter) -> None:
+        take_turn(tx)
+        handler(tx, letter)
+
+    return in_turn
+
+
 RETRY_HANDLERS: dict[str, RetryHandler] = {
-    INVENTORY_SOURCE: _retry_inventory,
-    BACKFILL_SOURCE: retry_backfill,
-    FILE_SOURCE: retry_file,
-    "buildhub.s3-event": _retry_event,
+    source: _in_turn(handler)
+    for source, handler in (
+        (INVENTORY_SOURCE, _retry_inventory),
+        (BACKFILL_SOURCE, retry_backfill),
+        (FILE_SOURCE, retry_file),
+        ("buildhub.s3-event", _retry_event),
+    )
 }
