@@ -79,7 +79,7 @@ class Transaction:
         lock.acquire()
         self._held.append(lock)
 
-    def release_held(self) -> None:
+    def _release_held(self) -> None:
         while self._held:
             self._held.pop().release()
 
@@ -326,7 +326,7 @@ class Store:
                     yield tx
                     tx.check_new_keys()
             finally:
-                tx.release_held()
+                tx._release_held()
 
     def bulk_load(self, table: str, data: pa.Table) -> None:
         """The engine's own fastest load of an Arrow table (no conflict handling): benchmarks."""

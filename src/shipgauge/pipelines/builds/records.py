@@ -35,10 +35,9 @@ from shipgauge.store import Transaction, in_text_list
 # index (migration 12), and a transaction does not see rows another has not committed, so two
 # threads storing the same build at once (an S3 event delivered twice to `serve`) would both
 # add it. Processes never overlap on a DuckDB file (engines.turns); PostgreSQL's key refuses it.
-BUILD_WRITES = threading.RLock()
+_BUILD_WRITES = threading.RLock()
 
 __all__ = [
-    "BUILD_WRITES",
     "ArchiveCandidate",
     "Completion",
     "RowGroup",
@@ -219,7 +218,7 @@ def insert_buildhub_json(
 def take_turn(tx: Transaction) -> None:
     """Wait until no other thread of this process writes builds, and keep them out until `tx`
     ends. Call it before the transaction's first read."""
-    tx.hold(BUILD_WRITES)
+    tx.hold(_BUILD_WRITES)
 
 
 def insert_groups(tx: Transaction, groups: Sequence[RowGroup]) -> int:
